@@ -1,0 +1,58 @@
+#include "CLinux.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int dl_statx(int dirfd, const char *path, int flags, dl_statx_result *out) {
+    struct statx sx;
+    memset(&sx, 0, sizeof sx);
+    if (statx(dirfd, path, flags, STATX_BASIC_STATS | STATX_MNT_ID, &sx) != 0) {
+        return -1;
+    }
+    out->inode = sx.stx_ino;
+    out->mount_id = sx.stx_mnt_id;
+    out->dev_major = sx.stx_dev_major;
+    out->dev_minor = sx.stx_dev_minor;
+    out->size = sx.stx_size;
+    out->mask = sx.stx_mask;
+    return 0;
+}
+
+int dl_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags) {
+    return renameat2(olddirfd, oldpath, newdirfd, newpath, flags);
+}
+
+unsigned int dl_rename_noreplace(void) { return RENAME_NOREPLACE; }
+
+int dl_o_noatime(void) { return O_NOATIME; }
+
+static volatile sig_atomic_t cancel_signal = 0;
+
+static void on_cancel(int sig) {
+    if (cancel_signal != 0) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    cancel_signal = sig;
+}
+
+void dl_install_cancel_handlers(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_cancel;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int dl_cancel_signal(void) { return cancel_signal; }
+
+void dl_request_cancel(int sig) { cancel_signal = sig; }
+
+void dl_reset_cancel(void) { cancel_signal = 0; }

@@ -1,0 +1,41 @@
+#ifndef DUPELINK_CLINUX_H
+#define DUPELINK_CLINUX_H
+
+#include <stdint.h>
+
+/// What `statx` reports that `stat` does not: the mount id and the device split into major and minor.
+typedef struct dl_statx_result {
+    uint64_t inode;
+    uint64_t mount_id;
+    uint32_t dev_major;
+    uint32_t dev_minor;
+    uint64_t size;
+    uint32_t mask;
+} dl_statx_result;
+
+/// `statx(dirfd, path, flags, STATX_BASIC_STATS | STATX_MNT_ID)`; returns 0 or -1 with errno set.
+int dl_statx(int dirfd, const char *path, int flags, dl_statx_result *out);
+
+/// `renameat2`; returns 0 or -1 with errno set.
+int dl_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
+
+/// The value of `RENAME_NOREPLACE`.
+unsigned int dl_rename_noreplace(void);
+
+/// The value of `O_NOATIME`: reading a file as its owner (or root) then leaves its atime alone.
+int dl_o_noatime(void);
+
+/// Installs SIGINT and SIGTERM handlers that only record the signal. A second signal of either kind
+/// restores the default action, so a user can still force an exit.
+void dl_install_cancel_handlers(void);
+
+/// The signal that asked the program to stop, or 0.
+int dl_cancel_signal(void);
+
+/// Records a cancellation request as if `signal` had arrived (tests use it).
+void dl_request_cancel(int signal);
+
+/// Forgets any recorded cancellation.
+void dl_reset_cancel(void);
+
+#endif

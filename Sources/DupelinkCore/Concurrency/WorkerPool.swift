@@ -1,0 +1,110 @@
+import Glibc
+import Synchronization
+
+/// The one place where dupelink makes threads: a fixed number of dedicated threads for blocking
+/// reads, so that a slow disk never blocks Swift's cooperative thread pool.
+///
+/// A stage hands the pool a count of independent jobs; each thread claims the next job index,
+/// runs it with its own reusable state (read buffers, hash state), and stores the result in that
+/// job's slot. `map` returns when every thread is done: a barrier between stages.
+public struct WorkerPool: Sendable {
+    /// How many threads run jobs at once.
+    public let threadCount: Int
+
+    /// Creates a pool of `threadCount` threads (at least one).
+    public init(threadCount: Int) {
+        self.threadCount = max(1, threadCount)
+    }
+
+    /// The number of online processors, the default pool size.
+    public static var processorCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    /// Runs `body` for every index in `0..<count`, on up to `threadCount` threads, and returns the
+    /// results in index order.
+    ///
+    /// `makeState` runs once per thread, on that thread. Jobs are claimed in index order, so put the
+    /// largest first. Once a cancellation is requested no new job starts.
+    /// - Throws: `DupelinkError` with code `.cancelled` when SIGINT or SIGTERM arrived before every
+    ///   job ran.
+    public func map<State, Result: Sendable>(
+        count: Int,
+        makeState: @escaping @Sendable () -> State,
+        _ body: @escaping @Sendable (Int, inout State) -> Result
+    ) throws(DupelinkError) -> [Result] {
+        if count == 0 { return [] }
+        let slots = ResultSlots<Result>(count: count)
+        let next = Counter()
+        let work: @Sendable () -> Void = {
+            var state = makeState()
+            while !Cancellation.isRequested {
+                let index = next.claim()
+                if index >= count { break }
+                slots.store(body(index, &state), at: index)
+            }
+        }
+        let threads = min(threadCount, count)
+        if threads == 1 {
+            work()
+        } else {
+            let handles = (0..<threads).map { _ in startThread(work) }
+            for handle in handles { pthread_join(handle, nil) }
+        }
+        guard let results = slots.take() else { throw DupelinkError(.cancelled) }
+        return results
+    }
+}
+
+/// One slot per job; each slot is written by exactly one thread, and read only after every thread
+/// has been joined, so no lock is needed.
+private final class ResultSlots<Result>: @unchecked Sendable {
+    private let storage: UnsafeMutableBufferPointer<Result?>
+
+    init(count: Int) {
+        storage = .allocate(capacity: count)
+        storage.initialize(repeating: nil)
+    }
+
+    deinit {
+        storage.deinitialize()
+        storage.deallocate()
+    }
+
+    func store(_ result: Result, at index: Int) { storage[index] = result }
+
+    /// All results, or nil when some job never ran.
+    func take() -> [Result]? {
+        var results: [Result] = []
+        results.reserveCapacity(storage.count)
+        for index in storage.indices {
+            guard let result = storage[index].take() else { return nil }
+            results.append(result)
+        }
+        return results
+    }
+}
+
+private final class Counter: Sendable {
+    private let value = Atomic<Int>(0)
+    func claim() -> Int { value.wrappingAdd(1, ordering: .relaxed).oldValue }
+}
+
+private final class ThreadBody {
+    let run: @Sendable () -> Void
+    init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+}
+
+private func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
+    var handle = pthread_t()
+    let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+    let result = pthread_create(&handle, nil, { context in
+        let body = Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue()
+        body.run()
+        return nil
+    }, context)
+    if result != 0 {
+        // No thread could be made: run the work here instead, which is slower but correct.
+        Unmanaged<ThreadBody>.fromOpaque(context).takeRetainedValue().run()
+        return pthread_self()
+    }
+    return handle
+}

@@ -1,0 +1,70 @@
+import SystemPackage
+
+/// The one error type the library throws: what failed, on which path, and why.
+///
+/// Its `description` is a sentence a user can act on.
+public struct DupelinkError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What kind of failure this is.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The raw name of the code, stable for scripts.
+        public let rawValue: String
+        init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// A system call failed; `errno` says why.
+        public static let ioError = Code("io-error")
+        /// A directory on a file's path is no longer the one the walk entered.
+        public static let directoryChanged = Code("directory-changed")
+        /// A file changed after it was compared.
+        public static let fileChanged = Code("file-changed")
+        /// A root given on the command line cannot be scanned.
+        public static let badRoot = Code("bad-root")
+        /// The catalog database cannot be used.
+        public static let catalog = Code("catalog")
+        /// The run was interrupted by SIGINT or SIGTERM.
+        public static let cancelled = Code("cancelled")
+        /// The input (for example a saved report) is not usable.
+        public static let invalidInput = Code("invalid-input")
+    }
+
+    /// What kind of failure this is.
+    public var code: Code
+    /// The path involved, as raw bytes (may be empty).
+    public var path: [UInt8]
+    /// The system error, when a system call failed.
+    public var errno: Errno?
+    /// The operation that failed, in a few words ("open", "read", "link").
+    public var operation: String?
+    /// More detail, when the code and errno do not say enough.
+    public var detail: String?
+
+    /// Creates an error.
+    public init(_ code: Code, path: [UInt8] = [], errno: Errno? = nil, operation: String? = nil, detail: String? = nil) {
+        self.code = code
+        self.path = path
+        self.errno = errno
+        self.operation = operation
+        self.detail = detail
+    }
+
+    /// The path decoded for display; bytes that are not UTF-8 are shown as U+FFFD.
+    public var displayPath: String { String(decoding: path, as: UTF8.self) }
+
+    public var description: String {
+        var text: String
+        switch code {
+        case .directoryChanged:
+            text = "\(displayPath): directory changed since the scan (renamed, replaced or now a symbolic link)"
+        case .fileChanged:
+            text = "\(displayPath): changed since it was compared"
+        case .cancelled:
+            text = "interrupted"
+        default:
+            text = path.isEmpty ? "" : "\(displayPath): "
+            if let operation { text += "cannot \(operation)" }
+            if let errno { text += (operation == nil ? "" : ": ") + errno.description }
+        }
+        if let detail { text += text.isEmpty ? detail : " (\(detail))" }
+        return text
+    }
+}

@@ -1,0 +1,121 @@
+/// Every directory and file name the walk found, kept as raw bytes in one arena.
+///
+/// Names on Linux are byte strings that need not be UTF-8, so paths are never `String`s here. A
+/// directory is stored once and files point at it, which keeps a million paths in a few arrays
+/// instead of a million allocations, and keeps the chain of directories that leads to each file:
+/// the linker re-opens that chain one component at a time, with `O_NOFOLLOW`, and checks each
+/// directory's identity against the walk.
+public struct PathTable: Sendable {
+    /// A directory the walk entered.
+    public struct Directory: Sendable {
+        /// The index of the parent directory, or -1 for a root.
+        public var parent: Int32
+        /// Where the name starts in `bytes`; a root's name is the path it was opened by.
+        var nameStart: UInt32
+        /// The name's length in bytes.
+        var nameLength: UInt32
+        /// The directory's identity when the walk entered it.
+        public var id: FileID
+        /// The index of the root (as given on the command line) this directory is under.
+        public var root: Int32
+        /// For a root: whether its name is shown in paths (false for the `.` made up for a root
+        /// that names a file in the working directory).
+        var isShown: Bool
+    }
+
+    /// The name arena; each name is followed by a NUL byte so it can be passed to a syscall as is.
+    var bytes: [UInt8] = []
+    /// The directories, parents before children.
+    public private(set) var directories: [Directory] = []
+
+    /// Creates an empty table.
+    public init() {}
+
+    /// Appends a name to the arena and returns its start and length.
+    mutating func appendName(_ name: UnsafeBufferPointer<UInt8>) -> (start: UInt32, length: UInt32) {
+        let start = UInt32(bytes.count)
+        bytes.append(contentsOf: name)
+        bytes.append(0)
+        return (start, UInt32(name.count))
+    }
+
+    /// Appends a name given as an array of bytes.
+    mutating func appendName(_ name: [UInt8]) -> (start: UInt32, length: UInt32) {
+        name.withUnsafeBufferPointer { appendName($0) }
+    }
+
+    /// Adds a directory and returns its index.
+    mutating func addDirectory(
+        parent: Int32, name: UnsafeBufferPointer<UInt8>, id: FileID, root: Int32, isShown: Bool = true
+    ) -> Int32 {
+        let (start, length) = appendName(name)
+        directories.append(
+            Directory(parent: parent, nameStart: start, nameLength: length, id: id, root: root, isShown: isShown))
+        return Int32(directories.count - 1)
+    }
+
+    /// Adds a directory whose name is given as an array of bytes.
+    mutating func addDirectory(parent: Int32, name: [UInt8], id: FileID, root: Int32, isShown: Bool = true) -> Int32 {
+        name.withUnsafeBufferPointer { addDirectory(parent: parent, name: $0, id: id, root: root, isShown: isShown) }
+    }
+
+    /// The name stored at `start` with `length` bytes.
+    func name(start: UInt32, length: UInt32) -> ArraySlice<UInt8> {
+        bytes[Int(start)..<Int(start + length)]
+    }
+
+    /// Calls `body` with a NUL-terminated pointer to the name stored at `start`.
+    func withCName<R, E: Error>(start: UInt32, _ body: (UnsafePointer<CChar>) throws(E) -> R) throws(E) -> R {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(E) -> R in
+            let raw = UnsafeRawPointer(buffer.baseAddress! + Int(start))
+            return try body(raw.assumingMemoryBound(to: CChar.self))
+        }
+    }
+
+    /// The directory's own name (for a root, the path it was opened by).
+    public func name(ofDirectory index: Int32) -> ArraySlice<UInt8> {
+        let directory = directories[Int(index)]
+        return name(start: directory.nameStart, length: directory.nameLength)
+    }
+
+    /// The chain of directory indices from the root down to `index`, root first.
+    public func chain(toDirectory index: Int32) -> [Int32] {
+        var chain: [Int32] = []
+        var current = index
+        while current >= 0 {
+            chain.append(current)
+            current = directories[Int(current)].parent
+        }
+        return chain.reversed()
+    }
+
+    /// The full path of a directory, as bytes.
+    public func path(ofDirectory index: Int32) -> [UInt8] {
+        var result: [UInt8] = []
+        appendPath(ofDirectory: index, to: &result)
+        return result
+    }
+
+    /// The full path of a file named `name` in directory `directory`, as bytes.
+    public func path(ofFile record: FileRecord) -> [UInt8] {
+        var result: [UInt8] = []
+        appendPath(ofDirectory: record.directory, to: &result)
+        if !result.isEmpty && result.last != UInt8(ascii: "/") { result.append(UInt8(ascii: "/")) }
+        result.append(contentsOf: name(start: record.nameStart, length: UInt32(record.nameLength)))
+        return result
+    }
+
+    /// The file's own name, without its directory.
+    public func name(ofFile record: FileRecord) -> ArraySlice<UInt8> {
+        name(start: record.nameStart, length: UInt32(record.nameLength))
+    }
+
+    private func appendPath(ofDirectory index: Int32, to result: inout [UInt8]) {
+        for (position, directory) in chain(toDirectory: index).enumerated() {
+            let entry = directories[Int(directory)]
+            if position == 0 && !entry.isShown { continue }
+            if !result.isEmpty && result.last != UInt8(ascii: "/") { result.append(UInt8(ascii: "/")) }
+            result.append(contentsOf: name(start: entry.nameStart, length: entry.nameLength))
+        }
+    }
+}

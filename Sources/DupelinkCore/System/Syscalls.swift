@@ -1,0 +1,189 @@
+import CLinux
+import Glibc
+import SystemPackage
+
+/// Thin wrappers for the `*at` system calls that swift-system does not offer.
+///
+/// Every call works relative to a directory descriptor, so a path longer than `PATH_MAX` can be
+/// reached one component at a time, and a name that an attacker replaced with a symbolic link is
+/// refused (`O_NOFOLLOW`, `AT_SYMLINK_NOFOLLOW`) instead of followed.
+public enum Syscalls {
+    /// The pseudo-descriptor that makes an `*at` call resolve relative names from the working directory.
+    public static let currentDirectory = FileDescriptor(rawValue: AT_FDCWD)
+
+    /// Returns the metadata of `name` in `directory` without following a final symbolic link.
+    ///
+    /// Retries on `EINTR`.
+    /// - Throws: the `Errno` that `fstatat` set.
+    ///
+    /// The corresponding C function is `fstatat`.
+    public static func status(
+        of name: UnsafePointer<CChar>, in directory: FileDescriptor, followSymlinks: Bool = false
+    ) throws(Errno) -> FileStatus {
+        var raw = stat()
+        let flags = followSymlinks ? 0 : AT_SYMLINK_NOFOLLOW
+        while fstatat(directory.rawValue, name, &raw, flags) != 0 {
+            if errno != EINTR { throw Errno(rawValue: errno) }
+        }
+        return FileStatus(raw)
+    }
+
+    /// Returns the metadata of an open descriptor.
+    ///
+    /// - Throws: the `Errno` that `fstat` set.
+    ///
+    /// The corresponding C function is `fstat`.
+    public static func status(of descriptor: FileDescriptor) throws(Errno) -> FileStatus {
+        var raw = stat()
+        while fstat(descriptor.rawValue, &raw) != 0 {
+            if errno != EINTR { throw Errno(rawValue: errno) }
+        }
+        return FileStatus(raw)
+    }
+
+    /// Opens `name` in `directory` with the raw `flags` given; `O_CLOEXEC` is always added.
+    ///
+    /// Retries on `EINTR`.
+    /// - Throws: the `Errno` that `openat` set.
+    ///
+    /// The corresponding C function is `openat`.
+    public static func open(
+        _ name: UnsafePointer<CChar>, in directory: FileDescriptor, flags: Int32, permissions: mode_t = 0
+    ) throws(Errno) -> FileDescriptor {
+        while true {
+            let fd = openat(directory.rawValue, name, flags | O_CLOEXEC, permissions)
+            if fd >= 0 { return FileDescriptor(rawValue: fd) }
+            if errno != EINTR { throw Errno(rawValue: errno) }
+        }
+    }
+
+    /// Opens a regular file for reading: never follows a final symbolic link, never blocks on a
+    /// FIFO, and leaves the access time alone where the caller owns the file (or is root).
+    ///
+    /// - Throws: the `Errno` that `openat` set.
+    public static func openForReading(
+        _ name: UnsafePointer<CChar>, in directory: FileDescriptor
+    ) throws(Errno) -> FileDescriptor {
+        let flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY
+        do {
+            return try open(name, in: directory, flags: flags | dl_o_noatime())
+        } catch .notPermitted {
+            // O_NOATIME is refused for files the caller does not own; read them normally.
+            return try open(name, in: directory, flags: flags)
+        }
+    }
+
+    /// Opens `name` in `directory` as a directory, refusing a symbolic link.
+    ///
+    /// - Throws: the `Errno` that `openat` set (`ELOOP` or `ENOTDIR` for a symbolic link).
+    public static func openDirectory(
+        _ name: UnsafePointer<CChar>, in directory: FileDescriptor, followSymlinks: Bool = false
+    ) throws(Errno) -> FileDescriptor {
+        var flags = O_RDONLY | O_DIRECTORY | O_NOCTTY
+        if !followSymlinks { flags |= O_NOFOLLOW }
+        return try open(name, in: directory, flags: flags)
+    }
+
+    /// Makes `newName` in `newDirectory` another name for `oldName` in `oldDirectory`.
+    ///
+    /// Does not follow a symbolic link at `oldName`. Fails with `EEXIST` when `newName` exists.
+    /// - Throws: the `Errno` that `linkat` set.
+    ///
+    /// The corresponding C function is `linkat`.
+    public static func link(
+        _ oldName: UnsafePointer<CChar>, in oldDirectory: FileDescriptor,
+        to newName: UnsafePointer<CChar>, in newDirectory: FileDescriptor, flags: Int32 = 0
+    ) throws(Errno) {
+        while linkat(oldDirectory.rawValue, oldName, newDirectory.rawValue, newName, flags) != 0 {
+            if errno != EINTR { throw Errno(rawValue: errno) }
+        }
+    }
+
+    /// Atomically renames `oldName` over `newName`: at no instant is `newName` missing.
+    ///
+    /// - Throws: the `Errno` that `renameat` set.
+    ///
+    /// The corresponding C function is `renameat`.
+    public static func rename(
+        _ oldName: UnsafePointer<CChar>, in oldDirectory: FileDescriptor,
+        to newName: UnsafePointer<CChar>, in newDirectory: FileDescriptor
+    ) throws(Errno) {
+        while renameat(oldDirectory.rawValue, oldName, newDirectory.rawValue, newName) != 0 {
+            if errno != EINTR { throw Errno(rawValue: errno) }
+        }
+    }
+
+    /// Removes the name `name` from `directory` (a file, or with `removeDirectory` an empty directory).
+    ///
+    /// - Throws: the `Errno` that `unlinkat` set.
+    ///
+    /// The corresponding C function is `unlinkat`.
+    public static func unlink(
+        _ name: UnsafePointer<CChar>, in directory: FileDescriptor, removeDirectory: Bool = false
+    ) throws(Errno) {
+        while unlinkat(directory.rawValue, name, removeDirectory ? AT_REMOVEDIR : 0) != 0 {
+            if errno != EINTR { throw Errno(rawValue: errno) }
+        }
+    }
+
+    /// Tells the kernel how a descriptor's data will be read; a hint, so failures are ignored.
+    ///
+    /// The corresponding C function is `posix_fadvise`.
+    public static func advise(_ descriptor: FileDescriptor, offset: Int64, length: Int64, advice: Int32) {
+        _ = posix_fadvise(descriptor.rawValue, off_t(offset), off_t(length), advice)
+    }
+
+    /// Reads up to `buffer.count` bytes at `offset`, retrying on `EINTR` and short reads until the
+    /// buffer is full or the file ends. Returns the number of bytes read.
+    ///
+    /// - Throws: the `Errno` that `pread` set.
+    ///
+    /// The corresponding C function is `pread`.
+    public static func read(
+        _ descriptor: FileDescriptor, at offset: Int64, into buffer: UnsafeMutableRawBufferPointer
+    ) throws(Errno) -> Int {
+        var total = 0
+        while total < buffer.count {
+            let count = pread(
+                descriptor.rawValue, buffer.baseAddress! + total, buffer.count - total, off_t(offset) + off_t(total))
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw Errno(rawValue: errno)
+            }
+            if count == 0 { break }
+            total += count
+        }
+        return total
+    }
+
+    /// Closes a descriptor, ignoring errors: used on descriptors opened only for reading or for
+    /// directories, where a failing `close` loses nothing.
+    public static func closeQuietly(_ descriptor: FileDescriptor) {
+        _ = Glibc.close(descriptor.rawValue)
+    }
+
+    /// Raises the soft limit on open descriptors to the hard limit, so a deep tree can be walked
+    /// with one descriptor per level.
+    public static func raiseDescriptorLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}
+
+extension FileStatus {
+    /// Converts a `struct stat`.
+    init(_ raw: stat) {
+        self.init(
+            id: FileID(device: UInt64(raw.st_dev), inode: UInt64(raw.st_ino)),
+            mode: UInt32(raw.st_mode),
+            linkCount: UInt64(raw.st_nlink),
+            userID: raw.st_uid,
+            groupID: raw.st_gid,
+            size: Int64(raw.st_size),
+            blocks: Int64(raw.st_blocks),
+            modificationTime: Int64(raw.st_mtim.tv_sec) * 1_000_000_000 + Int64(raw.st_mtim.tv_nsec),
+            changeTime: Int64(raw.st_ctim.tv_sec) * 1_000_000_000 + Int64(raw.st_ctim.tv_nsec))
+    }
+}

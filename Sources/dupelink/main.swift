@@ -1,0 +1,2 @@
+import DupelinkCore
+print("placeholder")
