@@ -70,6 +70,8 @@ public struct ScanResult: Sendable {
 
 /// What a scan did, for `--stats` and the JSON report.
 public struct ScanStatistics: Sendable, Hashable, Codable {
+    /// Roots that could be opened and walked.
+    public var rootsScanned = 0
     /// Regular files found within the size range.
     public var filesWalked = 0
     /// Their total size.

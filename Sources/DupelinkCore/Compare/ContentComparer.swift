@@ -1,0 +1,222 @@
+import Glibc
+import SystemPackage
+
+/// The last narrowing: reads candidate files in full, side by side, and splits them wherever their
+/// bytes differ, computing each file's full XXH3-128 digest on the same pass.
+///
+/// The full digest and the byte comparison share one read of each file: reading every member in
+/// chunks at the same offset and comparing the chunks is the byte-for-byte confirmation, and
+/// feeding the same chunks to a hasher gives the digest the catalog keeps. A group larger than
+/// `fanOut` is first split by full digest, then each class is confirmed against its first member
+/// in batches, so no more than `fanOut` files are open per worker.
+///
+/// Only byte-identical files come out in one class. A file that changes while being read (its size,
+/// mtime or ctime differ after the read from before it) is left out with a diagnostic.
+public struct ContentComparer: Sendable {
+    /// The bytes read from each file per step.
+    public var chunkSize: Int
+    /// The most files read side by side by one worker.
+    public var fanOut: Int
+
+    /// Creates a comparer.
+    public init(chunkSize: Int = 1 << 20, fanOut: Int = 16) {
+        self.chunkSize = max(4096, chunkSize)
+        self.fanOut = max(2, fanOut)
+    }
+
+    /// The result of comparing one group.
+    struct GroupResult: Sendable {
+        var classes: [DuplicateClass] = []
+        var failures: [DupelinkError] = []
+        var bytesRead: Int64 = 0
+    }
+
+    /// Compares every group on the pool and returns the duplicate classes.
+    ///
+    /// Touches the disk: reads files, changes nothing.
+    /// - Throws: `DupelinkError(.cancelled)` when a stop was requested.
+    func classes(
+        _ groups: [(members: [Member], digest: Digest)], size: (Int) -> Int64, opener: FileOpener, pool: WorkerPool,
+        progress: Progress?
+    ) throws(DupelinkError) -> [GroupResult] {
+        // Largest groups first, so the longest jobs do not start last.
+        let order = groups.indices.sorted {
+            size($0) * Int64(groups[$0].members.count) > size($1) * Int64(groups[$1].members.count)
+        }
+        let sizes = order.map { size($0) }
+        let ordered = order.map { groups[$0].members }
+        progress?.begin(.content, jobs: ordered.count)
+        let comparer = self
+        let results = try pool.map(
+            count: ordered.count,
+            makeState: { ReadBuffers(count: comparer.fanOut, capacity: comparer.chunkSize) },
+            { index, buffers in
+                var result = GroupResult()
+                comparer.compare(ordered[index], size: sizes[index], opener: opener, buffers: buffers, progress: progress,
+                    into: &result)
+                progress?.jobFinished()
+                return result
+            })
+        return results
+    }
+
+    /// Splits one group of same-size files into classes of identical files.
+    func compare(
+        _ members: [Member], size: Int64, opener: FileOpener, buffers: ReadBuffers, progress: Progress?,
+        into result: inout GroupResult
+    ) {
+        if members.count <= fanOut {
+            for (digest, partition) in sideBySide(members, size: size, opener: opener, buffers: buffers,
+                progress: progress, into: &result) where partition.count > 1 {
+                result.classes.append(DuplicateClass(size: size, digest: digest, members: partition))
+            }
+            return
+        }
+        // Too many to read side by side: digest each alone, then confirm each digest class.
+        var byDigest: [Digest: [Member]] = [:]
+        for member in members {
+            for (digest, single) in sideBySide([member], size: size, opener: opener, buffers: buffers,
+                progress: progress, into: &result) {
+                byDigest[digest, default: []].append(contentsOf: single)
+            }
+        }
+        for (_, candidates) in byDigest where candidates.count > 1 {
+            confirm(candidates, size: size, opener: opener, buffers: buffers, progress: progress, into: &result)
+        }
+    }
+
+    /// Confirms byte for byte that `candidates` (same digest) are identical, comparing batches of
+    /// them against the first; any that differ (a digest collision) are confirmed among themselves.
+    private func confirm(
+        _ candidates: [Member], size: Int64, opener: FileOpener, buffers: ReadBuffers, progress: Progress?,
+        into result: inout GroupResult
+    ) {
+        var pending = Array(candidates.dropFirst())
+        var representative = candidates[0]
+        var matched: [Member] = []
+        var digest: Digest? = nil
+        var leftovers: [Member] = []
+        while !pending.isEmpty {
+            let batch = [representative] + pending.prefix(fanOut - 1)
+            pending.removeFirst(min(fanOut - 1, pending.count))
+            let partitions = sideBySide(batch, size: size, opener: opener, buffers: buffers, progress: progress,
+                into: &result)
+            var representativeSeen = false
+            for (partitionDigest, partition) in partitions {
+                if let updated = partition.first(where: { $0.id == representative.id }) {
+                    representativeSeen = true
+                    representative = updated
+                    digest = partitionDigest
+                    matched.append(contentsOf: partition.filter { $0.id != representative.id })
+                } else {
+                    leftovers.append(contentsOf: partition)
+                }
+            }
+            if !representativeSeen {
+                // The representative itself failed (vanished, changed): start over from the rest.
+                leftovers.append(contentsOf: pending + matched)
+                pending = []
+                matched = []
+                break
+            }
+        }
+        if !matched.isEmpty {
+            result.classes.append(DuplicateClass(size: size, digest: digest, members: [representative] + matched))
+        }
+        if leftovers.count > 1 {
+            confirm(leftovers, size: size, opener: opener, buffers: buffers, progress: progress, into: &result)
+        }
+    }
+
+    /// Reads `members` (at most `fanOut`) side by side and returns them partitioned by content,
+    /// each partition with its full digest. Members that could not be read, or changed while being
+    /// read, are recorded as failures and left out. A partition of one member is returned only when
+    /// `members` has one member (to digest it); otherwise reading of a file stops as soon as it
+    /// differs from all the others.
+    private func sideBySide(
+        _ members: [Member], size: Int64, opener: FileOpener, buffers: ReadBuffers, progress: Progress?,
+        into result: inout GroupResult
+    ) -> [(Digest, [Member])] {
+        var open: [(member: Member, descriptor: FileDescriptor, status: FileStatus)] = []
+        defer { for file in open { Syscalls.closeQuietly(file.descriptor) } }
+        for member in members {
+            do {
+                let (descriptor, status) = try opener.open(member.names[0])
+                Syscalls.advise(descriptor, offset: 0, length: 0, advice: POSIX_FADV_SEQUENTIAL)
+                open.append((member, descriptor, status))
+            } catch {
+                result.failures.append(error)
+            }
+        }
+        let keepSingles = members.count == 1
+        if open.count < (keepSingles ? 1 : 2) { return [] }
+        for index in open.indices { buffers.hasher(index).hasher.reset() }
+        var partitions: [[Int]] = [Array(open.indices)]
+        var offset: Int64 = 0
+        while offset < size && !partitions.isEmpty {
+            let length = Int(min(Int64(chunkSize), size - offset))
+            var failed = Set<Int>()
+            for index in partitions.joined() {
+                let buffer = buffers.buffer(index, length: length)
+                do {
+                    let count = try Syscalls.read(open[index].descriptor, at: offset, into: buffer)
+                    result.bytesRead += Int64(count)
+                    progress?.addBytesRead(count)
+                    if count != length {
+                        result.failures.append(DupelinkError(.fileChanged,
+                            path: opener.table.path(ofFile: opener.files[Int(open[index].member.names[0])]),
+                            detail: "shrank while being read"))
+                        failed.insert(index)
+                        continue
+                    }
+                } catch {
+                    result.failures.append(DupelinkError(.ioError,
+                        path: opener.table.path(ofFile: opener.files[Int(open[index].member.names[0])]),
+                        errno: error, operation: "read"))
+                    failed.insert(index)
+                    continue
+                }
+                buffers.hasher(index).hasher.update(UnsafeRawBufferPointer(buffer))
+            }
+            var next: [[Int]] = []
+            for partition in partitions {
+                var buckets: [[Int]] = []
+                for index in partition where !failed.contains(index) {
+                    let bytes = buffers.buffer(index, length: length)
+                    if let bucket = buckets.firstIndex(where: {
+                        memcmp(buffers.buffer($0[0], length: length).baseAddress!, bytes.baseAddress!, length) == 0
+                    }) {
+                        buckets[bucket].append(index)
+                    } else {
+                        buckets.append([index])
+                    }
+                }
+                next.append(contentsOf: buckets.filter { $0.count > 1 || keepSingles })
+            }
+            partitions = next
+            offset += Int64(length)
+        }
+        // The snapshot the linker will trust: the status after reading, which must equal the
+        // status before reading, or the file changed under us.
+        var classes: [(Digest, [Member])] = []
+        for partition in partitions {
+            var confirmed: [Member] = []
+            for index in partition {
+                let file = open[index]
+                let path = { opener.table.path(ofFile: opener.files[Int(file.member.names[0])]) }
+                guard let after = try? Syscalls.status(of: file.descriptor), after.isUnchanged(comparedTo: file.status)
+                else {
+                    result.failures.append(DupelinkError(.fileChanged, path: path(), detail: "changed while being read"))
+                    continue
+                }
+                var member = file.member
+                member.status = after
+                confirmed.append(member)
+            }
+            if confirmed.count > 1 || (keepSingles && confirmed.count == 1) {
+                classes.append((buffers.hasher(partition[0]).hasher.finalize(), confirmed))
+            }
+        }
+        return classes
+    }
+}

@@ -1,0 +1,33 @@
+/// A worker thread's reusable memory: aligned read buffers and one XXH3 state per buffer, so no
+/// file costs an allocation.
+final class ReadBuffers {
+    /// The size of each buffer.
+    let capacity: Int
+    private let storage: UnsafeMutableRawBufferPointer
+    private var hashers: [HasherBox]
+
+    /// Makes `count` buffers of `capacity` bytes each.
+    init(count: Int, capacity: Int) {
+        self.capacity = capacity
+        storage = .allocate(byteCount: count * capacity, alignment: 4096)
+        hashers = (0..<count).map { _ in HasherBox() }
+    }
+
+    deinit { storage.deallocate() }
+
+    /// How many buffers there are.
+    var count: Int { hashers.count }
+
+    /// The `index`th buffer, `length` bytes long.
+    func buffer(_ index: Int, length: Int) -> UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(rebasing: storage[(index * capacity)..<(index * capacity + length)])
+    }
+
+    /// The `index`th hasher.
+    func hasher(_ index: Int) -> HasherBox { hashers[index] }
+}
+
+/// A class box so hashers (which are not copyable) can live in an array.
+final class HasherBox {
+    var hasher = XXH3Hasher()
+}

@@ -1,0 +1,102 @@
+import Glibc
+
+/// The scan, top to bottom: walk, group by size and fold hard links, digest heads and tails, then
+/// read the survivors in full, comparing them byte for byte while computing their full digests.
+///
+/// Each step narrows the candidate groups and none goes back up. Reads only: nothing here changes
+/// the filesystem.
+public struct Pipeline: Sendable {
+    /// How to scan.
+    public var options: ScanOptions
+
+    /// Creates a pipeline.
+    public init(options: ScanOptions) {
+        self.options = options
+    }
+
+    /// Scans the roots and returns the duplicate classes found.
+    ///
+    /// Problems with single files are diagnostics in the result, not errors.
+    /// Touches the disk: reads directories and files, changes nothing.
+    /// - Throws: `DupelinkError(.cancelled)` when SIGINT or SIGTERM asked the run to stop.
+    public func scan(roots: [[UInt8]], progress: Progress? = nil) throws(DupelinkError) -> ScanResult {
+        var statistics = ScanStatistics()
+        let pool = WorkerPool(threadCount: options.jobs)
+
+        var clock = Stopwatch()
+        progress?.begin(.walk)
+        let walk = Walker(options: options.walk).walk(roots: roots, progress: progress)
+        var diagnostics = walk.diagnostics
+        statistics.rootsScanned = walk.rootsScanned
+        statistics.filesWalked = walk.files.count
+        statistics.bytesWalked = walk.files.reduce(0) { $0 + $1.status.size }
+        statistics.specialFilesSkipped = walk.skippedSpecial
+        statistics.walkSeconds = clock.lap()
+        if Cancellation.isRequested { throw DupelinkError(.cancelled) }
+
+        let bySize = SizeGrouping.candidateGroups(walk.files)
+        statistics.filesAfterSizeGrouping = bySize.reduce(0) { $0 + $1.count }
+
+        let opener = FileOpener(table: walk.table, files: walk.files)
+        let byHeadTail = try HeadTailStage.split(
+            bySize, opener: opener, pool: pool, progress: progress, statistics: &statistics, diagnostics: &diagnostics)
+        statistics.filesAfterHeadTail = byHeadTail.reduce(0) { $0 + $1.members.count }
+        statistics.floorBytes = byHeadTail.reduce(0) { $0 + $1.members[0].status.size * Int64($1.members.count) }
+        statistics.headTailSeconds = clock.lap()
+
+        let compared = try options.comparer.classes(
+            byHeadTail, size: { byHeadTail[$0].members[0].status.size }, opener: opener, pool: pool, progress: progress)
+        var classes: [DuplicateClass] = []
+        for result in compared {
+            classes.append(contentsOf: result.classes)
+            statistics.bytesReadContent += result.bytesRead
+            diagnostics.append(contentsOf: result.failures.map { Diagnostic(.compare, $0) })
+        }
+        statistics.contentSeconds = clock.lap()
+        progress?.begin(.done)
+
+        let ordered = Self.ordered(classes, table: walk.table, files: walk.files)
+        return ScanResult(table: walk.table, files: walk.files, classes: ordered, diagnostics: diagnostics,
+            statistics: statistics)
+    }
+
+    /// Sorts names within members, members within classes, and classes by total size then path, so
+    /// that a report of the same tree always reads the same.
+    static func ordered(_ classes: [DuplicateClass], table: PathTable, files: [FileRecord]) -> [DuplicateClass] {
+        var keyed: [(key: [UInt8], value: DuplicateClass)] = classes.map { duplicateClass in
+            var sorted = duplicateClass
+            sorted.members = duplicateClass.members.map { member in
+                var member = member
+                member.names.sort { table.path(ofFile: files[Int($0)]).lexicographicallyPrecedes(table.path(ofFile: files[Int($1)])) }
+                return member
+            }
+            let firstPath = { (member: Member) in table.path(ofFile: files[Int(member.names[0])]) }
+            sorted.members.sort { firstPath($0).lexicographicallyPrecedes(firstPath($1)) }
+            return (firstPath(sorted.members[0]), sorted)
+        }
+        keyed.sort {
+            let left = $0.value.size * Int64($0.value.nameCount - 1)
+            let right = $1.value.size * Int64($1.value.nameCount - 1)
+            return left != right ? left > right : $0.key.lexicographicallyPrecedes($1.key)
+        }
+        return keyed.map(\.value)
+    }
+}
+
+/// Measures wall time between laps.
+struct Stopwatch {
+    private var last = Stopwatch.now()
+
+    /// Seconds since the previous lap (or creation).
+    mutating func lap() -> Double {
+        let now = Stopwatch.now()
+        defer { last = now }
+        return now - last
+    }
+
+    static func now() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+}

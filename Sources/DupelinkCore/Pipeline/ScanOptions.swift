@@ -1,0 +1,12 @@
+/// Everything that shapes a scan.
+public struct ScanOptions: Sendable {
+    /// What the walk includes.
+    public var walk = WalkOptions()
+    /// Worker threads for reading and comparing; defaults to the number of processors.
+    public var jobs = WorkerPool.processorCount
+    /// How the content stage reads.
+    public var comparer = ContentComparer()
+
+    /// Creates the default options.
+    public init() {}
+}
