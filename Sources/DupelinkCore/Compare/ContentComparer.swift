@@ -37,7 +37,7 @@ public struct ContentComparer: Sendable {
     /// - Throws: `DupelinkError(.cancelled)` when a stop was requested.
     func classes(
         _ groups: [(members: [Member], digest: Digest)], size: (Int) -> Int64, opener: FileOpener, pool: WorkerPool,
-        progress: Progress?
+        progress: ScanProgress?
     ) throws(DupelinkError) -> [GroupResult] {
         // Largest groups first, so the longest jobs do not start last.
         let order = groups.indices.sorted {
@@ -62,7 +62,7 @@ public struct ContentComparer: Sendable {
 
     /// Splits one group of same-size files into classes of identical files.
     func compare(
-        _ members: [Member], size: Int64, opener: FileOpener, buffers: ReadBuffers, progress: Progress?,
+        _ members: [Member], size: Int64, opener: FileOpener, buffers: ReadBuffers, progress: ScanProgress?,
         into result: inout GroupResult
     ) {
         if members.count <= fanOut {
@@ -88,7 +88,7 @@ public struct ContentComparer: Sendable {
     /// Confirms byte for byte that `candidates` (same digest) are identical, comparing batches of
     /// them against the first; any that differ (a digest collision) are confirmed among themselves.
     private func confirm(
-        _ candidates: [Member], size: Int64, opener: FileOpener, buffers: ReadBuffers, progress: Progress?,
+        _ candidates: [Member], size: Int64, opener: FileOpener, buffers: ReadBuffers, progress: ScanProgress?,
         into result: inout GroupResult
     ) {
         var pending = Array(candidates.dropFirst())
@@ -134,7 +134,7 @@ public struct ContentComparer: Sendable {
     /// `members` has one member (to digest it); otherwise reading of a file stops as soon as it
     /// differs from all the others.
     private func sideBySide(
-        _ members: [Member], size: Int64, opener: FileOpener, buffers: ReadBuffers, progress: Progress?,
+        _ members: [Member], size: Int64, opener: FileOpener, buffers: ReadBuffers, progress: ScanProgress?,
         into result: inout GroupResult
     ) -> [(Digest, [Member])] {
         var open: [(member: Member, descriptor: FileDescriptor, status: FileStatus)] = []

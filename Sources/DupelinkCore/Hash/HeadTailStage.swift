@@ -29,7 +29,7 @@ public enum HeadTailStage {
     /// - Throws: `DupelinkError(.cancelled)` when a stop was requested.
     static func split(
         _ groups: [[Member]], opener: FileOpener, pool: WorkerPool, known: [FileID: Digest] = [:],
-        progress: Progress?, statistics: inout ScanStatistics, diagnostics: inout [Diagnostic]
+        progress: ScanProgress?, statistics: inout ScanStatistics, diagnostics: inout [Diagnostic]
     ) throws(DupelinkError) -> [(members: [Member], digest: Digest)] {
         // One job per inode that needs reading, in inode order so a disk reads roughly in layout order.
         var jobs: [(group: Int, member: Int)] = []

@@ -19,7 +19,7 @@ public struct Pipeline: Sendable {
     /// Problems with single files are diagnostics in the result, not errors.
     /// Touches the disk: reads directories and files, changes nothing.
     /// - Throws: `DupelinkError(.cancelled)` when SIGINT or SIGTERM asked the run to stop.
-    public func scan(roots: [[UInt8]], progress: Progress? = nil) throws(DupelinkError) -> ScanResult {
+    public func scan(roots: [[UInt8]], progress: ScanProgress? = nil) throws(DupelinkError) -> ScanResult {
         var statistics = ScanStatistics()
         let pool = WorkerPool(threadCount: options.jobs)
 

@@ -34,7 +34,7 @@ public struct Walker: Sendable {
     /// file.
     ///
     /// Touches the disk: reads directories and metadata, changes nothing.
-    public func walk(roots: [[UInt8]], progress: Progress? = nil) -> WalkResult {
+    public func walk(roots: [[UInt8]], progress: ScanProgress? = nil) -> WalkResult {
         Syscalls.raiseDescriptorLimit()
         var state = WalkState(options: options, progress: progress)
         for (index, root) in roots.enumerated() {
@@ -57,7 +57,7 @@ public struct Walker: Sendable {
 
 private struct WalkState {
     let options: WalkOptions
-    let progress: Progress?
+    let progress: ScanProgress?
     var table = PathTable()
     var files: [FileRecord] = []
     var diagnostics: [Diagnostic] = []
@@ -69,7 +69,7 @@ private struct WalkState {
     let nameExcludes: [[CChar]]
     let pathExcludes: [[CChar]]
 
-    init(options: WalkOptions, progress: Progress?) {
+    init(options: WalkOptions, progress: ScanProgress?) {
         self.options = options
         self.progress = progress
         nameExcludes = options.excludes.filter { !$0.contains("/") }.map { Array($0.utf8CString) }

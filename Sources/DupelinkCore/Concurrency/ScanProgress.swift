@@ -2,7 +2,7 @@ import Synchronization
 
 /// Counters that the stages bump as they go and that a progress display may read at any time
 /// from another thread.
-public final class Progress: Sendable {
+public final class ScanProgress: Sendable {
     /// The stages a scan goes through, in order.
     public enum Stage: Int, Sendable {
         case walk, headTail, content, link, done

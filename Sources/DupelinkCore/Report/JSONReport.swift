@@ -1,0 +1,147 @@
+import Foundation
+
+/// The JSON report: a stable, documented schema (`schemaVersion` 1) in which every path survives
+/// a round trip, UTF-8 or not.
+///
+/// A path is a `path` string; when its bytes are not valid UTF-8, `path` shows it with U+FFFD in
+/// place of the bad bytes and `pathBase64` holds the exact bytes. Readers use `pathBase64` when it
+/// is present.
+public struct JSONReport: Codable, Sendable {
+    /// A path, lossless.
+    public struct PathValue: Codable, Sendable, Hashable {
+        /// The path as text (lossy only when `pathBase64` is present).
+        public var path: String
+        /// The exact bytes, base64, present only when they are not valid UTF-8.
+        public var pathBase64: String?
+
+        /// Encodes raw path bytes.
+        public init(_ bytes: some Collection<UInt8>) {
+            if let text = PathText.utf8(bytes) {
+                path = text
+                pathBase64 = nil
+            } else {
+                path = String(decoding: Array(bytes), as: UTF8.self)
+                pathBase64 = Data(bytes).base64EncodedString()
+            }
+        }
+
+        /// The exact bytes of the path.
+        public var bytes: [UInt8] {
+            if let pathBase64, let data = Data(base64Encoded: pathBase64) { return Array(data) }
+            return Array(path.utf8)
+        }
+    }
+
+    /// One name in a class.
+    public struct File: Codable, Sendable {
+        public var path: String
+        public var pathBase64: String?
+        public var device: UInt64
+        public var inode: UInt64
+        /// The inode's link count when it was compared.
+        public var links: UInt64
+        /// The path's exact bytes.
+        public var pathBytes: [UInt8] { PathValue(path: path, pathBase64: pathBase64).bytes }
+    }
+
+    /// One class of identical files.
+    public struct Class: Codable, Sendable {
+        public var size: Int64
+        public var digest: String?
+        public var reclaimableBytes: Int64
+        /// Every name, grouped by inode (names of one inode are adjacent), in path order.
+        public var files: [File]
+    }
+
+    public struct Replacement: Codable, Sendable {
+        public var keeper: PathValue
+        public var duplicate: PathValue
+        public var bytesFreed: Int64
+    }
+
+    public struct Refusal: Codable, Sendable {
+        public var path: PathValue
+        public var reason: String
+        public var message: String
+        public var bytes: Int64
+    }
+
+    public struct Warning: Codable, Sendable {
+        public var stage: String
+        public var code: String
+        public var path: PathValue
+        public var message: String
+    }
+
+    public var schemaVersion: Int
+    public var command: String
+    public var dryRun: Bool
+    public var roots: [PathValue]
+    public var classes: [Class]
+    public var replacements: [Replacement]?
+    public var refusals: [Refusal]
+    public var warnings: [Warning]
+    public var summary: ScanReport.Totals
+    public var statistics: ScanStatistics
+
+    /// Builds the JSON form of a report.
+    public init(_ report: ScanReport) {
+        let scan = report.scan
+        schemaVersion = 1
+        command = report.command
+        dryRun = report.dryRun
+        roots = report.roots.map { PathValue($0) }
+        classes = scan.classes.enumerated().map { index, duplicateClass in
+            Class(
+                size: duplicateClass.size,
+                digest: duplicateClass.digest?.description,
+                reclaimableBytes: report.reclaimableByClass[index],
+                files: duplicateClass.members.flatMap { member in
+                    member.names.map { name in
+                        let path = PathValue(scan.path(ofFile: name))
+                        return File(path: path.path, pathBase64: path.pathBase64, device: member.id.device,
+                            inode: member.id.inode, links: member.status.linkCount)
+                    }
+                })
+        }
+        replacements = report.command == "link" ? report.replacements.map {
+            Replacement(keeper: PathValue(scan.path(ofFile: $0.keeper)), duplicate: PathValue(scan.path(ofFile: $0.duplicate)),
+                bytesFreed: $0.bytesFreed)
+        } : nil
+        refusals = report.refusals.map {
+            Refusal(path: PathValue(scan.path(ofFile: $0.file)), reason: $0.reason, message: $0.message, bytes: $0.bytes)
+        }
+        warnings = report.diagnostics.map {
+            Warning(stage: $0.stage.rawValue, code: $0.error.code.rawValue, path: PathValue($0.error.path),
+                message: $0.error.description)
+        }
+        summary = report.totals
+        statistics = scan.statistics
+    }
+
+    /// The report as pretty-printed JSON with sorted keys, ending in a newline.
+    public func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // Encoding these plain value types cannot fail.
+        let data = (try? encoder.encode(self)) ?? Data("{}".utf8)
+        return Array(data) + [UInt8(ascii: "\n")]
+    }
+
+    /// Decodes a report.
+    /// - Throws: `DupelinkError(.invalidInput)` when the data is not a dupelink JSON report.
+    public static func decode(_ data: [UInt8]) throws(DupelinkError) -> JSONReport {
+        do {
+            return try JSONDecoder().decode(JSONReport.self, from: Data(data))
+        } catch {
+            throw DupelinkError(.invalidInput, detail: "not a dupelink JSON report: \(error)")
+        }
+    }
+}
+
+extension JSONReport.PathValue {
+    init(path: String, pathBase64: String?) {
+        self.path = path
+        self.pathBase64 = pathBase64
+    }
+}

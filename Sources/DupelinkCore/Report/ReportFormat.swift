@@ -1,0 +1,118 @@
+/// The output formats of `scan`, `link` and `report`.
+public enum ReportFormat: String, CaseIterable, Sendable {
+    /// For people: each class with its size and paths, then a summary.
+    case text
+    /// For programs: the documented JSON schema, lossless for any path.
+    case json
+    /// One row per name: class, size, digest, device, inode, path (raw bytes, RFC 4180 quoting).
+    case csv
+    /// As `fdupes` prints: the paths of each class one per line, a blank line between classes.
+    case fdupes
+
+    /// Renders `report` in this format into `writer`.
+    public func render(_ report: ScanReport, into writer: inout ByteWriter) {
+        switch self {
+        case .text: TextRenderer.render(report, into: &writer)
+        case .json: writer.write(bytes: JSONReport(report).encoded())
+        case .csv: CSVRenderer.render(report, into: &writer)
+        case .fdupes: FdupesRenderer.render(report, into: &writer)
+        }
+        writer.flush()
+    }
+}
+
+enum TextRenderer {
+    static func render(_ report: ScanReport, into writer: inout ByteWriter) {
+        let scan = report.scan
+        let replacedBy = Dictionary(report.replacements.map { ($0.duplicate, $0.keeper) }, uniquingKeysWith: { a, _ in a })
+        for (index, duplicateClass) in scan.classes.enumerated() {
+            let names = duplicateClass.nameCount
+            var header = "\(names) files of \(ByteSize.format(duplicateClass.size))"
+            header += ", \(ByteSize.format(report.reclaimableByClass[index])) reclaimable"
+            if duplicateClass.members.count < names { header += ", \(duplicateClass.members.count) distinct inodes" }
+            writer.write(header + ":\n")
+            for member in duplicateClass.members {
+                for (position, name) in member.names.enumerated() {
+                    let marker = position == 0 ? "  " : "  = "
+                    var line = marker + PathText.display(scan.path(ofFile: name))
+                    if report.command == "link", replacedBy[name] != nil {
+                        line += report.dryRun ? "  (would be linked)" : "  (linked)"
+                    }
+                    writer.write(line + "\n")
+                }
+            }
+            writer.write("\n")
+        }
+        if !report.refusals.isEmpty {
+            writer.write("Not linked:\n")
+            for refusal in report.refusals {
+                writer.write("  \(PathText.display(scan.path(ofFile: refusal.file))): \(refusal.message) (\(ByteSize.format(refusal.bytes)))\n")
+            }
+            writer.write("\n")
+        }
+        let totals = report.totals
+        writer.write("Scanned \(totals.filesScanned) files (\(ByteSize.format(totals.bytesScanned))).\n")
+        if totals.classes == 0 {
+            writer.write("No duplicates found.\n")
+        } else {
+            writer.write("Found \(totals.classes) classes of identical files: \(totals.duplicateFiles) duplicates, ")
+            writer.write("\(ByteSize.format(totals.reclaimableBytes)) reclaimable by hard-linking.\n")
+        }
+        if totals.refusedFiles > 0 {
+            writer.write("\(totals.refusedFiles) files cannot be linked (\(ByteSize.format(totals.refusedBytes))); see \"Not linked\".\n")
+        }
+        if let linked = totals.filesLinked, let freed = totals.bytesFreed {
+            if report.dryRun {
+                writer.write("Dry run: would link \(linked) files and free \(ByteSize.format(freed)); nothing was changed.\n")
+            } else {
+                writer.write("Linked \(linked) files, freed \(ByteSize.format(freed)).\n")
+            }
+        }
+        if totals.warnings > 0 {
+            writer.write("\(totals.warnings) warnings (files left out); see standard error.\n")
+        }
+    }
+}
+
+enum CSVRenderer {
+    static func render(_ report: ScanReport, into writer: inout ByteWriter) {
+        writer.write("class,size,digest,device,inode,links,path\n")
+        for (index, duplicateClass) in report.scan.classes.enumerated() {
+            for member in duplicateClass.members {
+                for name in member.names {
+                    writer.write("\(index),\(duplicateClass.size),\(duplicateClass.digest?.description ?? ""),")
+                    writer.write("\(member.id.device),\(member.id.inode),\(member.status.linkCount),")
+                    writer.write(bytes: quoted(report.scan.path(ofFile: name)))
+                    writer.write("\n")
+                }
+            }
+        }
+    }
+
+    /// RFC 4180 quoting, on bytes: quoted when it holds a comma, quote, CR or LF; quotes doubled.
+    static func quoted(_ field: [UInt8]) -> [UInt8] {
+        let special: Set<UInt8> = [UInt8(ascii: ","), UInt8(ascii: "\""), UInt8(ascii: "\n"), UInt8(ascii: "\r")]
+        guard field.contains(where: special.contains) else { return field }
+        var result: [UInt8] = [UInt8(ascii: "\"")]
+        for byte in field {
+            result.append(byte)
+            if byte == UInt8(ascii: "\"") { result.append(byte) }
+        }
+        result.append(UInt8(ascii: "\""))
+        return result
+    }
+}
+
+enum FdupesRenderer {
+    static func render(_ report: ScanReport, into writer: inout ByteWriter) {
+        for (position, duplicateClass) in report.scan.classes.enumerated() {
+            if position > 0 { writer.write("\n") }
+            for member in duplicateClass.members {
+                for name in member.names {
+                    writer.write(bytes: report.scan.path(ofFile: name))
+                    writer.write("\n")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import DupelinkCore
+
+@main
+struct DupelinkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dupelink",
+        abstract: "Find duplicate files and replace them with hard links, safely.",
+        discussion: """
+            dupelink walks the given directories (never following symbolic links), groups regular \
+            files by size, then by a digest of their first and last blocks, then reads the survivors \
+            in full, comparing them byte for byte while computing their XXH3-128 digests. Only \
+            byte-identical files are reported, and only they are ever linked.
+
+            A hard link is another name for the same file: after linking, the names share one \
+            content, owner, mode and modification time. Editing one name in place changes every \
+            name; a program that saves by writing a new file and renaming it breaks the link.
+
+            EXAMPLES:
+              dupelink scan ~/Pictures                     report duplicates, change nothing
+              dupelink scan --format json /srv/media > dupes.json
+              dupelink link --dry-run ~/Music              show what linking would do
+              dupelink link --prefer /backup/2024 /backup  link, keeping files under /backup/2024
+
+            EXIT STATUS:
+              0    success
+              1    partial: some files could not be read or linked (see the warnings)
+              2    failure: nothing could be scanned, or output could not be written
+              64   usage error
+              130  interrupted by SIGINT or SIGTERM (the replacement in progress was finished)
+            """,
+        version: DupelinkVersion.current,
+        subcommands: [ScanCommand.self, LinkCommand.self],
+        defaultSubcommand: nil
+    )
+}
+
+/// The version `--version` prints.
+enum DupelinkVersion {
+    static let current = "1.0.0-dev"
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import DupelinkCore
+
+/// Options that decide which files are scanned, shared by every command that walks.
+struct WalkOptionGroup: ParsableArguments {
+    @Argument(help: ArgumentHelp("Directories (or files) to scan.", valueName: "path"))
+    var paths: [String]
+
+    @Flag(name: [.customShort("x"), .long], help: "Do not descend into directories on other filesystems.")
+    var oneFileSystem = false
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Ignore files smaller than this (bytes, or with a K, M, G, T suffix; powers of 1024). Empty files are never duplicates.",
+        valueName: "size"))
+    var minSize: String = "1"
+
+    @Option(name: .long, help: ArgumentHelp("Ignore files larger than this (same units as --min-size).", valueName: "size"))
+    var maxSize: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Leave out names matching this shell glob; with a '/', the glob is matched against the whole path. Repeatable. An excluded directory is not entered.",
+        valueName: "glob"))
+    var exclude: [String] = []
+
+    @Flag(name: .long, help: "Leave out files and directories whose names start with '.'.")
+    var noHidden = false
+
+    @Option(name: [.short, .long], help: ArgumentHelp("Worker threads for reading and comparing (default: the number of processors).", valueName: "n"))
+    var jobs: Int?
+
+    mutating func validate() throws {
+        if paths.isEmpty { throw ValidationError("Name at least one directory to scan.") }
+        guard let minimum = ByteSize.parse(minSize) else {
+            throw ValidationError("--min-size '\(minSize)' is not a size (examples: 4096, 10K, 1.5M, 2G).")
+        }
+        if let maxSize {
+            guard let maximum = ByteSize.parse(maxSize) else {
+                throw ValidationError("--max-size '\(maxSize)' is not a size (examples: 4096, 10K, 1.5M, 2G).")
+            }
+            if maximum < minimum { throw ValidationError("--max-size is smaller than --min-size.") }
+        }
+        if let jobs, jobs < 1 || jobs > 256 { throw ValidationError("--jobs must be between 1 and 256.") }
+    }
+
+    /// The roots as the exact bytes given on the command line.
+    var roots: [[UInt8]] { paths.map(RawArguments.bytes(for:)) }
+
+    /// The scan options these flags describe.
+    var scanOptions: ScanOptions {
+        var options = ScanOptions()
+        options.walk.oneFileSystem = oneFileSystem
+        options.walk.minimumSize = max(1, ByteSize.parse(minSize) ?? 1)
+        options.walk.maximumSize = maxSize.flatMap(ByteSize.parse)
+        options.walk.excludes = exclude
+        options.walk.includeHidden = !noHidden
+        if let jobs { options.jobs = jobs }
+        return options
+    }
+}

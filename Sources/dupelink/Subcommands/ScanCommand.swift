@@ -1,0 +1,34 @@
+import ArgumentParser
+import DupelinkCore
+
+/// `dupelink scan`: report duplicates, change nothing.
+struct ScanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "Report duplicate files; change nothing.",
+        discussion: """
+            Prints each class of byte-identical files (size, count, paths) and a summary: files \
+            scanned, classes, and the bytes that linking would free, counted exactly by inode and \
+            link count (names that are already one inode free nothing; an inode that also has a \
+            name outside the scanned directories is kept, not freed).
+
+            EXAMPLES:
+              dupelink scan ~/Pictures
+              dupelink scan --format json --min-size 1M /srv/media > report.json
+              dupelink scan --exclude '*.tmp' --exclude '/srv/media/cache/*' /srv/media
+            """)
+
+    @OptionGroup var walk: WalkOptionGroup
+    @OptionGroup var output: OutputOptionGroup
+    @OptionGroup var planning: PlanningOptionGroup
+
+    func run() throws {
+        let session = CommandSession(output: output)
+        let scan = try session.scan(roots: walk.roots, options: walk.scanOptions)
+        let plan = LinkPlanner.plan(scan, options: planning.linkOptions)
+        let report = ScanReport(
+            command: "scan", roots: walk.roots, scan: scan, reclaimableByClass: plan.reclaimableByClass(classCount: scan.classes.count),
+            refusals: plan.reportRefusals(scan))
+        try session.finish(report)
+    }
+}

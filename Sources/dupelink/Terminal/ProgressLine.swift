@@ -1,0 +1,54 @@
+import DupelinkCore
+import Foundation
+
+/// A one-line progress display on standard error, redrawn five times a second while a scan or a
+/// link runs. Shown only when standard error is a terminal.
+final class ProgressLine: @unchecked Sendable {
+    private let progress: ScanProgress
+    private let wakeUp = NSCondition()
+    private let exited = DispatchSemaphore(value: 0)
+    private var finished = false
+    private var running = false
+
+    init(progress: ScanProgress) {
+        self.progress = progress
+    }
+
+    /// Starts redrawing, if standard error is a terminal.
+    func start() {
+        guard StandardStreams.errorIsTerminal else { return }
+        running = true
+        Thread { [self] in
+            wakeUp.lock()
+            while !finished {
+                wakeUp.wait(until: Date().addingTimeInterval(0.2))
+                if !finished { StandardStreams.write(Array(("\r\u{1B}[K" + line()).utf8), to: 2) }
+            }
+            wakeUp.unlock()
+            exited.signal()
+        }.start()
+    }
+
+    /// Stops redrawing and clears the line.
+    func stop() {
+        guard running else { return }
+        wakeUp.lock()
+        finished = true
+        wakeUp.signal()
+        wakeUp.unlock()
+        exited.wait()
+        running = false
+        StandardStreams.write(Array("\r\u{1B}[K".utf8), to: 2)
+    }
+
+    private func line() -> String {
+        let read = ByteSize.format(Int64(progress.bytesRead))
+        switch progress.stage {
+        case .walk: return "walking: \(progress.filesWalked) files"
+        case .headTail: return "reading heads and tails: \(progress.jobsDone)/\(progress.jobsTotal) files, \(read) read"
+        case .content: return "comparing: \(progress.jobsDone)/\(progress.jobsTotal) groups, \(read) read"
+        case .link: return "linking: \(progress.jobsDone)/\(progress.jobsTotal)"
+        case .done: return ""
+        }
+    }
+}

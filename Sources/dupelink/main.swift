@@ -1,2 +1,0 @@
-import DupelinkCore
-print("placeholder")
