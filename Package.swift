@@ -42,10 +42,16 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // Builds real directory trees in temporary folders for both test targets.
+        .target(
+            name: "DupelinkTestSupport",
+            path: "Tests/Support"
+        ),
         .testTarget(
             name: "DupelinkCoreTests",
             dependencies: [
                 "DupelinkCore",
+                "DupelinkTestSupport",
                 "CLinux",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -54,6 +60,7 @@ let package = Package(
             name: "DupelinkCLITests",
             dependencies: [
                 "DupelinkCore",
+                "DupelinkTestSupport",
                 "CLinux",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

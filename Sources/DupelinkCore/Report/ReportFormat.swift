@@ -51,27 +51,33 @@ enum TextRenderer {
             writer.write("\n")
         }
         let totals = report.totals
-        writer.write("Scanned \(totals.filesScanned) files (\(ByteSize.format(totals.bytesScanned))).\n")
+        writer.write("Scanned \(counted(totals.filesScanned, "file", "files")) (\(ByteSize.format(totals.bytesScanned))).\n")
         if totals.classes == 0 {
             writer.write("No duplicates found.\n")
         } else {
-            writer.write("Found \(totals.classes) classes of identical files: \(totals.duplicateFiles) duplicates, ")
+            writer.write("Found \(counted(totals.classes, "class", "classes")) of identical files: ")
+            writer.write("\(counted(totals.duplicateFiles, "duplicate", "duplicates")), ")
             writer.write("\(ByteSize.format(totals.reclaimableBytes)) reclaimable by hard-linking.\n")
         }
         if totals.refusedFiles > 0 {
-            writer.write("\(totals.refusedFiles) files cannot be linked (\(ByteSize.format(totals.refusedBytes))); see \"Not linked\".\n")
+            writer.write("\(counted(totals.refusedFiles, "file", "files")) cannot be linked (\(ByteSize.format(totals.refusedBytes))); see \"Not linked\".\n")
         }
         if let linked = totals.filesLinked, let freed = totals.bytesFreed {
             if report.dryRun {
-                writer.write("Dry run: would link \(linked) files and free \(ByteSize.format(freed)); nothing was changed.\n")
+                writer.write("Dry run: would link \(counted(linked, "file", "files")) and free \(ByteSize.format(freed)); nothing was changed.\n")
             } else {
-                writer.write("Linked \(linked) files, freed \(ByteSize.format(freed)).\n")
+                writer.write("Linked \(counted(linked, "file", "files")), freed \(ByteSize.format(freed)).\n")
             }
         }
         if totals.warnings > 0 {
-            writer.write("\(totals.warnings) warnings (files left out); see standard error.\n")
+            writer.write("\(counted(totals.warnings, "warning", "warnings")) (files left out); see standard error.\n")
         }
     }
+}
+
+/// "1 file", "2 files".
+func counted(_ count: Int, _ singular: String, _ plural: String) -> String {
+    "\(count) \(count == 1 ? singular : plural)"
 }
 
 enum CSVRenderer {

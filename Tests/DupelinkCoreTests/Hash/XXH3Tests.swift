@@ -1,3 +1,4 @@
+import DupelinkTestSupport
 import Testing
 @testable import DupelinkCore
 

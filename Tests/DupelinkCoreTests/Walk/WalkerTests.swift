@@ -1,4 +1,5 @@
 import Glibc
+import DupelinkTestSupport
 import Testing
 @testable import DupelinkCore
 

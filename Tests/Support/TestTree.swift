@@ -4,12 +4,12 @@ import Glibc
 /// A real directory tree in a fresh temporary folder, removed when the test is done.
 ///
 /// Paths are raw bytes so tests can make names that are not UTF-8.
-final class TestTree {
+public final class TestTree {
     /// The root folder, as bytes.
-    let root: [UInt8]
+    public let root: [UInt8]
 
     /// Creates an empty folder under `base` (default: the system temporary folder).
-    init(base: String = NSTemporaryDirectory()) throws {
+    public init(base: String = NSTemporaryDirectory()) throws {
         var template = Array((base.hasSuffix("/") ? base : base + "/").utf8) + Array("dupelink-test-XXXXXX".utf8) + [0]
         let made = template.withUnsafeMutableBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { mkdtemp($0) }
@@ -25,22 +25,22 @@ final class TestTree {
     }
 
     /// The root as a string (for Foundation and subprocess arguments; only for UTF-8 roots).
-    var rootString: String { String(decoding: root, as: UTF8.self) }
+    public var rootString: String { String(decoding: root, as: UTF8.self) }
 
     /// The absolute path of `relative` (bytes) under the root.
-    func path(_ relative: [UInt8]) -> [UInt8] { root + [UInt8(ascii: "/")] + relative }
+    public func path(_ relative: [UInt8]) -> [UInt8] { root + [UInt8(ascii: "/")] + relative }
     /// The absolute path of `relative` under the root.
-    func path(_ relative: String) -> [UInt8] { path(Array(relative.utf8)) }
+    public func path(_ relative: String) -> [UInt8] { path(Array(relative.utf8)) }
 
     /// Writes a file, creating its parent folders.
     @discardableResult
-    func write(_ relative: String, _ contents: [UInt8], mode: mode_t = 0o644) throws -> [UInt8] {
+    public func write(_ relative: String, _ contents: [UInt8], mode: mode_t = 0o644) throws -> [UInt8] {
         try write(bytes: Array(relative.utf8), contents, mode: mode)
     }
 
     /// Writes a file whose relative name is raw bytes, creating its parent folders.
     @discardableResult
-    func write(bytes relative: [UInt8], _ contents: [UInt8], mode: mode_t = 0o644) throws -> [UInt8] {
+    public func write(bytes relative: [UInt8], _ contents: [UInt8], mode: mode_t = 0o644) throws -> [UInt8] {
         let full = path(relative)
         if let slash = relative.lastIndex(of: UInt8(ascii: "/")) { try makeDirectory(Array(relative[..<slash])) }
         let fd = try withCPath(full) { open($0, O_WRONLY | O_CREAT | O_TRUNC, mode) }
@@ -57,7 +57,7 @@ final class TestTree {
     }
 
     /// Creates a folder and its parents.
-    func makeDirectory(_ relative: [UInt8]) throws {
+    public func makeDirectory(_ relative: [UInt8]) throws {
         var current: [UInt8] = []
         for component in relative.split(separator: UInt8(ascii: "/")) {
             current += (current.isEmpty ? [] : [UInt8(ascii: "/")]) + component
@@ -67,25 +67,25 @@ final class TestTree {
     }
 
     /// Creates a folder and its parents.
-    func makeDirectory(_ relative: String) throws { try makeDirectory(Array(relative.utf8)) }
+    public func makeDirectory(_ relative: String) throws { try makeDirectory(Array(relative.utf8)) }
 
     /// Makes `relative` a hard link to `existing`.
-    func link(_ existing: String, _ relative: String) throws {
+    public func link(_ existing: String, _ relative: String) throws {
         let result = withCPath(path(existing)) { from in withCPath(path(relative)) { to in Glibc.link(from, to) } }
         guard result == 0 else { throw POSIXFailure(operation: "link", code: errno) }
     }
 
     /// Makes `relative` a symbolic link whose target is `target` (as written).
-    func symlink(_ target: String, _ relative: String) throws {
+    public func symlink(_ target: String, _ relative: String) throws {
         let result = withCPath(Array(target.utf8)) { from in withCPath(path(relative)) { to in Glibc.symlink(from, to) } }
         guard result == 0 else { throw POSIXFailure(operation: "symlink", code: errno) }
     }
 
     /// Reads a file.
-    func read(_ relative: String) throws -> [UInt8] { try Self.read(path(relative)) }
+    public func read(_ relative: String) throws -> [UInt8] { try Self.read(path(relative)) }
 
     /// Reads a file at an absolute path.
-    static func read(_ full: [UInt8]) throws -> [UInt8] {
+    public static func read(_ full: [UInt8]) throws -> [UInt8] {
         let fd = withCPath(full) { open($0, O_RDONLY) }
         guard fd >= 0 else { throw POSIXFailure(operation: "open", code: errno) }
         defer { close(fd) }
@@ -100,10 +100,10 @@ final class TestTree {
     }
 
     /// `lstat` of a path under the root.
-    func status(_ relative: String) throws -> stat { try Self.status(path(relative)) }
+    public func status(_ relative: String) throws -> stat { try Self.status(path(relative)) }
 
     /// `lstat` of an absolute path.
-    static func status(_ full: [UInt8]) throws -> stat {
+    public static func status(_ full: [UInt8]) throws -> stat {
         var result = stat()
         guard withCPath(full, { lstat($0, &result) }) == 0 else { throw POSIXFailure(operation: "lstat", code: errno) }
         return result
@@ -111,21 +111,21 @@ final class TestTree {
 }
 
 /// A failed system call in test setup.
-struct POSIXFailure: Error, CustomStringConvertible {
-    var operation: String
-    var code: Int32
-    var description: String { "\(operation): \(String(cString: strerror(code)))" }
+public struct POSIXFailure: Error, CustomStringConvertible {
+    public var operation: String
+    public var code: Int32
+    public var description: String { "\(operation): \(String(cString: strerror(code)))" }
 }
 
 /// Calls `body` with a NUL-terminated copy of `path`.
-func withCPath<R>(_ path: [UInt8], _ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
+public func withCPath<R>(_ path: [UInt8], _ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
     let c = path.map { CChar(bitPattern: $0) } + [0]
     return try c.withUnsafeBufferPointer { try body($0.baseAddress!) }
 }
 
 /// Runs a program and returns its exit status.
 @discardableResult
-func run(_ program: String, _ arguments: [String]) -> Int32 {
+public func run(_ program: String, _ arguments: [String]) -> Int32 {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: program)
     process.arguments = arguments
@@ -137,7 +137,7 @@ func run(_ program: String, _ arguments: [String]) -> Int32 {
 }
 
 /// Deterministic pseudo-random bytes (xorshift), so test contents are the same on every run.
-func patternBytes(count: Int, seed: UInt64) -> [UInt8] {
+public func patternBytes(count: Int, seed: UInt64) -> [UInt8] {
     var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
     var bytes = [UInt8](repeating: 0, count: count)
     for index in 0..<count {

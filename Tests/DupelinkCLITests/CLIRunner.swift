@@ -1,0 +1,67 @@
+import Foundation
+import Glibc
+
+/// What one run of the `dupelink` binary did.
+struct CLIResult {
+    var status: Int32
+    var standardOutput: [UInt8]
+    var standardError: String
+    var output: String { String(decoding: standardOutput, as: UTF8.self) }
+}
+
+/// Runs the built `dupelink` binary (next to the test bundle in `.build/<config>/`) with raw-byte
+/// arguments, so names that are not UTF-8 reach it intact.
+enum CLI {
+    /// The path of the built binary.
+    static var binary: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("dupelink").path
+    }
+
+    /// Runs `dupelink` with the arguments; `asNobody` drops to uid/gid 65534 with `setpriv`.
+    static func run(_ arguments: [[UInt8]], asNobody: Bool = false, input: String? = nil) throws -> CLIResult {
+        var argv: [[UInt8]] = [Array(binary.utf8)] + arguments
+        if asNobody {
+            argv = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"].map { Array($0.utf8) } + argv
+        }
+        let directory = NSTemporaryDirectory() + "dupelink-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let outPath = directory + "/out", errPath = directory + "/err"
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+
+        let cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { bytes in
+            let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+            for (index, byte) in bytes.enumerated() { pointer[index] = CChar(bitPattern: byte) }
+            pointer[bytes.count] = 0
+            return pointer
+        } + [nil]
+        defer { for pointer in cArguments { pointer?.deallocate() } }
+
+        var pid = pid_t()
+        let spawned = posix_spawn(&pid, cArguments[0]!, &actions, nil, cArguments, environ)
+        guard spawned == 0 else { throw CLIError.spawn(spawned) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return CLIResult(
+            status: exitStatus,
+            standardOutput: Array((try? Data(contentsOf: URL(fileURLWithPath: outPath))) ?? Data()),
+            standardError: String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data(), as: UTF8.self))
+    }
+
+    /// Runs `dupelink` with string arguments.
+    static func run(_ arguments: String..., asNobody: Bool = false) throws -> CLIResult {
+        try run(arguments.map { Array($0.utf8) }, asNobody: asNobody)
+    }
+}
+
+enum CLIError: Error {
+    case spawn(Int32)
+}

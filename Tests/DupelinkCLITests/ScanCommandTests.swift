@@ -1,0 +1,131 @@
+import DupelinkCore
+import DupelinkTestSupport
+import Foundation
+import Glibc
+import Testing
+
+/// The `scan` command end to end: the real binary on real trees.
+@Suite struct ScanCommandTests {
+    @Test func scanPrintsClassesAndSummaryAndChangesNothing() throws {
+        let tree = try TestTree()
+        let photo = patternBytes(count: 300_000, seed: 1)
+        try tree.write("2023/beach.jpg", photo)
+        try tree.write("backup/beach.jpg", photo)
+        try tree.write("2023/other.jpg", patternBytes(count: 300_000, seed: 2))
+        let before = try tree.status("backup/beach.jpg")
+        let result = try CLI.run("scan", tree.rootString)
+        #expect(result.status == 0)
+        #expect(result.output == """
+            2 files of 293 KiB, 293 KiB reclaimable:
+              \(tree.rootString)/2023/beach.jpg
+              \(tree.rootString)/backup/beach.jpg
+
+            Scanned 3 files (879 KiB).
+            Found 1 class of identical files: 1 duplicate, 293 KiB reclaimable by hard-linking.
+
+            """)
+        let after = try tree.status("backup/beach.jpg")
+        #expect(after.st_ino == before.st_ino && after.st_nlink == 1)
+    }
+
+    @Test func jsonRoundTripsNamesThatAreNotUTF8OrHoldNewlinesOrLeadingDashes() throws {
+        let tree = try TestTree()
+        let bytes = patternBytes(count: 5000, seed: 3)
+        let oddNames: [[UInt8]] = [[0x62, 0xFF, 0x61, 0x64], Array("new\nline".utf8), Array("-rf".utf8)]
+        for name in oddNames { try tree.write(bytes: name, bytes) }
+        let result = try CLI.run(["scan".utf8, "--format".utf8, "json".utf8, "--".utf8].map(Array.init) + [tree.root])
+        #expect(result.status == 0)
+        let report = try JSONReport.decode(result.standardOutput)
+        #expect(report.schemaVersion == 1)
+        #expect(report.classes.count == 1)
+        let paths = Set(report.classes[0].files.map(\.pathBytes))
+        #expect(paths == Set(oddNames.map { tree.path($0) }))
+        // The non-UTF-8 name carries its exact bytes; the others are plain strings.
+        #expect(report.classes[0].files.filter { $0.pathBase64 != nil }.count == 1)
+        #expect(report.summary.reclaimableBytes == 10_000)
+    }
+
+    @Test func textOutputQuotesNamesThatWouldBreakALine() throws {
+        let tree = try TestTree()
+        let bytes = patternBytes(count: 100, seed: 4)
+        try tree.write(bytes: Array("a\nb".utf8), bytes)
+        try tree.write(bytes: [0x63, 0xE9], bytes)
+        let result = try CLI.run("scan", tree.rootString)
+        #expect(result.output.contains("$'\(tree.rootString)/a\\nb'"))
+        #expect(result.output.contains("$'\(tree.rootString)/c\\xe9'"))
+    }
+
+    @Test func fdupesAndCSVFormatsListEveryName() throws {
+        let tree = try TestTree()
+        let bytes = patternBytes(count: 1000, seed: 5)
+        try tree.write("x", bytes)
+        try tree.write("y,z", bytes)
+        try tree.write("p", patternBytes(count: 2000, seed: 6))
+        try tree.write("q", patternBytes(count: 2000, seed: 6))
+        let fdupes = try CLI.run("scan", "--format", "fdupes", tree.rootString)
+        #expect(fdupes.output == "\(tree.rootString)/p\n\(tree.rootString)/q\n\n\(tree.rootString)/x\n\(tree.rootString)/y,z\n")
+        let csv = try CLI.run("scan", "--format", "csv", tree.rootString)
+        let lines = csv.output.split(separator: "\n")
+        #expect(lines.first == "class,size,digest,device,inode,links,path")
+        #expect(lines.count == 5)
+        #expect(lines.last?.hasSuffix(",\"\(tree.rootString)/y,z\"") == true)
+    }
+
+    @Test func missingRootIsAFailureAndBadOptionsAreUsageErrors() throws {
+        let tree = try TestTree()
+        let missing = try CLI.run("scan", tree.rootString + "/nope")
+        #expect(missing.status == 2)
+        #expect(missing.standardError.contains("\(tree.rootString)/nope: cannot scan: No such file or directory"))
+        #expect(try CLI.run("scan", "--min-size", "lots", tree.rootString).status == 64)
+        #expect(try CLI.run("scan").status == 64)
+        #expect(try CLI.run("frobnicate").status == 64)
+    }
+
+    @Test(.enabled(if: getuid() == 0, "dropping to nobody needs root"))
+    func unreadableFileIsAWarningWithItsPathAndExitStatusOne() throws {
+        let tree = try TestTree()
+        #expect(chmod(tree.root.map { CChar(bitPattern: $0) } + [0], 0o755) == 0)
+        let bytes = patternBytes(count: 10_000, seed: 7)
+        try tree.write("readable-1", bytes)
+        try tree.write("readable-2", bytes)
+        try tree.write("secret", bytes, mode: 0o600)
+        let result = try CLI.run("scan", "--format", "fdupes", tree.rootString, asNobody: true)
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("\(tree.rootString)/secret: cannot open: Permission denied"))
+        #expect(result.output == "\(tree.rootString)/readable-1\n\(tree.rootString)/readable-2\n")
+    }
+
+    @Test func fifoInTheTreeDoesNotHangTheScan() throws {
+        let tree = try TestTree()
+        try tree.write("a", [1, 2, 3])
+        try tree.write("b", [1, 2, 3])
+        #expect(withCPath(tree.path("pipe")) { mkfifo($0, 0o666) } == 0)
+        let result = try CLI.run("scan", "--format", "fdupes", tree.rootString)
+        #expect(result.status == 0)
+        #expect(result.output == "\(tree.rootString)/a\n\(tree.rootString)/b\n")
+    }
+
+    @Test func helpShowsExamplesAndExitStatuses() throws {
+        let help = try CLI.run("--help")
+        #expect(help.status == 0)
+        #expect(help.output.contains("EXAMPLES:"))
+        #expect(help.output.contains("EXIT STATUS:"))
+        let scanHelp = try CLI.run("scan", "--help")
+        for option in ["--format", "--min-size", "--max-size", "--exclude", "--one-file-system", "--no-hidden", "--jobs", "--quiet", "--stats"] {
+            #expect(scanHelp.output.contains(option), "scan --help lacks \(option)")
+        }
+    }
+
+    @Test func statsReportTheFloorAndBytesReadPerStage() throws {
+        let tree = try TestTree()
+        let bytes = patternBytes(count: 1 << 20, seed: 8)
+        try tree.write("a", bytes)
+        try tree.write("b", bytes)
+        let result = try CLI.run("scan", "--stats", "--format", "json", tree.rootString)
+        #expect(result.standardError.contains("stats: floor (bytes that must be read in full): 2097152"))
+        let report = try JSONReport.decode(result.standardOutput)
+        #expect(report.statistics.floorBytes == 2 << 20)
+        #expect(report.statistics.bytesReadContent == 2 << 20)
+        #expect(report.statistics.bytesReadHeadTail == 4 * 4096)
+    }
+}
