@@ -115,6 +115,10 @@ public struct POSIXFailure: Error, CustomStringConvertible {
     public var operation: String
     public var code: Int32
     public var description: String { "\(operation): \(String(cString: strerror(code)))" }
+    public init(operation: String, code: Int32) {
+        self.operation = operation
+        self.code = code
+    }
 }
 
 /// Calls `body` with a NUL-terminated copy of `path`.

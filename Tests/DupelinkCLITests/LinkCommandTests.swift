@@ -1,0 +1,154 @@
+import DupelinkCore
+import DupelinkTestSupport
+import Foundation
+import Glibc
+import Testing
+
+/// The `link` command end to end: the real binary on real trees, checked afterwards on disk.
+@Suite struct LinkCommandTests {
+    /// Sum of sizes over distinct inodes under the tree: the space its files use.
+    func bytesInUse(_ tree: TestTree) throws -> Int64 {
+        var seen = Set<UInt64>()
+        var total: Int64 = 0
+        let enumerator = FileManager.default.enumerator(atPath: tree.rootString)
+        while let relative = enumerator?.nextObject() as? String {
+            let status = try tree.status(relative)
+            if (status.st_mode & S_IFMT) == S_IFREG, seen.insert(UInt64(status.st_ino)).inserted {
+                total += Int64(status.st_size)
+            }
+        }
+        return total
+    }
+
+    @Test func reclaimableBytesEqualTheBytesActuallyFreed() throws {
+        let tree = try TestTree()
+        let outside = try TestTree()
+        let a = patternBytes(count: 200_000, seed: 1)
+        let b = patternBytes(count: 50_000, seed: 2)
+        try tree.write("a1", a)
+        try tree.write("d/a2", a)
+        try tree.link("d/a2", "d/a2-link")  // an existing hard link: must not count twice
+        try tree.write("e/a3", a)
+        try tree.write("b1", b)
+        try tree.write("b2", b)
+        // b2 also has a name outside the scanned root: linking it frees nothing.
+        try withCPath(tree.path("b2")) { from in
+            try withCPath(outside.path("b2-elsewhere")) { to in
+                guard Glibc.link(from, to) == 0 else { throw POSIXFailure(operation: "link", code: errno) }
+            }
+        }
+        let scan = try JSONReport.decode(try CLI.run("scan", "--format", "json", tree.rootString).standardOutput)
+        // a: three inodes, two freed (200,000 each); b: b2 is kept for its outside name, b1 freed.
+        #expect(scan.summary.reclaimableBytes == 450_000)
+        let before = try bytesInUse(tree)
+        let link = try CLI.run("link", "--format", "json", tree.rootString)
+        #expect(link.status == 0, "\(link.standardError)")
+        let report = try JSONReport.decode(link.standardOutput)
+        let after = try bytesInUse(tree)
+        #expect(report.summary.bytesFreed == 450_000)
+        #expect(try tree.status("a1").st_ino == tree.status("e/a3").st_ino)
+        #expect(try tree.status("d/a2-link").st_ino == tree.status("a1").st_ino)
+        #expect(try tree.status("b1").st_ino == tree.status("b2").st_ino)
+        #expect(try outside.status("b2-elsewhere").st_ino == tree.status("b2").st_ino)
+        #expect(before - after == 450_000)
+        #expect(try tree.read("e/a3") == a && tree.read("b1") == b)
+    }
+
+    @Test func dryRunChangesNothing() throws {
+        let tree = try TestTree()
+        let bytes = patternBytes(count: 30_000, seed: 3)
+        for name in ["x", "y/x", "z/x"] { try tree.write(name, bytes) }
+        func snapshot() throws -> [[Int]] {
+            try ["x", "y/x", "z/x", "y", "z"].map { name in
+                let s = try tree.status(name)
+                return [Int(s.st_ino), Int(s.st_nlink), s.st_mtim.tv_sec, s.st_mtim.tv_nsec, s.st_ctim.tv_sec, s.st_ctim.tv_nsec]
+            }
+        }
+        let before = try snapshot()
+        let result = try CLI.run("link", "--dry-run", tree.rootString)
+        #expect(result.status == 0)
+        #expect(result.output.contains("Dry run: would link 2 files and free 58.6 KiB; nothing was changed."))
+        #expect(try snapshot() == before)
+    }
+
+    @Test func crossDevicePairsAreRefusedWithAClearMessage() throws {
+        let disk = try TestTree(base: "/var/tmp")
+        let memory = try TestTree(base: "/dev/shm")
+        try #require(try TestTree.status(disk.root).st_dev != TestTree.status(memory.root).st_dev)
+        let bytes = patternBytes(count: 70_000, seed: 4)
+        try disk.write("photo.jpg", bytes)
+        try memory.write("photo.jpg", bytes)
+        let result = try CLI.run("link", disk.rootString, memory.rootString)
+        #expect(result.status == 0)
+        #expect(result.output.contains("not linked: on different filesystems"))
+        #expect(try disk.status("photo.jpg").st_nlink == 1 && memory.status("photo.jpg").st_nlink == 1)
+        #expect(try disk.read("photo.jpg") == bytes && memory.read("photo.jpg") == bytes)
+        let json = try JSONReport.decode(try CLI.run("link", "--format", "json", disk.rootString, memory.rootString).standardOutput)
+        #expect(json.refusals.map(\.reason) == ["different-filesystem"])
+        #expect(json.refusals.first?.bytes == 70_000)
+        #expect(json.replacements?.isEmpty == true)
+    }
+
+    @Test func oddNamesAreFoundAndLinked() throws {
+        let tree = try TestTree()
+        let bytes = patternBytes(count: 9000, seed: 5)
+        let names: [[UInt8]] = [[0x6E, 0xFF, 0xFE], Array("with\nnewline".utf8), Array("-n".utf8), Array("--dry-run".utf8)]
+        for name in names { try tree.write(bytes: name, bytes) }
+        let result = try CLI.run([Array("link".utf8), Array("--".utf8), tree.root])
+        #expect(result.status == 0, "\(result.standardError)")
+        let inodes = Set(try names.map { try TestTree.status(tree.path($0)).st_ino })
+        #expect(inodes.count == 1)
+        for name in names { #expect(try TestTree.read(tree.path(name)) == bytes) }
+    }
+
+    @Test func differingOwnerOrModeIsRefusedUnlessAllowed() throws {
+        let tree = try TestTree()
+        let bytes = patternBytes(count: 4000, seed: 6)
+        try tree.write("mine", bytes)
+        try tree.write("private", bytes, mode: 0o600)
+        let refused = try CLI.run("link", "--format", "json", tree.rootString)
+        let report = try JSONReport.decode(refused.standardOutput)
+        #expect(report.refusals.map(\.reason) == ["mode-differs"])
+        #expect(try tree.status("mine").st_ino != tree.status("private").st_ino)
+        let allowed = try CLI.run("link", "--ignore-mode", tree.rootString)
+        #expect(allowed.status == 0)
+        #expect(try tree.status("mine").st_ino == tree.status("private").st_ino)
+    }
+
+    @Test(.enabled(if: getuid() == 0, "chown needs root"))
+    func differingOwnerIsRefusedByDefault() throws {
+        let tree = try TestTree()
+        let bytes = patternBytes(count: 4000, seed: 7)
+        try tree.write("root-owned", bytes)
+        try tree.write("nobody-owned", bytes)
+        #expect(withCPath(tree.path("nobody-owned")) { chown($0, 65534, 65534) } == 0)
+        let report = try JSONReport.decode(try CLI.run("link", "--format", "json", tree.rootString).standardOutput)
+        #expect(report.refusals.map(\.reason) == ["owner-differs"])
+        #expect(try tree.status("root-owned").st_ino != tree.status("nobody-owned").st_ino)
+        #expect(try CLI.run("link", "--ignore-owner", tree.rootString).status == 0)
+        #expect(try tree.status("root-owned").st_ino == tree.status("nobody-owned").st_ino)
+    }
+
+    @Test func preferKeepsTheCopyUnderTheGivenDirectory() throws {
+        let tree = try TestTree()
+        let bytes = patternBytes(count: 4000, seed: 8)
+        try tree.write("a/file", bytes)
+        try tree.write("b/file", bytes)
+        let keep = try tree.status("b/file").st_ino
+        #expect(try CLI.run("link", "--prefer", tree.rootString + "/b", tree.rootString).status == 0)
+        #expect(try tree.status("a/file").st_ino == keep)
+    }
+
+    @Test func noTemporaryNamesAreLeftBehind() throws {
+        let tree = try TestTree()
+        for index in 0..<50 {
+            let bytes = patternBytes(count: 3000 + index, seed: UInt64(index))
+            try tree.write("one/\(index)", bytes)
+            try tree.write("two/\(index)", bytes)
+        }
+        #expect(try CLI.run("link", tree.rootString).status == 0)
+        let leftovers = FileManager.default.enumerator(atPath: tree.rootString)?.allObjects.compactMap { $0 as? String }
+            .filter { $0.contains(".dupelink") } ?? []
+        #expect(leftovers.isEmpty)
+    }
+}
