@@ -42,6 +42,8 @@ final class LinkTestTree {
 
     /// Makes `new` another hard link to `existing`.
     func link(_ existing: String, _ new: String) throws {
+        try FileManager.default.createDirectory(
+            atPath: (path(new) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         guard Glibc.link(path(existing), path(new)) == 0 else { throw failure("link", path(new)) }
     }
 
