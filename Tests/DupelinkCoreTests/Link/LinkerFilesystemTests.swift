@@ -168,16 +168,37 @@ extension LinkerTests {
         return result.sorted()
     }
 
+    /// The names in the queued inotify events (removals and writes), read without blocking.
+    static func removedOrWrittenNames(_ descriptor: Int32) throws -> [String] {
+        var names: [String] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EAGAIN { return names }
+                throw LinkTestTree.failure("read", "inotify")
+            }
+            // struct inotify_event: wd, mask, cookie, len (4 bytes each), then len bytes of name.
+            var offset = 0
+            while offset + 16 <= count {
+                let length = buffer.withUnsafeBytes { Int($0.load(fromByteOffset: offset + 12, as: UInt32.self)) }
+                let name = buffer[(offset + 16)..<(offset + 16 + length)].prefix { $0 != 0 }
+                names.append(String(decoding: name, as: UTF8.self))
+                offset += 16 + length
+            }
+        }
+    }
+
     /// What an observer thread saw while the linker ran.
     final class Observer: Sendable {
         let stop = Atomic<Bool>(false)
-        let finished = Atomic<Bool>(false)
+        let finished = Atomic<Int>(0)
         let passes = Atomic<Int>(0)
         let reads = Atomic<Int>(0)
         let problems = Mutex<[String]>([])
 
         /// Opens and reads every path in a loop until told to stop.
-        func run(_ expected: [(path: String, content: [UInt8])]) {
+        func read(_ expected: [(path: String, content: [UInt8])]) {
             var buffer = [UInt8](repeating: 0, count: 4096)
             while !stop.load(ordering: .acquiring) {
                 for (path, content) in expected {
@@ -196,7 +217,20 @@ extension LinkerTests {
                 }
                 passes.add(1, ordering: .releasing)
             }
-            finished.store(true, ordering: .releasing)
+            finished.add(1, ordering: .releasing)
+        }
+
+        /// Checks that every path exists, in a tighter loop than `read` can, until told to stop:
+        /// a window of microseconds in which a name is missing is seen here first.
+        func look(_ paths: [String]) {
+            var status = stat()
+            while !stop.load(ordering: .acquiring) {
+                for path in paths where lstat(path, &status) != 0 {
+                    let reason = String(cString: strerror(errno))
+                    problems.withLock { $0.append("\(path): \(reason)") }
+                }
+            }
+            finished.add(1, ordering: .releasing)
         }
     }
 
@@ -218,22 +252,37 @@ extension LinkerTests {
         var linker = Linker()
         linker.usesExchange = usesExchange
 
+        // One thread reads every file and compares its bytes; another only checks that every name
+        // exists, in a faster loop. Replacing by unlink and link, or by unlink and rename, is
+        // caught by either (the test was checked against such a linker).
         let observer = Observer()
         let paths = expected
-        let thread = Thread { observer.run(paths) }
-        thread.start()
+        // And the kernel's own account: inotify reports every name removed (not merely renamed
+        // over) and every write, however short the window.
+        let events = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        guard events >= 0 else { throw LinkTestTree.failure("inotify_init1", tree.root) }
+        defer { close(events) }
+        for directory in 0..<10 {
+            guard inotify_add_watch(events, tree.path("scan/d\(directory)"), UInt32(IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE)) >= 0 else {
+                throw LinkTestTree.failure("inotify_add_watch", tree.path("scan/d\(directory)"))
+            }
+        }
+        Thread { observer.read(paths) }.start()
+        Thread { observer.look(paths.map(\.path)) }.start()
         while observer.passes.load(ordering: .acquiring) < 1 {}
         let readsBefore = observer.reads.load(ordering: .relaxed)
         let outcome = linker.execute(plan, scan: scan, dryRun: false)
         let readsDuring = observer.reads.load(ordering: .relaxed) - readsBefore
         observer.stop.store(true, ordering: .releasing)
-        while !observer.finished.load(ordering: .acquiring) {}
+        while observer.finished.load(ordering: .acquiring) < 2 {}
 
         #expect(outcome.replacements.count == 300)
         #expect(outcome.skipped.isEmpty, "\(outcome.skipped.prefix(3))")
         #expect(readsDuring > 0)
         let problems = observer.problems.withLock { $0 }
         #expect(problems.isEmpty, "\(problems.count) bad reads, first: \(problems.prefix(3))")
+        let removals = try Self.removedOrWrittenNames(events).filter { !$0.hasPrefix(".dupelink.") }
+        #expect(removals.isEmpty, "names removed or written: \(removals.prefix(3))")
         for index in 0..<300 {
             #expect(try Self.inode(tree, "scan/d\(index % 10)/a\(index)") == Self.inode(tree, "scan/d\(index % 10)/b\(index)"))
         }
