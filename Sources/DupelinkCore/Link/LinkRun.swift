@@ -24,9 +24,15 @@ final class LinkRun {
         var member: Int
     }
 
+    /// The scan the plan was made from.
     let scan: ScanResult
+    /// Whether to change nothing and only report.
     let dryRun: Bool
+    /// Whether to swap names with `RENAME_EXCHANGE` (see `Linker.usesExchange`).
     let usesExchange: Bool
+    /// Called with the duplicate's path after every check and right before its name is swapped.
+    let beforeSwap: (@Sendable ([UInt8]) -> Void)?
+    /// What happened so far.
     var outcome: LinkOutcome
     private let directories = LinkDirectoryCache(capacity: 4)
     /// The current keeper of each partition, keyed by the planned keeper; differs from the plan
@@ -37,10 +43,12 @@ final class LinkRun {
     private var temporaryCounter = 0
     private let processID = getpid()
 
-    init(scan: ScanResult, dryRun: Bool, usesExchange: Bool) {
+    /// Starts a run; nothing is opened yet.
+    init(scan: ScanResult, dryRun: Bool, usesExchange: Bool, beforeSwap: (@Sendable ([UInt8]) -> Void)?) {
         self.scan = scan
         self.dryRun = dryRun
         self.usesExchange = usesExchange
+        self.beforeSwap = beforeSwap
         outcome = LinkOutcome(isDryRun: dryRun)
     }
 
@@ -162,6 +170,7 @@ final class LinkRun {
             throw .skipped(keeperChanged(keeper.file, duplicate: duplicate))
         }
 
+        beforeSwap?(path(of: duplicate))
         let displaced = try swap(
             temporary, with: duplicateName, in: target, directory: duplicateRecord.directory, duplicate: duplicate)
 
@@ -228,6 +237,15 @@ final class LinkRun {
         } catch {
             removeTemporary(temporary, in: target, directory: directory)
             throw .skipped(DupelinkError(.ioError, path: path(of: duplicate), errno: error, operation: "link to a temporary name"))
+        }
+        // Without an exchange, a name swapped in between the backup link and the rename would be
+        // lost; this check narrows that window to two system calls.
+        guard let backedUp = try? Syscalls.status(of: backup, in: target),
+            (try? Syscalls.status(of: duplicateName, in: target))?.id == backedUp.id
+        else {
+            removeTemporary(temporary, in: target, directory: directory)
+            removeTemporary(backup, in: target, directory: directory)
+            throw .skipped(DupelinkError(.fileChanged, path: path(of: duplicate)))
         }
         do {
             try Syscalls.rename(temporary, in: target, to: duplicateName, in: target)
@@ -355,6 +373,7 @@ final class LinkOpenDirectory {
     let index: Int32
     private let handle: DirectoryHandle
 
+    /// Takes ownership of an opened directory.
     init(index: Int32, handle: consuming DirectoryHandle) {
         self.index = index
         self.handle = handle
@@ -370,6 +389,7 @@ final class LinkDirectoryCache {
     private var entries: [LinkOpenDirectory] = []
     private let capacity: Int
 
+    /// Creates an empty cache that keeps at most `capacity` (at least 2) directories open.
     init(capacity: Int) {
         self.capacity = max(2, capacity)
     }

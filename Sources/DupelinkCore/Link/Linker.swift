@@ -14,6 +14,10 @@ public struct Linker: Sendable {
     /// the keeper is renamed over it. Tests turn it off to exercise that path.
     var usesExchange = true
 
+    /// Called with the duplicate's path after all checks, right before its name is swapped: tests
+    /// change the duplicate there to prove the change is noticed and undone.
+    var beforeSwap: (@Sendable ([UInt8]) -> Void)? = nil
+
     /// Creates a linker.
     public init() {}
 
@@ -25,7 +29,7 @@ public struct Linker: Sendable {
     /// failing system call skips that one name, with a diagnostic; the run goes on. Cancellation
     /// (`Cancellation.isRequested`) is checked between names, never in the middle of one.
     public func execute(_ plan: LinkPlan, scan: ScanResult, dryRun: Bool) -> LinkOutcome {
-        let run = LinkRun(scan: scan, dryRun: dryRun, usesExchange: usesExchange)
+        let run = LinkRun(scan: scan, dryRun: dryRun, usesExchange: usesExchange, beforeSwap: beforeSwap)
         for action in plan.actions {
             if Cancellation.isRequested {
                 run.outcome.wasCancelled = true

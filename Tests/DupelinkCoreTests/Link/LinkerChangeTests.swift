@@ -173,6 +173,56 @@ extension LinkerTests {
         #expect(try Self.inode(tree, "scan/other-dup") == Self.inode(tree, "scan/keep"))
     }
 
+    /// Ways a duplicate can change in the last window: after every check, before its name is swapped.
+    enum LastMomentChange: String, CaseIterable, Sendable, CustomStringConvertible {
+        case writtenThroughOpenDescriptor, replacedByRename
+        var description: String { rawValue }
+    }
+
+    @Test(arguments: LastMomentChange.allCases, [true, false])
+    func linkPutsDuplicateBackWhenChangedBetweenCheckAndSwap(_ change: LastMomentChange, usesExchange: Bool) throws {
+        let tree = try LinkTestTree()
+        defer { tree.remove() }
+        let content = LinkTestTree.content(seed: 26, count: 4096)
+        let other = LinkTestTree.content(seed: 27, count: 4096)
+        try Self.makeKeeperAndDuplicate(tree, content: content)
+        try tree.write("intruder", other)
+        let scan = try LinkTestScan.scan([tree.path("scan")])
+        let dup = tree.path("scan/dup")
+        let intruder = tree.path("intruder")
+        let duplicateInode = try Self.inode(tree, "scan/dup")
+        let intruderInode = try Self.inode(tree, "intruder")
+        let changeTime = try #require(scan.classes.first?.members.map(\.status.changeTime).max())
+        var linker = Linker()
+        linker.usesExchange = usesExchange
+        linker.beforeSwap = { path in
+            guard String(decoding: path, as: UTF8.self) == dup else { return }
+            LinkTestTree.waitForFileClock(toPass: changeTime)
+            switch change {
+            case .writtenThroughOpenDescriptor:
+                // A program that had the file open writes into it, same size.
+                let descriptor = open(dup, O_WRONLY | O_CLOEXEC)
+                _ = other.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+                close(descriptor)
+            case .replacedByRename:
+                _ = rename(intruder, dup)
+            }
+        }
+
+        let (plan, outcome) = Self.link(scan, linker: linker)
+
+        #expect(plan.actions.count == 1)
+        #expect(outcome.replacements.isEmpty)
+        #expect(Self.skips(outcome).map(\.code) == [.fileChanged])
+        #expect(Self.skips(outcome).map(\.path) == [dup])
+        // The name holds exactly what the other program left there.
+        #expect(try tree.read("scan/dup") == other)
+        #expect(try Self.inode(tree, "scan/dup") == (change == .replacedByRename ? intruderInode : duplicateInode))
+        #expect(try tree.read("scan/keep") == content)
+        #expect(try tree.status("scan/keep").st_nlink == 1)
+        #expect(try tree.temporaryNames().isEmpty)
+    }
+
     /// Runs `chattr flag path`; returns whether it succeeded.
     static func runChattr(_ flag: String, _ path: String) -> Bool {
         let process = Process()
