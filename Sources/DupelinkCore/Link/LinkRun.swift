@@ -174,22 +174,30 @@ final class LinkRun {
         let displaced = try swap(
             temporary, with: duplicateName, in: target, directory: duplicateRecord.directory, duplicate: duplicate)
 
-        // The displaced name must hold the inode that was compared, and nobody may have written to
-        // it since it was checked; otherwise put it back.
+        // The displaced name must hold the inode that was compared, nobody may have written to it
+        // since it was checked, and the duplicate's name must now show the keeper's unchanged
+        // bytes; otherwise put the duplicate back.
         let displacedStatus = try? Syscalls.status(of: displaced.name, in: target)
         let readerStatus = try? Syscalls.status(of: reader)
-        let untouched =
+        let current = try? Syscalls.status(of: duplicateName, in: target)
+        let displacedIsDuplicate =
             displacedStatus?.id == duplicateSnapshot.id && readerStatus?.size == duplicateSnapshot.size
             && readerStatus?.modificationTime == duplicateSnapshot.modificationTime
-        guard untouched else {
-            let restored = undoSwap(displaced, duplicateName: duplicateName, in: target, keeper: keeperSnapshot.id,
+        let nameIsKeeper = current?.id == keeperSnapshot.id
+        let keeperIsUnchanged =
+            current?.size == keeperSnapshot.size && current?.modificationTime == keeperSnapshot.modificationTime
+        // A name that another program renamed over ours after the swap is theirs: leave it.
+        guard displacedIsDuplicate && (keeperIsUnchanged || !nameIsKeeper) else {
+            let restored = undoSwap(
+                displaced, duplicateName: duplicateName, in: target, keeper: keeperSnapshot.id,
                 directory: duplicateRecord.directory)
+            let changed = displacedIsDuplicate ? "the copy kept changed" : "changed"
             throw .skipped(
                 DupelinkError(
                     .fileChanged, path: path(of: duplicate),
                     detail: restored
-                        ? "changed while it was being replaced; put back as it was"
-                        : "changed while it was being replaced; its previous content is at \(displayPath(displaced.name, in: duplicateRecord.directory))"))
+                        ? "\(changed) while it was being replaced; put back as it was"
+                        : "\(changed) while it was being replaced; its previous content is at \(displayPath(displaced.name, in: duplicateRecord.directory))"))
         }
         do {
             try Syscalls.unlink(displaced.name, in: target)
@@ -198,13 +206,19 @@ final class LinkRun {
                 Diagnostic(.link, DupelinkError(.ioError, path: temporaryPath(displaced.name, in: duplicateRecord.directory),
                     errno: error, operation: "remove the temporary name")))
         }
-
-        guard let now = try? Syscalls.status(of: duplicateName, in: target), now.id == keeperSnapshot.id else {
+        let final = try? Syscalls.status(of: reader)
+        if final?.size != duplicateSnapshot.size || final?.modificationTime != duplicateSnapshot.modificationTime {
+            // Written in the instant between the last check and the removal: the bytes went to
+            // the replaced inode. Nothing can be put back, but the user must know.
+            outcome.skipped.append(
+                Diagnostic(.link, DupelinkError(.fileChanged, path: path(of: duplicate),
+                    detail: "written to as it was replaced; the write went to the replaced copy")))
+        }
+        guard nameIsKeeper else {
             throw .skipped(
                 DupelinkError(.fileChanged, path: path(of: duplicate), detail: "replaced by another program while it was being linked"))
         }
-        let freed = (try? Syscalls.status(of: reader))?.linkCount == 0
-        return freed ? scan.classes[classIndex].size : 0
+        return final?.linkCount == 0 ? scan.classes[classIndex].size : 0
     }
 
     /// A name that holds the replaced duplicate after a swap, and how it got there.

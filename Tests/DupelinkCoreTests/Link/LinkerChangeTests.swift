@@ -175,7 +175,7 @@ extension LinkerTests {
 
     /// Ways a duplicate can change in the last window: after every check, before its name is swapped.
     enum LastMomentChange: String, CaseIterable, Sendable, CustomStringConvertible {
-        case writtenThroughOpenDescriptor, replacedByRename
+        case writtenThroughOpenDescriptor, replacedByRename, keeperWrittenThroughOpenDescriptor
         var description: String { rawValue }
     }
 
@@ -190,6 +190,7 @@ extension LinkerTests {
         let scan = try LinkTestScan.scan([tree.path("scan")])
         let dup = tree.path("scan/dup")
         let intruder = tree.path("intruder")
+        let keep = tree.path("scan/keep")
         let duplicateInode = try Self.inode(tree, "scan/dup")
         let intruderInode = try Self.inode(tree, "intruder")
         let changeTime = try #require(scan.classes.first?.members.map(\.status.changeTime).max())
@@ -206,6 +207,10 @@ extension LinkerTests {
                 close(descriptor)
             case .replacedByRename:
                 _ = rename(intruder, dup)
+            case .keeperWrittenThroughOpenDescriptor:
+                let descriptor = open(keep, O_WRONLY | O_CLOEXEC)
+                _ = other.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+                close(descriptor)
             }
         }
 
@@ -215,10 +220,11 @@ extension LinkerTests {
         #expect(outcome.replacements.isEmpty)
         #expect(Self.skips(outcome).map(\.code) == [.fileChanged])
         #expect(Self.skips(outcome).map(\.path) == [dup])
-        // The name holds exactly what the other program left there.
-        #expect(try tree.read("scan/dup") == other)
+        // Each name holds exactly what the other program left there.
+        let keeperWritten = change == .keeperWrittenThroughOpenDescriptor
+        #expect(try tree.read("scan/dup") == (keeperWritten ? content : other))
         #expect(try Self.inode(tree, "scan/dup") == (change == .replacedByRename ? intruderInode : duplicateInode))
-        #expect(try tree.read("scan/keep") == content)
+        #expect(try tree.read("scan/keep") == (keeperWritten ? other : content))
         #expect(try tree.status("scan/keep").st_nlink == 1)
         #expect(try tree.temporaryNames().isEmpty)
     }
