@@ -130,7 +130,16 @@ final class LinkRun {
 
         try verify(keeperName, in: source, against: keeperSnapshot, file: keeper.file, keeperOf: duplicate)
         try verify(duplicateName, in: target, against: duplicateSnapshot, file: duplicate, keeperOf: nil)
-        if dryRun { return plannedBytes }
+        if dryRun {
+            // What linkat would refuse with EXDEV: one filesystem reached through two mounts.
+            if let keeperMount = try? Syscalls.mountID(of: keeperName, in: source),
+                let duplicateMount = try? Syscalls.mountID(of: duplicateName, in: target), keeperMount != duplicateMount
+            {
+                throw .skipped(
+                    DupelinkError(.refused, path: path(of: duplicate), detail: LinkRefusal.Reason.differentFilesystem.message))
+            }
+            return plannedBytes
+        }
 
         // Hold the duplicate open: its descriptor sees a write made in the window before the swap,
         // and its link count says whether the last name went.

@@ -23,3 +23,24 @@ extension Syscalls {
         }
     }
 }
+
+/// `STATX_MNT_ID` from `<linux/stat.h>`: the `statx` mask bit saying the mount id is filled in.
+private let statxMountIDFlag: UInt32 = 0x1000
+
+extension Syscalls {
+    /// Returns the id of the mount that `name` in `directory` is reached through, without following
+    /// a final symbolic link, or nil when the kernel does not report mount ids (before Linux 5.8).
+    ///
+    /// Two names on one filesystem but under different mounts (a bind mount) cannot be hard-linked
+    /// together: `linkat` fails with `EXDEV` although `st_dev` is the same.
+    /// - Throws: the `Errno` that `statx` set.
+    ///
+    /// The corresponding C function is `statx` with `STATX_MNT_ID`.
+    public static func mountID(of name: UnsafePointer<CChar>, in directory: FileDescriptor) throws(Errno) -> UInt64? {
+        var result = dl_statx_result()
+        while dl_statx(directory.rawValue, name, AT_SYMLINK_NOFOLLOW, &result) != 0 {
+            if errno != EINTR { throw Errno(rawValue: errno) }
+        }
+        return result.mask & statxMountIDFlag != 0 ? result.mount_id : nil
+    }
+}

@@ -70,6 +70,10 @@ extension LinkerTests {
         let scan = try LinkTestScan.scan([tree.path("scan"), tree.path("bound")])
         let before = try Self.snapshots(tree)
 
+        // A dry run already tells, from the mount ids.
+        let (_, dryOutcome) = Self.link(scan, dryRun: true)
+        #expect(dryOutcome.replacements.isEmpty)
+        #expect(Self.skips(dryOutcome).map(\.code) == [.refused])
         let (plan, outcome) = Self.link(scan)
 
         #expect(plan.actions.count == 1)
