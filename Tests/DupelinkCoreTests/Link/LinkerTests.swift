@@ -213,4 +213,28 @@ import Testing
         #expect(outcome.replacements.isEmpty)
         #expect(try Self.snapshots(tree) == before)
     }
+
+    @Test func linkFinishesCurrentReplacementWhenCancelledMidway() throws {
+        let tree = try LinkTestTree()
+        defer { tree.remove() }
+        let content = LinkTestTree.content(seed: 18, count: 100)
+        try Self.makeKeeperAndDuplicate(tree, content: content)
+        for index in 0..<3 { try tree.write("scan/later\(index)", content) }
+        let scan = try LinkTestScan.scan([tree.path("scan")])
+        let laterBefore = try Self.snapshots(tree).filter { $0.key.contains("later") }
+        // SIGINT arrives in the middle of the first replacement.
+        var linker = Linker()
+        linker.beforeSwap = { _ in dl_request_cancel(SIGINT) }
+        defer { Cancellation.reset() }
+
+        let (plan, outcome) = Self.link(scan, linker: linker)
+        Cancellation.reset()
+
+        #expect(plan.actions.count == 4)
+        #expect(outcome.wasCancelled)
+        #expect(outcome.replacements.map { scan.pathString($0.duplicate) } == [tree.path("scan/dup")])
+        #expect(try Self.inode(tree, "scan/dup") == Self.inode(tree, "scan/keep"))
+        #expect(try Self.snapshots(tree).filter { $0.key.contains("later") } == laterBefore)
+        #expect(try tree.temporaryNames().isEmpty)
+    }
 }
