@@ -1,0 +1,62 @@
+/// What `Linker.execute` did (or, in a dry run, would do).
+public struct LinkOutcome: Sendable {
+    /// One name replaced by a hard link to the keeper.
+    public struct Replacement: Hashable, Sendable, Codable {
+        /// The index of the class in the scan's `classes`.
+        public var classIndex: Int
+        /// The index in the scan's `files` of the keeper name that was linked.
+        public var keeper: Int32
+        /// The index in the scan's `files` of the name that now refers to the keeper.
+        public var duplicate: Int32
+        /// The bytes freed: the class size when the replaced inode lost its last name, otherwise 0.
+        /// In a dry run, the planned amount.
+        public var bytesFreed: Int64
+
+        /// Creates a replacement record.
+        public init(classIndex: Int, keeper: Int32, duplicate: Int32, bytesFreed: Int64) {
+            self.classIndex = classIndex
+            self.keeper = keeper
+            self.duplicate = duplicate
+            self.bytesFreed = bytesFreed
+        }
+    }
+
+    /// The keeper of a partition reached the filesystem's limit of links (`EMLINK`), so the next
+    /// inode not yet replaced became the keeper for the rest of it.
+    public struct Rotation: Hashable, Sendable, Codable {
+        /// The index of the class in the scan's `classes`.
+        public var classIndex: Int
+        /// The index in the scan's `files` of the keeper that had too many links.
+        public var previousKeeper: Int32
+        /// The index in the scan's `files` of the name of the new keeper.
+        public var newKeeper: Int32
+
+        /// Creates a rotation record.
+        public init(classIndex: Int, previousKeeper: Int32, newKeeper: Int32) {
+            self.classIndex = classIndex
+            self.previousKeeper = previousKeeper
+            self.newKeeper = newKeeper
+        }
+    }
+
+    /// Whether this was a dry run: nothing was changed, and `replacements` are what would be done.
+    public var isDryRun: Bool
+    /// The names replaced, in order.
+    public var replacements: [Replacement] = []
+    /// The names left as they were, with the reason (changed since compared, directory changed,
+    /// different filesystem, a failed system call); each names its path.
+    public var skipped: [Diagnostic] = []
+    /// Keepers replaced because they reached the link limit.
+    public var rotations: [Rotation] = []
+    /// Whether the run stopped early because cancellation was requested. Every replacement is
+    /// either complete or undone; the actions after it were not attempted.
+    public var wasCancelled = false
+
+    /// Creates an empty outcome.
+    public init(isDryRun: Bool) {
+        self.isDryRun = isDryRun
+    }
+
+    /// The bytes freed (or, in a dry run, that would be freed).
+    public var bytesFreed: Int64 { replacements.reduce(0) { $0 + $1.bytesFreed } }
+}

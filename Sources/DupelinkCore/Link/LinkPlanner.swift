@@ -1,0 +1,147 @@
+/// Decides, without touching a disk, which inodes of each duplicate class are kept, which names
+/// are replaced by hard links, and which inodes cannot be linked at all.
+public enum LinkPlanner {
+    /// Plans the linking of every class in `scan`.
+    ///
+    /// Members of a class are split by device and, unless `options` says to ignore them, by owner
+    /// (user and group) and by permission bits. Each part with two or more inodes is linked within
+    /// itself to its best keeper; an inode alone in its part is refused, with the reason it
+    /// differs from the keeper of the class's largest part. Touches no disk.
+    public static func plan(_ scan: ScanResult, options: LinkOptions) -> LinkPlan {
+        let preferred = options.preferredDirectories.map(normalizedPrefix)
+        var actions: [LinkAction] = []
+        var refusals: [LinkRefusal] = []
+        for (classIndex, duplicateClass) in scan.classes.enumerated() {
+            planClass(
+                duplicateClass, classIndex: classIndex, scan: scan, options: options, preferred: preferred,
+                actions: &actions, refusals: &refusals)
+        }
+        return LinkPlan(actions: actions, refusals: refusals)
+    }
+
+    private static func planClass(
+        _ duplicateClass: DuplicateClass, classIndex: Int, scan: ScanResult, options: LinkOptions,
+        preferred: [[UInt8]], actions: inout [LinkAction], refusals: inout [LinkRefusal]
+    ) {
+        // Partitions in order of first appearance, so the plan is deterministic.
+        var partitions: [[Int]] = []
+        var partitionOfKey: [PartitionKey: Int] = [:]
+        for (index, member) in duplicateClass.members.enumerated() where !member.names.isEmpty {
+            let key = PartitionKey(member.status, options: options)
+            if let existing = partitionOfKey[key] {
+                partitions[existing].append(index)
+            } else {
+                partitionOfKey[key] = partitions.count
+                partitions.append([index])
+            }
+        }
+        guard !partitions.isEmpty else { return }
+
+        let ranked = partitions.map { rank($0, in: duplicateClass, scan: scan, preferred: preferred) }
+        var largest = 0
+        for (index, partition) in ranked.enumerated() where partition.count > ranked[largest].count {
+            largest = index
+        }
+        let reference = duplicateClass.members[ranked[largest][0]]
+
+        for (index, partition) in ranked.enumerated() {
+            guard partition.count >= 2 else {
+                if index == largest { continue }
+                let member = duplicateClass.members[partition[0]]
+                refusals.append(
+                    LinkRefusal(
+                        classIndex: classIndex, member: partition[0], file: member.names[0], reference: reference.names[0],
+                        reason: reason(member.status, differsFrom: reference.status, options: options),
+                        bytes: hasNoOutsideNames(member) ? duplicateClass.size : 0))
+                continue
+            }
+            let keeperIndex = partition[0]
+            let keeper = duplicateClass.members[keeperIndex]
+            for duplicateIndex in partition.dropFirst() {
+                let duplicate = duplicateClass.members[duplicateIndex]
+                let freesInode = hasNoOutsideNames(duplicate)
+                for (position, name) in duplicate.names.enumerated() {
+                    let isLastName = position == duplicate.names.count - 1
+                    actions.append(
+                        LinkAction(
+                            classIndex: classIndex, keeper: keeper.names[0], duplicate: name,
+                            keeperMember: keeperIndex, duplicateMember: duplicateIndex,
+                            bytesFreed: isLastName && freesInode ? duplicateClass.size : 0))
+                }
+            }
+        }
+    }
+
+    /// Whether every name of the inode is inside the scanned roots, so replacing them all frees it.
+    private static func hasNoOutsideNames(_ member: Member) -> Bool {
+        member.status.linkCount <= UInt64(member.names.count)
+    }
+
+    /// Orders a partition's members best keeper first: a name under a preferred directory (earlier
+    /// entries first), then the most names outside the scanned roots (replacing such an inode would
+    /// free nothing), then the most names, then the oldest content, then the first path byte-wise.
+    private static func rank(_ partition: [Int], in duplicateClass: DuplicateClass, scan: ScanResult, preferred: [[UInt8]]) -> [Int] {
+        struct Key {
+            var index: Int
+            var preference: Int
+            var outsideNames: UInt64
+            var linkCount: UInt64
+            var modificationTime: Int64
+            var path: [UInt8]
+        }
+        let keys = partition.map { index in
+            let member = duplicateClass.members[index]
+            let paths = member.names.map { scan.path(ofFile: $0) }
+            let preference = preferred.firstIndex { prefix in paths.contains { isPath($0, under: prefix) } } ?? Int.max
+            let linkCount = member.status.linkCount
+            let inside = UInt64(member.names.count)
+            return Key(
+                index: index, preference: preference, outsideNames: linkCount > inside ? linkCount - inside : 0,
+                linkCount: linkCount, modificationTime: member.status.modificationTime, path: paths[0])
+        }
+        return keys.sorted { a, b in
+            if a.preference != b.preference { return a.preference < b.preference }
+            if a.outsideNames != b.outsideNames { return a.outsideNames > b.outsideNames }
+            if a.linkCount != b.linkCount { return a.linkCount > b.linkCount }
+            if a.modificationTime != b.modificationTime { return a.modificationTime < b.modificationTime }
+            if a.path != b.path { return a.path.lexicographicallyPrecedes(b.path) }
+            return a.index < b.index
+        }.map(\.index)
+    }
+
+    private static func reason(_ status: FileStatus, differsFrom reference: FileStatus, options: LinkOptions) -> LinkRefusal.Reason {
+        if status.id.device != reference.id.device { return .differentFilesystem }
+        if !options.ignoreOwner && (status.userID != reference.userID || status.groupID != reference.groupID) {
+            return .ownerDiffers
+        }
+        return .modeDiffers
+    }
+
+    /// Whether `path` lies below the directory `prefix`, matching whole components.
+    static func isPath(_ path: [UInt8], under prefix: [UInt8]) -> Bool {
+        guard !prefix.isEmpty, path.count > prefix.count, path.starts(with: prefix) else { return false }
+        return prefix.last == UInt8(ascii: "/") || path[prefix.count] == UInt8(ascii: "/")
+    }
+
+    /// Removes trailing slashes, keeping `/` itself.
+    private static func normalizedPrefix(_ prefix: [UInt8]) -> [UInt8] {
+        var prefix = prefix
+        while prefix.count > 1 && prefix.last == UInt8(ascii: "/") { prefix.removeLast() }
+        return prefix
+    }
+}
+
+/// What members must share to be linked together.
+private struct PartitionKey: Hashable {
+    var device: UInt64
+    var userID: UInt32?
+    var groupID: UInt32?
+    var permissions: UInt32?
+
+    init(_ status: FileStatus, options: LinkOptions) {
+        device = status.id.device
+        userID = options.ignoreOwner ? nil : status.userID
+        groupID = options.ignoreOwner ? nil : status.groupID
+        permissions = options.ignoreMode ? nil : status.permissions
+    }
+}

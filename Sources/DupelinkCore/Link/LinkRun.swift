@@ -1,0 +1,391 @@
+import Glibc
+import SystemPackage
+
+/// Why one action was not carried out.
+enum LinkFailure: Error {
+    /// Skipped, with the reason to report.
+    case skipped(DupelinkError)
+    /// The keeper has as many links as its filesystem allows (`EMLINK`); nothing was changed.
+    case tooManyLinks
+}
+
+/// The state of one `Linker.execute` call: open directories, keepers, and the snapshots carried
+/// forward as the linker's own links change link counts and change times.
+final class LinkRun {
+    private struct MemberID: Hashable {
+        var classIndex: Int
+        var member: Int
+    }
+
+    private struct Keeper {
+        /// The name that is linked.
+        var file: Int32
+        /// The inode's index in the class's members.
+        var member: Int
+    }
+
+    /// The scan the plan was made from.
+    let scan: ScanResult
+    /// Whether to change nothing and only report.
+    let dryRun: Bool
+    /// Whether to swap names with `RENAME_EXCHANGE` (see `Linker.usesExchange`).
+    let usesExchange: Bool
+    /// Called with the duplicate's path after every check and right before its name is swapped.
+    let beforeSwap: (@Sendable ([UInt8]) -> Void)?
+    /// What happened so far.
+    var outcome: LinkOutcome
+    private let directories = LinkDirectoryCache(capacity: 4)
+    /// The current keeper of each partition, keyed by the planned keeper; differs from the plan
+    /// after an `EMLINK` rotation.
+    private var keepers: [MemberID: Keeper] = [:]
+    /// Snapshots carried forward past the linker's own changes.
+    private var snapshots: [MemberID: FileStatus] = [:]
+    private var temporaryCounter = 0
+    private let processID = getpid()
+
+    /// Starts a run; nothing is opened yet.
+    init(scan: ScanResult, dryRun: Bool, usesExchange: Bool, beforeSwap: (@Sendable ([UInt8]) -> Void)?) {
+        self.scan = scan
+        self.dryRun = dryRun
+        self.usesExchange = usesExchange
+        self.beforeSwap = beforeSwap
+        outcome = LinkOutcome(isDryRun: dryRun)
+    }
+
+    /// Carries out one action and records what happened.
+    func perform(_ action: LinkAction) {
+        guard fits(action) else {
+            let path = action.duplicate >= 0 && Int(action.duplicate) < scan.files.count ? scan.path(ofFile: action.duplicate) : []
+            outcome.skipped.append(
+                Diagnostic(.link, DupelinkError(.planMismatch, path: path, detail: "the link plan was not made from this scan")))
+            return
+        }
+        let partition = MemberID(classIndex: action.classIndex, member: action.keeperMember)
+        let keeper = keepers[partition] ?? Keeper(file: action.keeper, member: action.keeperMember)
+        // After a rotation this inode is the keeper: its names stay as they are.
+        if keeper.member == action.duplicateMember { return }
+        do {
+            let freed = try replace(
+                action.duplicate, member: action.duplicateMember, with: keeper, classIndex: action.classIndex,
+                plannedBytes: action.bytesFreed)
+            outcome.replacements.append(
+                LinkOutcome.Replacement(
+                    classIndex: action.classIndex, keeper: keeper.file, duplicate: action.duplicate, bytesFreed: freed))
+        } catch {
+            switch error {
+            case .tooManyLinks:
+                // The duplicate is untouched and identical: it becomes the keeper for the rest.
+                keepers[partition] = Keeper(file: action.duplicate, member: action.duplicateMember)
+                outcome.rotations.append(
+                    LinkOutcome.Rotation(classIndex: action.classIndex, previousKeeper: keeper.file, newKeeper: action.duplicate))
+            case .skipped(let reason):
+                outcome.skipped.append(Diagnostic(.link, reason))
+            }
+        }
+    }
+
+    /// Whether the action's indices point into the scan consistently.
+    private func fits(_ action: LinkAction) -> Bool {
+        guard scan.classes.indices.contains(action.classIndex) else { return false }
+        let members = scan.classes[action.classIndex].members
+        guard members.indices.contains(action.keeperMember), members.indices.contains(action.duplicateMember),
+            action.keeperMember != action.duplicateMember
+        else { return false }
+        return members[action.keeperMember].names.first == action.keeper
+            && members[action.duplicateMember].names.contains(action.duplicate)
+            && scan.files.indices.contains(Int(action.keeper)) && scan.files.indices.contains(Int(action.duplicate))
+    }
+
+    private func snapshot(_ id: MemberID) -> FileStatus {
+        snapshots[id] ?? scan.classes[id.classIndex].members[id.member].status
+    }
+
+    /// Accepts a new snapshot of an inode the linker itself linked or unlinked: its change time and
+    /// link count moved, but it is the same inode with the same size and content time.
+    private func carryForward(_ id: MemberID, observed: FileStatus?) {
+        let old = snapshot(id)
+        guard let observed, observed.kind == .regular, observed.id == old.id, observed.size == old.size,
+            observed.modificationTime == old.modificationTime
+        else { return }
+        snapshots[id] = observed
+    }
+
+    /// Replaces the name `duplicate` with a hard link to the keeper; returns the bytes freed.
+    private func replace(
+        _ duplicate: Int32, member: Int, with keeper: Keeper, classIndex: Int, plannedBytes: Int64
+    ) throws(LinkFailure) -> Int64 {
+        let keeperID = MemberID(classIndex: classIndex, member: keeper.member)
+        let duplicateID = MemberID(classIndex: classIndex, member: member)
+        let keeperSnapshot = snapshot(keeperID)
+        let duplicateSnapshot = snapshot(duplicateID)
+        let keeperRecord = scan.files[Int(keeper.file)]
+        let duplicateRecord = scan.files[Int(duplicate)]
+        let keeperName = cName(of: keeperRecord)
+        let duplicateName = cName(of: duplicateRecord)
+
+        let keeperDirectory = try openDirectory(keeperRecord.directory)
+        let duplicateDirectory = try openDirectory(duplicateRecord.directory)
+        let source = keeperDirectory.descriptor
+        let target = duplicateDirectory.descriptor
+
+        try verify(keeperName, in: source, against: keeperSnapshot, file: keeper.file, keeperOf: duplicate)
+        try verify(duplicateName, in: target, against: duplicateSnapshot, file: duplicate, keeperOf: nil)
+        if dryRun {
+            // What linkat would refuse with EXDEV: one filesystem reached through two mounts.
+            if let keeperMount = try? Syscalls.mountID(of: keeperName, in: source),
+                let duplicateMount = try? Syscalls.mountID(of: duplicateName, in: target), keeperMount != duplicateMount
+            {
+                throw .skipped(
+                    DupelinkError(.refused, path: path(of: duplicate), detail: LinkRefusal.Reason.differentFilesystem.message))
+            }
+            return plannedBytes
+        }
+
+        // Hold the duplicate open: its descriptor sees a write made in the window before the swap,
+        // and its link count says whether the last name went.
+        let reader: FileDescriptor
+        do {
+            reader = try Syscalls.openForReading(duplicateName, in: target)
+        } catch {
+            throw changedOrFailed(error, file: duplicate, operation: "open")
+        }
+        defer { Syscalls.closeQuietly(reader) }
+        guard let opened = try? Syscalls.status(of: reader), opened.kind == .regular,
+            opened.isUnchanged(comparedTo: duplicateSnapshot)
+        else { throw .skipped(DupelinkError(.fileChanged, path: path(of: duplicate))) }
+
+        let temporary: [CChar]
+        do {
+            temporary = try linkToTemporaryName(keeperName, in: source, into: target)
+        } catch .improperLink {
+            throw .skipped(
+                DupelinkError(.refused, path: path(of: duplicate), detail: LinkRefusal.Reason.differentFilesystem.message))
+        } catch .tooManyLinks {
+            throw .tooManyLinks
+        } catch {
+            throw .skipped(DupelinkError(.ioError, path: path(of: duplicate), errno: error, operation: "link the kept copy next to"))
+        }
+        // From here on the keeper's change time and link count move with each step.
+        defer {
+            carryForward(keeperID, observed: try? Syscalls.status(of: keeperName, in: source))
+            carryForward(duplicateID, observed: try? Syscalls.status(of: reader))
+        }
+
+        // The temporary name must be the keeper, unchanged (a name can be swapped under linkat).
+        guard let linked = try? Syscalls.status(of: temporary, in: target), linked.id == keeperSnapshot.id,
+            linked.size == keeperSnapshot.size, linked.modificationTime == keeperSnapshot.modificationTime
+        else {
+            removeTemporary(temporary, in: target, directory: duplicateRecord.directory)
+            throw .skipped(keeperChanged(keeper.file, duplicate: duplicate))
+        }
+
+        beforeSwap?(path(of: duplicate))
+        let displaced = try swap(
+            temporary, with: duplicateName, in: target, directory: duplicateRecord.directory, duplicate: duplicate)
+
+        // The displaced name must hold the inode that was compared, nobody may have written to it
+        // since it was checked, and the duplicate's name must now show the keeper's unchanged
+        // bytes; otherwise put the duplicate back.
+        let displacedStatus = try? Syscalls.status(of: displaced.name, in: target)
+        let readerStatus = try? Syscalls.status(of: reader)
+        let current = try? Syscalls.status(of: duplicateName, in: target)
+        let displacedIsDuplicate =
+            displacedStatus?.id == duplicateSnapshot.id && readerStatus?.size == duplicateSnapshot.size
+            && readerStatus?.modificationTime == duplicateSnapshot.modificationTime
+        let nameIsKeeper = current?.id == keeperSnapshot.id
+        let keeperIsUnchanged =
+            current?.size == keeperSnapshot.size && current?.modificationTime == keeperSnapshot.modificationTime
+        // A name that another program renamed over ours after the swap is theirs: leave it.
+        guard displacedIsDuplicate && (keeperIsUnchanged || !nameIsKeeper) else {
+            let restored = undoSwap(
+                displaced, duplicateName: duplicateName, in: target, keeper: keeperSnapshot.id,
+                directory: duplicateRecord.directory)
+            let changed = displacedIsDuplicate ? "the copy kept changed" : "changed"
+            throw .skipped(
+                DupelinkError(
+                    .fileChanged, path: path(of: duplicate),
+                    detail: restored
+                        ? "\(changed) while it was being replaced; put back as it was"
+                        : "\(changed) while it was being replaced; its previous content is at \(displayPath(displaced.name, in: duplicateRecord.directory))"))
+        }
+        do {
+            try Syscalls.unlink(displaced.name, in: target)
+        } catch {
+            outcome.skipped.append(
+                Diagnostic(.link, DupelinkError(.ioError, path: temporaryPath(displaced.name, in: duplicateRecord.directory),
+                    errno: error, operation: "remove the temporary name")))
+        }
+        let final = try? Syscalls.status(of: reader)
+        if final?.size != duplicateSnapshot.size || final?.modificationTime != duplicateSnapshot.modificationTime {
+            // Written in the instant between the last check and the removal: the bytes went to
+            // the replaced inode. Nothing can be put back, but the user must know.
+            outcome.skipped.append(
+                Diagnostic(.link, DupelinkError(.fileChanged, path: path(of: duplicate),
+                    detail: "written to as it was replaced; the write went to the replaced copy")))
+        }
+        guard nameIsKeeper else {
+            throw .skipped(
+                DupelinkError(.fileChanged, path: path(of: duplicate), detail: "replaced by another program while it was being linked"))
+        }
+        return final?.linkCount == 0 ? scan.classes[classIndex].size : 0
+    }
+
+    /// A name that holds the replaced duplicate after a swap, and how it got there.
+    private struct Displaced {
+        var name: [CChar]
+        /// Whether the names were exchanged (so `name` is the keeper's temporary name), or the
+        /// duplicate was first linked to `name` and the keeper renamed over it.
+        var wasExchanged: Bool
+    }
+
+    /// Puts the keeper's temporary name in place of the duplicate's name.
+    private func swap(
+        _ temporary: [CChar], with duplicateName: [CChar], in target: FileDescriptor, directory: Int32, duplicate: Int32
+    ) throws(LinkFailure) -> Displaced {
+        if usesExchange {
+            do {
+                try Syscalls.exchange(temporary, in: target, with: duplicateName, in: target)
+                return Displaced(name: temporary, wasExchanged: true)
+            } catch .invalidArgument {
+                // The filesystem cannot exchange names: fall through to link and rename.
+            } catch {
+                removeTemporary(temporary, in: target, directory: directory)
+                throw .skipped(DupelinkError(.ioError, path: path(of: duplicate), errno: error, operation: "replace"))
+            }
+        }
+        // Keep the duplicate under a second temporary name, so it can be put back.
+        let backup: [CChar]
+        do {
+            backup = try linkToTemporaryName(duplicateName, in: target, into: target)
+        } catch {
+            removeTemporary(temporary, in: target, directory: directory)
+            throw .skipped(DupelinkError(.ioError, path: path(of: duplicate), errno: error, operation: "link to a temporary name"))
+        }
+        // Without an exchange, a name swapped in between the backup link and the rename would be
+        // lost; this check narrows that window to two system calls.
+        guard let backedUp = try? Syscalls.status(of: backup, in: target),
+            (try? Syscalls.status(of: duplicateName, in: target))?.id == backedUp.id
+        else {
+            removeTemporary(temporary, in: target, directory: directory)
+            removeTemporary(backup, in: target, directory: directory)
+            throw .skipped(DupelinkError(.fileChanged, path: path(of: duplicate)))
+        }
+        do {
+            try Syscalls.rename(temporary, in: target, to: duplicateName, in: target)
+        } catch {
+            removeTemporary(temporary, in: target, directory: directory)
+            removeTemporary(backup, in: target, directory: directory)
+            throw .skipped(DupelinkError(.ioError, path: path(of: duplicate), errno: error, operation: "replace"))
+        }
+        return Displaced(name: backup, wasExchanged: false)
+    }
+
+    /// Puts the displaced duplicate back under its name; returns whether that worked.
+    private func undoSwap(
+        _ displaced: Displaced, duplicateName: [CChar], in target: FileDescriptor, keeper: FileID, directory: Int32
+    ) -> Bool {
+        if displaced.wasExchanged {
+            do {
+                try Syscalls.exchange(displaced.name, in: target, with: duplicateName, in: target)
+            } catch {
+                return false
+            }
+            // The temporary name holds the keeper again; remove only that.
+            if (try? Syscalls.status(of: displaced.name, in: target))?.id == keeper {
+                removeTemporary(displaced.name, in: target, directory: directory)
+            }
+            return true
+        }
+        do {
+            try Syscalls.rename(displaced.name, in: target, to: duplicateName, in: target)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// Links `name` in `source` to a new name `.dupelink.<pid>.<counter>.tmp` in `directory`.
+    private func linkToTemporaryName(
+        _ name: [CChar], in source: FileDescriptor, into directory: FileDescriptor
+    ) throws(Errno) -> [CChar] {
+        for _ in 0..<1000 {
+            temporaryCounter += 1
+            let temporary = Array(".dupelink.\(processID).\(temporaryCounter).tmp".utf8CString)
+            do {
+                try Syscalls.link(name, in: source, to: temporary, in: directory)
+                return temporary
+            } catch .fileExists {
+                continue
+            }
+        }
+        throw .fileExists
+    }
+
+    /// Removes a temporary name the linker made; a failure is reported, since the name is left.
+    private func removeTemporary(_ name: [CChar], in descriptor: FileDescriptor, directory: Int32) {
+        do {
+            try Syscalls.unlink(name, in: descriptor)
+        } catch {
+            outcome.skipped.append(
+                Diagnostic(.link, DupelinkError(.ioError, path: temporaryPath(name, in: directory), errno: error,
+                    operation: "remove the temporary name")))
+        }
+    }
+
+    /// Checks that `name` is still the regular file the snapshot describes.
+    private func verify(
+        _ name: [CChar], in directory: FileDescriptor, against snapshot: FileStatus, file: Int32, keeperOf duplicate: Int32?
+    ) throws(LinkFailure) {
+        let current: FileStatus
+        do {
+            current = try Syscalls.status(of: name, in: directory)
+        } catch {
+            if let duplicate, error == .noSuchFileOrDirectory { throw .skipped(keeperChanged(file, duplicate: duplicate)) }
+            throw changedOrFailed(error, file: file, operation: "stat")
+        }
+        guard current.kind == .regular, current.isUnchanged(comparedTo: snapshot) else {
+            if let duplicate { throw .skipped(keeperChanged(file, duplicate: duplicate)) }
+            throw .skipped(DupelinkError(.fileChanged, path: path(of: file)))
+        }
+    }
+
+    private func keeperChanged(_ keeper: Int32, duplicate: Int32) -> DupelinkError {
+        DupelinkError(
+            .fileChanged, path: path(of: keeper),
+            detail: "the copy to keep; \(String(decoding: path(of: duplicate), as: UTF8.self)) was left as it was")
+    }
+
+    /// A missing name or one that became a symbolic link means the file changed; anything else is
+    /// a failed system call.
+    private func changedOrFailed(_ error: Errno, file: Int32, operation: String) -> LinkFailure {
+        if error == .noSuchFileOrDirectory || error == .tooManySymbolicLinkLevels {
+            return .skipped(DupelinkError(.fileChanged, path: path(of: file)))
+        }
+        return .skipped(DupelinkError(.ioError, path: path(of: file), errno: error, operation: operation))
+    }
+
+    private func openDirectory(_ index: Int32) throws(LinkFailure) -> LinkOpenDirectory {
+        do {
+            return try directories.open(index, in: scan.table)
+        } catch {
+            throw .skipped(error)
+        }
+    }
+
+    private func cName(of record: FileRecord) -> [CChar] {
+        scan.table.name(ofFile: record).map { CChar(bitPattern: $0) } + [0]
+    }
+
+    private func path(of file: Int32) -> [UInt8] { scan.path(ofFile: file) }
+
+    private func temporaryPath(_ name: [CChar], in directory: Int32) -> [UInt8] {
+        var result = scan.table.path(ofDirectory: directory)
+        if result.last != UInt8(ascii: "/") { result.append(UInt8(ascii: "/")) }
+        result.append(contentsOf: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) })
+        return result
+    }
+
+    private func displayPath(_ name: [CChar], in directory: Int32) -> String {
+        String(decoding: temporaryPath(name, in: directory), as: UTF8.self)
+    }
+}

@@ -1,0 +1,42 @@
+/// Executes a link plan: the only code in dupelink that changes the filesystem.
+///
+/// Each name is replaced atomically: the keeper is hard-linked to a fresh temporary name in the
+/// duplicate's directory, the temporary name is swapped with the duplicate's name, and the
+/// displaced duplicate is removed only after checks show that it is the inode that was compared
+/// and that nobody wrote to it meanwhile. At no instant is a name missing or does it hold other
+/// content than the bytes that were compared. Right before touching anything, both files are
+/// re-checked against the snapshots the scan took (inode, size, mtime, ctime), through
+/// directories re-opened one component at a time without following symbolic links and checked
+/// against the identities the walk saw.
+public struct Linker: Sendable {
+    /// Whether names are swapped with `renameat2(RENAME_EXCHANGE)`. When off (or when the
+    /// filesystem cannot exchange names) the duplicate is kept under a second temporary name while
+    /// the keeper is renamed over it. Tests turn it off to exercise that path.
+    var usesExchange = true
+
+    /// Called with the duplicate's path after all checks, right before its name is swapped: tests
+    /// change the duplicate there to prove the change is noticed and undone.
+    var beforeSwap: (@Sendable ([UInt8]) -> Void)? = nil
+
+    /// Creates a linker.
+    public init() {}
+
+    /// Carries out `plan`, which must have been made from `scan`.
+    ///
+    /// Touches the disk unless `dryRun` is true: replaces duplicate names with hard links to their
+    /// keeper. With `dryRun`, only opens directories and reads metadata, and reports what would be
+    /// done. A file that changed since the scan, a directory that is no longer the one walked, or a
+    /// failing system call skips that one name, with a diagnostic; the run goes on. Cancellation
+    /// (`Cancellation.isRequested`) is checked between names, never in the middle of one.
+    public func execute(_ plan: LinkPlan, scan: ScanResult, dryRun: Bool) -> LinkOutcome {
+        let run = LinkRun(scan: scan, dryRun: dryRun, usesExchange: usesExchange, beforeSwap: beforeSwap)
+        for action in plan.actions {
+            if Cancellation.isRequested {
+                run.outcome.wasCancelled = true
+                break
+            }
+            run.perform(action)
+        }
+        return run.outcome
+    }
+}

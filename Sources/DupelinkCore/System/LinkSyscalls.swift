@@ -1,0 +1,46 @@
+import CLinux
+import Glibc
+import SystemPackage
+
+/// `RENAME_EXCHANGE` from `<linux/fs.h>`; part of the kernel ABI since Linux 3.15. Glibc does not
+/// import it without `_GNU_SOURCE`, and the CLinux shim does not export it yet.
+private let renameExchangeFlag: UInt32 = 1 << 1
+
+extension Syscalls {
+    /// Atomically swaps two names: afterwards `name` refers to what `otherName` referred to, and
+    /// the other way round. At no instant is either name missing.
+    ///
+    /// Retries on `EINTR`. Filesystems that cannot exchange names fail with `EINVAL`.
+    /// - Throws: the `Errno` that `renameat2` set.
+    ///
+    /// The corresponding C function is `renameat2` with `RENAME_EXCHANGE`.
+    public static func exchange(
+        _ name: UnsafePointer<CChar>, in directory: FileDescriptor,
+        with otherName: UnsafePointer<CChar>, in otherDirectory: FileDescriptor
+    ) throws(Errno) {
+        while dl_renameat2(directory.rawValue, name, otherDirectory.rawValue, otherName, renameExchangeFlag) != 0 {
+            if errno != EINTR { throw Errno(rawValue: errno) }
+        }
+    }
+}
+
+/// `STATX_MNT_ID` from `<linux/stat.h>`: the `statx` mask bit saying the mount id is filled in.
+private let statxMountIDFlag: UInt32 = 0x1000
+
+extension Syscalls {
+    /// Returns the id of the mount that `name` in `directory` is reached through, without following
+    /// a final symbolic link, or nil when the kernel does not report mount ids (before Linux 5.8).
+    ///
+    /// Two names on one filesystem but under different mounts (a bind mount) cannot be hard-linked
+    /// together: `linkat` fails with `EXDEV` although `st_dev` is the same.
+    /// - Throws: the `Errno` that `statx` set.
+    ///
+    /// The corresponding C function is `statx` with `STATX_MNT_ID`.
+    public static func mountID(of name: UnsafePointer<CChar>, in directory: FileDescriptor) throws(Errno) -> UInt64? {
+        var result = dl_statx_result()
+        while dl_statx(directory.rawValue, name, AT_SYMLINK_NOFOLLOW, &result) != 0 {
+            if errno != EINTR { throw Errno(rawValue: errno) }
+        }
+        return result.mask & statxMountIDFlag != 0 ? result.mount_id : nil
+    }
+}
