@@ -152,3 +152,55 @@ import Testing
         #expect(leftovers.isEmpty)
     }
 }
+
+/// Linking must never widen who can write to, or run with the privileges of, a name.
+@Suite struct LinkOwnershipSafetyTests {
+    @Test func setUserIDBitIsNeverSpreadEvenWithIgnoreMode() throws {
+        let tree = try TestTree()
+        let bytes = patternBytes(count: 4000, seed: 20)
+        try tree.write("plain", bytes, mode: 0o755)
+        try tree.write("setuid", bytes, mode: 0o4755)
+        let report = try JSONReport.decode(try CLI.run("link", "--ignore-mode", "--format", "json", tree.rootString).standardOutput)
+        #expect(report.refusals.map(\.reason) == ["mode-differs"])
+        #expect(try tree.status("plain").st_ino != tree.status("setuid").st_ino)
+        #expect(try tree.status("plain").st_mode & 0o7777 == 0o755)
+    }
+
+    @Test(.enabled(if: getuid() == 0, "chown needs root"))
+    func ignoreOwnerKeepsTheRootOwnedCopyAndNeverHandsNamesToAnotherUser() throws {
+        let tree = try TestTree()
+        let bytes = patternBytes(count: 4000, seed: 21)
+        // The oldest copy belongs to nobody; without the rule it would be kept and nobody could
+        // then write to root's name.
+        try tree.write("a-nobody", bytes)
+        try tree.write("b-root", bytes)
+        #expect(withCPath(tree.path("a-nobody")) { chown($0, 65534, 65534) } == 0)
+        var old = [timespec(tv_sec: 1_000_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000_000, tv_nsec: 0)]
+        #expect(withCPath(tree.path("a-nobody")) { utimensat(AT_FDCWD, $0, &old, 0) } == 0)
+        #expect(try CLI.run("link", "--ignore-owner", tree.rootString).status == 0)
+        #expect(try tree.status("a-nobody").st_ino == tree.status("b-root").st_ino)
+        #expect(try tree.status("a-nobody").st_uid == 0)
+
+        // Two different ordinary users: refused even with --ignore-owner.
+        let other = try TestTree()
+        try other.write("one", bytes)
+        try other.write("two", bytes)
+        #expect(withCPath(other.path("one")) { chown($0, 65534, 65534) } == 0)
+        #expect(withCPath(other.path("two")) { chown($0, 1000, 1000) } == 0)
+        let report = try JSONReport.decode(try CLI.run("link", "--ignore-owner", "--format", "json", other.rootString).standardOutput)
+        #expect(report.refusals.map(\.reason) == ["owner-differs"])
+        #expect(try other.status("one").st_ino != other.status("two").st_ino)
+    }
+
+    @Test func preferMatchesTheDirectoryHoweverItIsSpelled() throws {
+        let tree = try TestTree()
+        let bytes = patternBytes(count: 4000, seed: 22)
+        try tree.write("a/file", bytes)
+        try tree.write("b/file", bytes)
+        try tree.symlink(tree.rootString + "/b", "b-alias")
+        let keep = try tree.status("b/file").st_ino
+        #expect(try CLI.run("link", "--prefer", tree.rootString + "/b-alias", tree.rootString).status == 0)
+        #expect(try tree.status("a/file").st_ino == keep)
+        #expect(try CLI.run("link", "--prefer", tree.rootString + "/missing", tree.rootString).status == 64)
+    }
+}

@@ -1,13 +1,20 @@
 /// What the link planner may link together, and which copy it keeps.
 public struct LinkOptions: Sendable, Hashable {
-    /// Link copies owned by different users or groups. The kept inode's owner then owns every name.
+    /// Link copies owned by different users or groups. The kept inode's owner then owns every name,
+    /// so a root-owned copy is preferred as keeper, and a name is never handed to an inode owned by
+    /// another ordinary user (that user could then write to it): such a member is still refused.
     public var ignoreOwner: Bool
-    /// Link copies with different permission bits (`mode & 0o7777`). The kept inode's permissions
-    /// then apply to every name.
+    /// Link copies with different permission bits (`mode & 0o777`). The kept inode's permissions
+    /// then apply to every name. Set-user-ID, set-group-ID and sticky bits must still match: a
+    /// copy never gains them by being linked.
     public var ignoreMode: Bool
     /// Raw path prefixes, most preferred first: an inode with a name under one of these
     /// directories is kept rather than replaced. A prefix matches whole path components only.
     public var preferredDirectories: [[UInt8]]
+    /// The identities of the preferred directories, in the same order as `preferredDirectories`
+    /// (the caller resolves them): a name whose directory chain passes through one matches however
+    /// the path was spelled (relative, absolute, through a symbolic link).
+    public var preferredDirectoryIDs: [FileID] = []
 
     /// Creates options; by default owner and permissions must match and no directory is preferred.
     public init(ignoreOwner: Bool = false, ignoreMode: Bool = false, preferredDirectories: [[UInt8]] = []) {

@@ -37,7 +37,10 @@ public enum LinkPlanner {
         }
         guard !partitions.isEmpty else { return }
 
-        let ranked = partitions.map { rank($0, in: duplicateClass, scan: scan, preferred: preferred) }
+        let ranked = partitions.map {
+            rank($0, in: duplicateClass, scan: scan, preferred: preferred, preferredIDs: options.preferredDirectoryIDs,
+                rootOwnedFirst: options.ignoreOwner)
+        }
         var largest = 0
         for (index, partition) in ranked.enumerated() where partition.count > ranked[largest].count {
             largest = index
@@ -59,6 +62,14 @@ public enum LinkPlanner {
             let keeper = duplicateClass.members[keeperIndex]
             for duplicateIndex in partition.dropFirst() {
                 let duplicate = duplicateClass.members[duplicateIndex]
+                if handsNameToAnotherUser(keeper: keeper.status, duplicate: duplicate.status) {
+                    refusals.append(
+                        LinkRefusal(
+                            classIndex: classIndex, member: duplicateIndex, file: duplicate.names[0],
+                            reference: keeper.names[0], reason: .ownerDiffers,
+                            bytes: hasNoOutsideNames(duplicate) ? duplicateClass.size : 0))
+                    continue
+                }
                 let freesInode = hasNoOutsideNames(duplicate)
                 for (position, name) in duplicate.names.enumerated() {
                     let isLastName = position == duplicate.names.count - 1
@@ -72,18 +83,29 @@ public enum LinkPlanner {
         }
     }
 
+    /// Whether linking would give the duplicate's names to an inode owned by a different ordinary
+    /// user or group, who could then write to them (possible only with `ignoreOwner`). Names may be
+    /// handed to a root-owned inode.
+    private static func handsNameToAnotherUser(keeper: FileStatus, duplicate: FileStatus) -> Bool {
+        keeper.userID != 0 && (keeper.userID != duplicate.userID || keeper.groupID != duplicate.groupID)
+    }
+
     /// Whether every name of the inode is inside the scanned roots, so replacing them all frees it.
     private static func hasNoOutsideNames(_ member: Member) -> Bool {
         member.status.linkCount <= UInt64(member.names.count)
     }
 
     /// Orders a partition's members best keeper first: a name under a preferred directory (earlier
-    /// entries first), then the most names outside the scanned roots (replacing such an inode would
+    /// entries first), then (with `ignoreOwner`) a root-owned inode, then the most names outside the scanned roots (replacing such an inode would
     /// free nothing), then the most names, then the oldest content, then the first path byte-wise.
-    private static func rank(_ partition: [Int], in duplicateClass: DuplicateClass, scan: ScanResult, preferred: [[UInt8]]) -> [Int] {
+    private static func rank(
+        _ partition: [Int], in duplicateClass: DuplicateClass, scan: ScanResult, preferred: [[UInt8]],
+        preferredIDs: [FileID], rootOwnedFirst: Bool
+    ) -> [Int] {
         struct Key {
             var index: Int
             var preference: Int
+            var notRootOwned: Bool
             var outsideNames: UInt64
             var linkCount: UInt64
             var modificationTime: Int64
@@ -92,15 +114,23 @@ public enum LinkPlanner {
         let keys = partition.map { index in
             let member = duplicateClass.members[index]
             let paths = member.names.map { scan.path(ofFile: $0) }
-            let preference = preferred.firstIndex { prefix in paths.contains { isPath($0, under: prefix) } } ?? Int.max
+            let chains = Set(member.names.flatMap { name in
+                scan.table.chain(toDirectory: scan.files[Int(name)].directory).map { scan.table.directories[Int($0)].id }
+            })
+            let preference = preferred.indices.first { position in
+                paths.contains { isPath($0, under: preferred[position]) }
+                    || (position < preferredIDs.count && chains.contains(preferredIDs[position]))
+            } ?? Int.max
             let linkCount = member.status.linkCount
             let inside = UInt64(member.names.count)
             return Key(
-                index: index, preference: preference, outsideNames: linkCount > inside ? linkCount - inside : 0,
+                index: index, preference: preference, notRootOwned: rootOwnedFirst && member.status.userID != 0,
+                outsideNames: linkCount > inside ? linkCount - inside : 0,
                 linkCount: linkCount, modificationTime: member.status.modificationTime, path: paths[0])
         }
         return keys.sorted { a, b in
             if a.preference != b.preference { return a.preference < b.preference }
+            if a.notRootOwned != b.notRootOwned { return !a.notRootOwned }
             if a.outsideNames != b.outsideNames { return a.outsideNames > b.outsideNames }
             if a.linkCount != b.linkCount { return a.linkCount > b.linkCount }
             if a.modificationTime != b.modificationTime { return a.modificationTime < b.modificationTime }
@@ -142,6 +172,7 @@ private struct PartitionKey: Hashable {
         device = status.id.device
         userID = options.ignoreOwner ? nil : status.userID
         groupID = options.ignoreOwner ? nil : status.groupID
-        permissions = options.ignoreMode ? nil : status.permissions
+        // Set-user-ID, set-group-ID and sticky bits always count: no copy gains them by linking.
+        permissions = options.ignoreMode ? status.permissions & 0o7000 : status.permissions
     }
 }

@@ -60,11 +60,15 @@ public struct DupelinkError: Error, Hashable, Sendable, CustomStringConvertible 
         case .cancelled:
             text = "interrupted"
         default:
-            text = path.isEmpty ? "" : "\(displayPath): "
-            if let operation { text += "cannot \(operation)" }
-            if let errno { text += (operation == nil ? "" : ": ") + errno.description }
+            var parts: [String] = []
+            if let operation { parts.append("cannot \(operation)") }
+            if let errno { parts.append(errno.description) }
+            text = parts.joined(separator: ": ")
+            if let detail { text += text.isEmpty ? detail : " (\(detail))" }
+            if text.isEmpty { text = code.rawValue }
+            return path.isEmpty ? text : "\(displayPath): \(text)"
         }
-        if let detail { text += text.isEmpty ? detail : " (\(detail))" }
+        if let detail { text += " (\(detail))" }
         return text
     }
 }
