@@ -28,14 +28,18 @@ public struct Linker: Sendable {
     /// done. A file that changed since the scan, a directory that is no longer the one walked, or a
     /// failing system call skips that one name, with a diagnostic; the run goes on. Cancellation
     /// (`Cancellation.isRequested`) is checked between names, never in the middle of one.
-    public func execute(_ plan: LinkPlan, scan: ScanResult, dryRun: Bool) -> LinkOutcome {
+    ///
+    /// `progress`, when given, counts finished names for a progress display.
+    public func execute(_ plan: LinkPlan, scan: ScanResult, dryRun: Bool, progress: ScanProgress? = nil) -> LinkOutcome {
         let run = LinkRun(scan: scan, dryRun: dryRun, usesExchange: usesExchange, beforeSwap: beforeSwap)
+        progress?.begin(.link, jobs: plan.actions.count)
         for action in plan.actions {
             if Cancellation.isRequested {
                 run.outcome.wasCancelled = true
                 break
             }
             run.perform(action)
+            progress?.jobFinished()
         }
         return run.outcome
     }

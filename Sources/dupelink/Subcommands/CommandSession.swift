@@ -30,7 +30,7 @@ struct CommandSession {
         let line = ProgressLine(progress: progress)
         if !output.quiet && !dryRun { line.start() }
         defer { line.stop() }
-        return Linker().execute(plan, scan: scan, dryRun: dryRun)
+        return Linker().execute(plan, scan: scan, dryRun: dryRun, progress: progress)
     }
 
     /// Prints warnings and the report, and ends with the documented exit status.
