@@ -19,14 +19,18 @@ enum CLI {
     }
 
     /// Runs `dupelink` with the arguments; `asNobody` drops to uid/gid 65534 with `setpriv`.
-    static func run(_ arguments: [[UInt8]], asNobody: Bool = false, input: String? = nil) throws -> CLIResult {
+    static func run(_ arguments: [[UInt8]], asNobody: Bool = false) throws -> CLIResult {
+        try start(arguments, asNobody: asNobody).wait()
+    }
+
+    /// Starts `dupelink` and returns at once.
+    static func start(_ arguments: [[UInt8]], asNobody: Bool = false) throws -> RunningCLI {
         var argv: [[UInt8]] = [Array(binary.utf8)] + arguments
         if asNobody {
             argv = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"].map { Array($0.utf8) } + argv
         }
         let directory = NSTemporaryDirectory() + "dupelink-cli-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         let outPath = directory + "/out", errPath = directory + "/err"
 
         var actions = posix_spawn_file_actions_t()
@@ -47,18 +51,33 @@ enum CLI {
         var pid = pid_t()
         let spawned = posix_spawn(&pid, cArguments[0]!, &actions, nil, cArguments, environ)
         guard spawned == 0 else { throw CLIError.spawn(spawned) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return CLIResult(
-            status: exitStatus,
-            standardOutput: Array((try? Data(contentsOf: URL(fileURLWithPath: outPath))) ?? Data()),
-            standardError: String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data(), as: UTF8.self))
+        return RunningCLI(pid: pid, directory: directory)
     }
 
     /// Runs `dupelink` with string arguments.
     static func run(_ arguments: String..., asNobody: Bool = false) throws -> CLIResult {
         try run(arguments.map { Array($0.utf8) }, asNobody: asNobody)
+    }
+}
+
+/// A `dupelink` process that was started and not yet waited for.
+struct RunningCLI {
+    let pid: pid_t
+    let directory: String
+
+    /// Sends a signal to the process.
+    func signal(_ number: Int32) { kill(pid, number) }
+
+    /// Waits for the process to end and collects what it printed.
+    func wait() throws -> CLIResult {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return CLIResult(
+            status: exitStatus,
+            standardOutput: Array((try? Data(contentsOf: URL(fileURLWithPath: directory + "/out"))) ?? Data()),
+            standardError: String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: directory + "/err"))) ?? Data(), as: UTF8.self))
     }
 }
 
