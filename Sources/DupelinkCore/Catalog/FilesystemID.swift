@@ -118,6 +118,11 @@ public struct FilesystemIdentities: Sendable {
         }
     }
 
+    /// Records identities worked out elsewhere (tests use made-up devices).
+    mutating func assume(_ pairs: [(UInt64, FilesystemID)]) {
+        for (device, identity) in pairs { byDevice[device] = identity }
+    }
+
     /// The identity already resolved for `device`, or nil.
     public func identity(ofDevice device: UInt64) -> FilesystemID? { byDevice[device] }
 
