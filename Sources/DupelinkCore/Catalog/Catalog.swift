@@ -43,9 +43,20 @@ public final class Catalog {
         let sqlitePath = try sqlitePath(for: path)
         try CatalogFile.createParentDirectories(of: path)
         var isOurs = false
-        switch try CatalogFile.inspect(path) {
+        var inspection = try CatalogFile.inspect(path)
+        if inspection == .missing {
+            do {
+                try CatalogFile.createEmpty(path)
+            } catch {
+                // Another process made it meanwhile; a dangling symbolic link stays an error.
+                guard error.errno == .fileExists else { throw error }
+                inspection = try CatalogFile.inspect(path)
+                if inspection == .missing { throw error }
+            }
+        }
+        switch inspection {
         case .missing:
-            try CatalogFile.createEmpty(path)
+            break
         case .usable(let ours):
             isOurs = ours
         case .refused(let detail):
@@ -123,10 +134,10 @@ public final class Catalog {
                         detail: "the file is an SQLite database of another program (application id \(shown)), not a dupelink catalog; \(CatalogFile.chooseAnother)")
                 }
                 if try migrator.hasBeenSuperseded(db) {
-                    let known = try migrator.appliedIdentifiers(db).sorted().joined(separator: ", ")
+                    let unknown = try migrator.appliedIdentifiers(db).subtracting(migrator.migrations).sorted()
                     throw DupelinkError(
                         .catalog, path: path, operation: "open the catalog",
-                        detail: "it was written by a newer version of dupelink (schema \(known)); upgrade dupelink or choose another catalog path")
+                        detail: "it was written by a newer version of dupelink, with schema changes this one does not know: \(unknown.joined(separator: ", ")); upgrade dupelink or choose another catalog path")
                 }
                 // Checked before: only now may SQLite change the file.
                 _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
@@ -159,7 +170,7 @@ public final class Catalog {
     private static func isMarkedAsOurs(_ path: [UInt8]) -> Bool {
         let descriptor = CatalogFile.withCPath(path) { Glibc.open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
         guard descriptor >= 0 else { return false }
-        defer { _ = close(descriptor) }
+        defer { _ = Glibc.close(descriptor) }
         var header = [UInt8](repeating: 0, count: 72)
         let count = header.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, 72, 0) }
         guard count == 72, header[0..<16].elementsEqual(CatalogFile.magic) else { return false }

@@ -76,11 +76,12 @@ extension Catalog {
                 filesystemStatement.setUncheckedArguments([identity.rawValue])
                 if let id = try Int64.fetchOne(filesystemStatement) { rowIDs[device] = id }
             }
-            let statement = try db.cachedStatement(
-                sql: """
-                    SELECT headTailHigh, headTailLow, fullHigh, fullLow FROM digest
-                    WHERE filesystemId = ? AND inode = ? AND size = ? AND modificationTime = ? AND changeTime = ?
-                    """)
+            let statement = RawStatement(
+                try db.cachedStatement(
+                    sql: """
+                        SELECT headTailHigh, headTailLow, fullHigh, fullLow FROM digest
+                        WHERE filesystemId = ? AND inode = ? AND size = ? AND modificationTime = ? AND changeTime = ?
+                        """))
             var results: [CachedDigests?] = []
             results.reserveCapacity(statuses.count)
             for status in statuses {
@@ -88,19 +89,23 @@ extension Catalog {
                     results.append(nil)
                     continue
                 }
-                statement.setUncheckedArguments([
-                    filesystemID, Int64(bitPattern: status.id.inode), status.size, status.modificationTime,
-                    status.changeTime,
-                ])
-                guard let row = try Row.fetchOne(statement) else {
+                statement.bind(1, filesystemID)
+                statement.bind(2, Int64(bitPattern: status.id.inode))
+                statement.bind(3, status.size)
+                statement.bind(4, status.modificationTime)
+                statement.bind(5, status.changeTime)
+                guard try statement.step() else {
+                    statement.reset()
                     results.append(nil)
                     continue
                 }
-                let headTail = Digest(high: UInt64(bitPattern: row[0]), low: UInt64(bitPattern: row[1]))
+                let headTail = Digest(
+                    high: UInt64(bitPattern: statement.int64(0)), low: UInt64(bitPattern: statement.int64(1)))
                 var full: Digest? = nil
-                if let high: Int64 = row[2], let low: Int64 = row[3] {
-                    full = Digest(high: UInt64(bitPattern: high), low: UInt64(bitPattern: low))
+                if !statement.isNull(2) && !statement.isNull(3) {
+                    full = Digest(high: UInt64(bitPattern: statement.int64(2)), low: UInt64(bitPattern: statement.int64(3)))
                 }
+                statement.reset()
                 results.append(CachedDigests(headTail: headTail, full: full))
             }
             return results
@@ -122,33 +127,34 @@ extension Catalog {
             let insertFilesystem = try db.cachedStatement(
                 sql: "INSERT INTO filesystem (identity) VALUES (?) ON CONFLICT (identity) DO UPDATE SET identity = excluded.identity RETURNING id"
             )
-            let statement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO digest (filesystemId, inode, size, modificationTime, changeTime,
-                                        headTailHigh, headTailLow, fullHigh, fullLow, storedAt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (filesystemId, inode) DO UPDATE SET
-                        fullHigh = CASE WHEN excluded.fullHigh IS NULL
-                                         AND size = excluded.size
-                                         AND modificationTime = excluded.modificationTime
-                                         AND changeTime = excluded.changeTime
-                                         AND headTailHigh = excluded.headTailHigh
-                                         AND headTailLow = excluded.headTailLow
-                                   THEN fullHigh ELSE excluded.fullHigh END,
-                        fullLow = CASE WHEN excluded.fullLow IS NULL
-                                         AND size = excluded.size
-                                         AND modificationTime = excluded.modificationTime
-                                         AND changeTime = excluded.changeTime
-                                         AND headTailHigh = excluded.headTailHigh
-                                         AND headTailLow = excluded.headTailLow
-                                   THEN fullLow ELSE excluded.fullLow END,
-                        size = excluded.size,
-                        modificationTime = excluded.modificationTime,
-                        changeTime = excluded.changeTime,
-                        headTailHigh = excluded.headTailHigh,
-                        headTailLow = excluded.headTailLow,
-                        storedAt = excluded.storedAt
-                    """)
+            let statement = RawStatement(
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO digest (filesystemId, inode, size, modificationTime, changeTime,
+                                            headTailHigh, headTailLow, fullHigh, fullLow, storedAt)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (filesystemId, inode) DO UPDATE SET
+                            fullHigh = CASE WHEN excluded.fullHigh IS NULL
+                                             AND size = excluded.size
+                                             AND modificationTime = excluded.modificationTime
+                                             AND changeTime = excluded.changeTime
+                                             AND headTailHigh = excluded.headTailHigh
+                                             AND headTailLow = excluded.headTailLow
+                                       THEN fullHigh ELSE excluded.fullHigh END,
+                            fullLow = CASE WHEN excluded.fullLow IS NULL
+                                             AND size = excluded.size
+                                             AND modificationTime = excluded.modificationTime
+                                             AND changeTime = excluded.changeTime
+                                             AND headTailHigh = excluded.headTailHigh
+                                             AND headTailLow = excluded.headTailLow
+                                       THEN fullLow ELSE excluded.fullLow END,
+                            size = excluded.size,
+                            modificationTime = excluded.modificationTime,
+                            changeTime = excluded.changeTime,
+                            headTailHigh = excluded.headTailHigh,
+                            headTailLow = excluded.headTailLow,
+                            storedAt = excluded.storedAt
+                        """))
             for entry in entries {
                 let filesystemID: Int64
                 if let known = rowIDs[entry.filesystem] {
@@ -162,12 +168,16 @@ extension Catalog {
                     filesystemID = id
                 }
                 let full = entry.digests.full
-                statement.setUncheckedArguments([
-                    filesystemID, Int64(bitPattern: entry.inode), entry.size, entry.modificationTime,
-                    entry.changeTime,
-                    Int64(bitPattern: entry.digests.headTail.high), Int64(bitPattern: entry.digests.headTail.low),
-                    full.map { Int64(bitPattern: $0.high) }, full.map { Int64(bitPattern: $0.low) }, now,
-                ])
+                statement.bind(1, filesystemID)
+                statement.bind(2, Int64(bitPattern: entry.inode))
+                statement.bind(3, entry.size)
+                statement.bind(4, entry.modificationTime)
+                statement.bind(5, entry.changeTime)
+                statement.bind(6, Int64(bitPattern: entry.digests.headTail.high))
+                statement.bind(7, Int64(bitPattern: entry.digests.headTail.low))
+                statement.bind(8, full.map { Int64(bitPattern: $0.high) })
+                statement.bind(9, full.map { Int64(bitPattern: $0.low) })
+                statement.bind(10, now)
                 try statement.execute()
             }
         }

@@ -74,9 +74,11 @@ public struct FilesystemID: Hashable, Sendable, Comparable, CustomStringConverti
         guard fstat(descriptor, &status) == 0, UInt64(status.st_dev) == device else { return nil }
         var info = statvfs()
         guard fstatvfs(descriptor, &info) == 0 else { return nil }
-        // glibc folds the kernel's two 32-bit halves of f_fsid into one 64-bit value.
-        let fsid = UInt64(info.f_fsid)
-        guard fsid != 0 else { return nil }
+        // glibc folds the kernel's two 32-bit halves into one value, the first half low; put it
+        // first again, so the identity reads as `stat -f` prints the ID.
+        let folded = UInt64(info.f_fsid)
+        guard folded != 0 else { return nil }
+        let fsid = (folded << 32) | (folded >> 32)
         return FilesystemID(rawValue: "fsid:\(hex16(fsid))")
     }
 }
