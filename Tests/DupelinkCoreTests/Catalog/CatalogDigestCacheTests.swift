@@ -94,6 +94,72 @@ struct CatalogDigestCacheTests {
         #expect(try catalog.info().digestCount == 1)
     }
 
+    @Test func pruneForgetsVanishedAndChangedInodesOnlyOnTheWalkedFilesystems() throws {
+        let catalog = try Catalog.inMemory()
+        let kept = makeStatus(inode: 1)
+        let changed = makeStatus(inode: 2)
+        let vanished = makeStatus(inode: 3)
+        let elsewhere = makeStatus(device: 64, inode: 3)
+        try catalog.store([
+            DigestEntry(filesystem: disk, status: kept, digests: CachedDigests(headTail: makeDigest(1))),
+            DigestEntry(filesystem: disk, status: changed, digests: CachedDigests(headTail: makeDigest(2))),
+            DigestEntry(filesystem: disk, status: vanished, digests: CachedDigests(headTail: makeDigest(3))),
+            DigestEntry(filesystem: other, status: elsewhere, digests: CachedDigests(headTail: makeDigest(4))),
+        ])
+        var changedNow = changed
+        changedNow.changeTime += 1
+
+        // Only `disk` was walked: `other` must be left alone.
+        let removed = try catalog.pruneDigests(existing: [kept, changedNow], filesystems: identities([(2049, disk)]))
+
+        #expect(removed == 2)
+        let found = try catalog.cachedDigests(
+            for: [kept, changed, vanished, elsewhere], filesystems: identities([(2049, disk), (64, other)]))
+        #expect(found == [CachedDigests(headTail: makeDigest(1)), nil, nil, CachedDigests(headTail: makeDigest(4))])
+    }
+
+    @Test func pruneByAgeForgetsOnlyOlderRows() throws {
+        let catalog = try Catalog.inMemory()
+        let status = makeStatus(inode: 1)
+        try catalog.store([DigestEntry(filesystem: disk, status: status, digests: CachedDigests(headTail: makeDigest(1)))])
+        let now = Int64(Date().timeIntervalSince1970)
+
+        #expect(try catalog.pruneDigests(storedBefore: now - 3600) == 0)
+        #expect(try catalog.info().digestCount == 1)
+        #expect(try catalog.pruneDigests(storedBefore: now + 3600) == 1)
+        #expect(try catalog.info().digestCount == 0)
+        #expect(try catalog.info().filesystemCount == 0)
+    }
+
+    @Test func twoConnectionsToOneFileSeeEachOthersWrites() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.child("catalog.sqlite")
+        let first = try Catalog.open(at: path)
+        let second = try Catalog.open(at: path)
+        let a = makeStatus(inode: 1)
+        let b = makeStatus(inode: 2)
+
+        try first.store([DigestEntry(filesystem: disk, status: a, digests: CachedDigests(headTail: makeDigest(1)))])
+        try second.store([DigestEntry(filesystem: disk, status: b, digests: CachedDigests(headTail: makeDigest(2)))])
+
+        let known = identities([(2049, disk)])
+        #expect(try first.cachedDigests(for: [a, b], filesystems: known) == [CachedDigests(headTail: makeDigest(1)), CachedDigests(headTail: makeDigest(2))])
+        #expect(try second.cachedDigests(for: [a, b], filesystems: known) == [CachedDigests(headTail: makeDigest(1)), CachedDigests(headTail: makeDigest(2))])
+    }
+
+    @Test func aClosedCatalogReportsACatalogErrorInsteadOfCrashing() throws {
+        let folder = try TemporaryFolder()
+        let catalog = try Catalog.open(at: folder.child("catalog.sqlite"))
+        try catalog.close()
+
+        let error = #expect(throws: DupelinkError.self) {
+            try catalog.store([DigestEntry(filesystem: disk, status: makeStatus(inode: 1), digests: CachedDigests(headTail: makeDigest(1)))])
+        }
+        #expect(error?.code == .catalog)
+        // Closing folded the log into the database.
+        #expect(!fileExists(folder.child("catalog.sqlite-wal")))
+    }
+
     /// Prints the throughput of the two bulk paths; checks every row, times nothing.
     @Test func bulkStoreAndLookupOf100000Rows() throws {
         let folder = try TemporaryFolder()
