@@ -1,5 +1,4 @@
 import GRDB
-import Glibc
 import SystemPackage
 
 /// The SQLite database that remembers file digests between runs and keeps saved scans.
@@ -23,6 +22,7 @@ public final class Catalog {
     /// Where a damaged catalog was moved by `open(at:recovery: .moveAside)`, or nil when nothing was moved.
     public private(set) var movedAside: [UInt8]?
 
+    /// The one connection; every access runs on its serial queue.
     let queue: DatabaseQueue
 
     private init(path: [UInt8], queue: DatabaseQueue) {
@@ -59,10 +59,12 @@ public final class Catalog {
             break
         case .usable(let ours):
             isOurs = ours
-        case .refused(let detail):
-            if recovery == .moveAside, detail.contains("truncated"), isMarkedAsOurs(path) {
+        case .damaged(let detail):
+            if recovery == .moveAside {
                 return try openAfterMovingAside(path, sqlitePath: sqlitePath)
             }
+            throw DupelinkError(.catalog, path: path, operation: "open the catalog", detail: detail)
+        case .refused(let detail):
             throw DupelinkError(.catalog, path: path, operation: "open the catalog", detail: detail)
         }
         do {
@@ -164,18 +166,6 @@ public final class Catalog {
         }
         catalog.movedAside = aside
         return catalog
-    }
-
-    /// Whether the header of the file at `path` carries dupelink's application id.
-    private static func isMarkedAsOurs(_ path: [UInt8]) -> Bool {
-        let descriptor = CatalogFile.withCPath(path) { Glibc.open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
-        guard descriptor >= 0 else { return false }
-        defer { _ = Glibc.close(descriptor) }
-        var header = [UInt8](repeating: 0, count: 72)
-        let count = header.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, 72, 0) }
-        guard count == 72, header[0..<16].elementsEqual(CatalogFile.magic) else { return false }
-        let id = UInt32(header[68]) << 24 | UInt32(header[69]) << 16 | UInt32(header[70]) << 8 | UInt32(header[71])
-        return id == CatalogSchema.applicationID
     }
 
     private static func configuration() -> Configuration {

@@ -15,7 +15,10 @@ enum CatalogFile {
         case missing
         /// An SQLite database that dupelink may use: its own (`isOurs`) or an empty one.
         case usable(isOurs: Bool)
-        /// Something dupelink must not use; the detail says what and what to do.
+        /// A dupelink catalog (its header carries dupelink's mark) that is visibly damaged; the
+        /// detail says how. It may be moved aside.
+        case damaged(detail: String)
+        /// Something dupelink must not use or move; the detail says what and what to do.
         case refused(detail: String)
     }
 
@@ -81,7 +84,7 @@ enum CatalogFile {
             // With a WAL file beside it, pages may legitimately live only in the WAL.
             if let pageCount, pageCount > 0, Int64(pageCount) * pageSize > fileSize, !exists(path + Array("-wal".utf8)) {
                 let expected = Int64(pageCount) * pageSize
-                return .refused(detail: "the catalog is truncated (\(fileSize) of \(expected) bytes); \(startAgain)")
+                return .damaged(detail: "the catalog is truncated (\(fileSize) of \(expected) bytes); \(startAgain)")
             }
             return .usable(isOurs: true)
         }

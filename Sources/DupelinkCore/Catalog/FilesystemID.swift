@@ -33,8 +33,10 @@ public struct FilesystemID: Hashable, Sendable, Comparable, CustomStringConverti
     /// Whether the identity is only the device number, which may change across reboots.
     public var isDeviceNumber: Bool { rawValue.hasPrefix("dev:") }
 
+    /// The stored form.
     public var description: String { rawValue }
 
+    /// Orders identities by their stored form, so listings are stable.
     public static func < (lhs: FilesystemID, rhs: FilesystemID) -> Bool { lhs.rawValue < rhs.rawValue }
 
     /// The identity made only from a device number: `dev:<major>:<minor>`.
@@ -52,6 +54,7 @@ public struct FilesystemID: Hashable, Sendable, Comparable, CustomStringConverti
         return resolve(device: device, path: path, uuids: &uuids)
     }
 
+    /// `resolve(device:path:)` with the `/dev/disk/by-uuid` listing read once for many devices.
     static func resolve(device: UInt64, path: [UInt8], uuids: inout UUIDDirectory) -> FilesystemID {
         if let uuid = uuids.uuid(ofDevice: device) {
             return FilesystemID(rawValue: "uuid:\(uuid)")
@@ -134,7 +137,9 @@ public struct FilesystemIdentities: Sendable {
 
 /// The major and minor numbers of a Linux `dev_t`, as glibc's `gnu_dev_major` and `gnu_dev_minor` compute them.
 enum DeviceNumber {
+    /// The major number (the driver).
     static func major(_ device: UInt64) -> UInt64 { ((device >> 8) & 0xfff) | ((device >> 32) & ~0xfff) }
+    /// The minor number (the device within the driver).
     static func minor(_ device: UInt64) -> UInt64 { (device & 0xff) | ((device >> 12) & ~0xff) }
 }
 
@@ -142,6 +147,7 @@ enum DeviceNumber {
 struct UUIDDirectory: Sendable {
     private var map: [UInt64: String]?
 
+    /// Creates a listing that is read on first use.
     init() {}
 
     /// The UUID of the block device `device`, if udev published one.
