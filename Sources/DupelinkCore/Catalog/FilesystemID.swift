@@ -118,7 +118,9 @@ public struct FilesystemIdentities: Sendable {
         for index in table.directories.indices {
             let device = table.directories[index].id.device
             if byDevice[device] == nil {
-                resolve(device: device, path: table.path(ofDirectory: Int32(index)))
+                // The made-up root of a file named in the working directory has no shown path.
+                let path = table.path(ofDirectory: Int32(index))
+                resolve(device: device, path: path.isEmpty ? Array(".".utf8) : path)
             }
         }
     }

@@ -72,4 +72,17 @@ struct CatalogFilesystemIDTests {
         #expect(resolver.resolved.count == 2)
         #expect(resolver.identity(ofDevice: mainDevice) == FilesystemID.resolve(device: mainDevice, path: main.bytes))
     }
+    @Test func aHiddenWorkingDirectoryRootIsResolvedThroughDot() throws {
+        let here = try #require(statOf(Array(".".utf8)))
+        var table = PathTable()
+        _ = table.addDirectory(
+            parent: -1, name: Array(".".utf8), id: FileID(device: UInt64(here.st_dev), inode: UInt64(here.st_ino)), root: 0,
+            isShown: false)
+        #expect(table.path(ofDirectory: 0).isEmpty)
+
+        var resolver = FilesystemIdentities()
+        resolver.resolve(table)
+
+        #expect(resolver.identity(ofDevice: UInt64(here.st_dev)) == FilesystemID.resolve(device: UInt64(here.st_dev), path: Array(".".utf8)))
+    }
 }
