@@ -168,7 +168,9 @@ struct CatalogDigestCacheTests {
         var statuses: [FileStatus] = []
         var entries: [DigestEntry] = []
         for index in 0..<count {
-            let status = makeStatus(inode: UInt64(1_000_000 + index * 7), size: Int64(4096 + index))
+            // Inode numbers in no particular order, as a walk meets them.
+            let inode = (UInt64(index) &* 2_654_435_761) % 1_000_000_007
+            let status = makeStatus(inode: inode, size: Int64(4096 + index))
             let seed = UInt64(index)
             let full: Digest? = index.isMultiple(of: 3) ? makeDigest(seed << 1) : nil
             statuses.append(status)
