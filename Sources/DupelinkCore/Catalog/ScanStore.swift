@@ -196,6 +196,21 @@ extension Catalog {
         }
     }
 
+    /// Forgets every saved scan but the `count` most recent ones (a timer that scans daily would
+    /// otherwise grow the catalog without end). Returns how many were removed.
+    ///
+    /// Touches the disk: writes the database, in one transaction.
+    /// - Throws: `DupelinkError(.catalog)` when the database cannot be written; nothing is removed then.
+    @discardableResult
+    public func deleteScans(keepingLatest count: Int) throws(DupelinkError) -> Int {
+        try write { db in
+            try db.execute(
+                sql: "DELETE FROM scan WHERE id NOT IN (SELECT id FROM scan ORDER BY id DESC LIMIT ?)",
+                arguments: [max(0, count)])
+            return db.changesCount
+        }
+    }
+
     private static func roots(_ db: Database, scanID: Int64) throws -> [[UInt8]] {
         try Data.fetchAll(db, sql: "SELECT path FROM scanRoot WHERE scanId = ? ORDER BY position", arguments: [scanID])
             .map { Array($0) }

@@ -108,6 +108,21 @@ struct CatalogSavedScanTests {
         }
         #expect(leftovers == 0)
     }
+    @Test func deletingAllButTheLatestScansKeepsTheNewest() throws {
+        let catalog = try Catalog.inMemory()
+        var ids: [Int64] = []
+        for start in 1...5 { ids.append(try catalog.saveScan(sampleScan(), roots: [], startedAt: Int64(start))) }
+
+        #expect(try catalog.deleteScans(keepingLatest: 2) == 3)
+
+        #expect(try catalog.listScans().map(\.id) == Array(ids.suffix(2)))
+        #expect(try catalog.loadScan(id: ids[4]).classes.map(\.nameCount) == [3, 2])
+        let names = try catalog.access("count") { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM memberName") }
+        #expect(names == 10)
+        #expect(try catalog.deleteScans(keepingLatest: 0) == 2)
+        #expect(try catalog.latestScanID() == nil)
+    }
+
     /// Prints the throughput of saving and loading a large scan; checks every name, times nothing.
     @Test func bulkSaveAndLoadOfAScanWith100000Names() throws {
         let folder = try TemporaryFolder()
