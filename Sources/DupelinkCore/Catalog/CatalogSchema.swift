@@ -1,0 +1,99 @@
+import GRDB
+
+/// The catalog's tables, one migration per schema version.
+///
+/// Tables are singular and camelCase, every column is `NOT NULL` unless its absence means
+/// something, and primary keys are identities: (filesystem, inode) for a digest, (scan, position)
+/// for what a scan found. Paths are BLOBs because names need not be UTF-8; 64-bit unsigned values
+/// (inode and device numbers, digest halves) are stored as the `Int64` with the same bits.
+enum CatalogSchema {
+    /// Written to the SQLite header (`PRAGMA application_id`) so a dupelink catalog can be told
+    /// from any other SQLite file before SQLite is asked to open it: "dupe".
+    static let applicationID: UInt32 = 0x6475_7065
+
+    /// The migrations, oldest first. A catalog that has applied a migration not listed here was
+    /// written by a newer dupelink and is refused.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: "PRAGMA application_id = \(Int32(bitPattern: applicationID))")
+            try db.execute(sql: "PRAGMA user_version = 1")
+
+            // A filesystem identity (`FilesystemID.rawValue`) gets a small integer, so the digest
+            // rows do not repeat a 40-byte string each.
+            try db.execute(
+                sql: """
+                    CREATE TABLE filesystem (
+                        id INTEGER PRIMARY KEY,
+                        identity TEXT NOT NULL UNIQUE
+                    );
+                    CREATE TABLE digest (
+                        filesystemId INTEGER NOT NULL REFERENCES filesystem(id) ON DELETE CASCADE,
+                        inode INTEGER NOT NULL,
+                        size INTEGER NOT NULL,
+                        modificationTime INTEGER NOT NULL,
+                        changeTime INTEGER NOT NULL,
+                        headTailHigh INTEGER NOT NULL,
+                        headTailLow INTEGER NOT NULL,
+                        fullHigh INTEGER,
+                        fullLow INTEGER,
+                        storedAt INTEGER NOT NULL,
+                        PRIMARY KEY (filesystemId, inode),
+                        CHECK ((fullHigh IS NULL) = (fullLow IS NULL))
+                    ) WITHOUT ROWID;
+                    CREATE TABLE scan (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        startedAt INTEGER NOT NULL,
+                        savedAt INTEGER NOT NULL,
+                        statistics TEXT NOT NULL
+                    );
+                    CREATE TABLE scanRoot (
+                        scanId INTEGER NOT NULL REFERENCES scan(id) ON DELETE CASCADE,
+                        position INTEGER NOT NULL,
+                        path BLOB NOT NULL,
+                        PRIMARY KEY (scanId, position)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE duplicateClass (
+                        scanId INTEGER NOT NULL REFERENCES scan(id) ON DELETE CASCADE,
+                        position INTEGER NOT NULL,
+                        size INTEGER NOT NULL,
+                        digestHigh INTEGER,
+                        digestLow INTEGER,
+                        PRIMARY KEY (scanId, position),
+                        CHECK ((digestHigh IS NULL) = (digestLow IS NULL))
+                    ) WITHOUT ROWID;
+                    CREATE TABLE member (
+                        scanId INTEGER NOT NULL,
+                        classPosition INTEGER NOT NULL,
+                        position INTEGER NOT NULL,
+                        device INTEGER NOT NULL,
+                        inode INTEGER NOT NULL,
+                        mode INTEGER NOT NULL,
+                        linkCount INTEGER NOT NULL,
+                        userID INTEGER NOT NULL,
+                        groupID INTEGER NOT NULL,
+                        size INTEGER NOT NULL,
+                        blocks INTEGER NOT NULL,
+                        modificationTime INTEGER NOT NULL,
+                        changeTime INTEGER NOT NULL,
+                        PRIMARY KEY (scanId, classPosition, position),
+                        FOREIGN KEY (scanId, classPosition)
+                            REFERENCES duplicateClass(scanId, position) ON DELETE CASCADE
+                    ) WITHOUT ROWID;
+                    CREATE TABLE memberName (
+                        scanId INTEGER NOT NULL,
+                        classPosition INTEGER NOT NULL,
+                        memberPosition INTEGER NOT NULL,
+                        position INTEGER NOT NULL,
+                        path BLOB NOT NULL,
+                        directoryDevice INTEGER NOT NULL,
+                        directoryInode INTEGER NOT NULL,
+                        PRIMARY KEY (scanId, classPosition, memberPosition, position),
+                        FOREIGN KEY (scanId, classPosition, memberPosition)
+                            REFERENCES member(scanId, classPosition, position) ON DELETE CASCADE
+                    ) WITHOUT ROWID;
+                    """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,195 @@
+import GRDB
+
+/// The digests the catalog remembers for one inode.
+public struct CachedDigests: Hashable, Sendable {
+    /// The digest of the head and tail blocks.
+    public var headTail: Digest
+    /// The digest of the whole content, when it was computed.
+    public var full: Digest?
+
+    /// Creates a pair of digests.
+    public init(headTail: Digest, full: Digest? = nil) {
+        self.headTail = headTail
+        self.full = full
+    }
+}
+
+/// What to remember about one inode: where it is, the fingerprint its digests were computed
+/// for, and the digests.
+public struct DigestEntry: Hashable, Sendable {
+    /// The filesystem that holds the inode.
+    public var filesystem: FilesystemID
+    /// The inode number.
+    public var inode: UInt64
+    /// The size when the digests were computed.
+    public var size: Int64
+    /// The modification time, in nanoseconds, when the digests were computed.
+    public var modificationTime: Int64
+    /// The change time, in nanoseconds, when the digests were computed.
+    public var changeTime: Int64
+    /// The digests.
+    public var digests: CachedDigests
+
+    /// Creates an entry from its fields.
+    public init(
+        filesystem: FilesystemID, inode: UInt64, size: Int64, modificationTime: Int64, changeTime: Int64,
+        digests: CachedDigests
+    ) {
+        self.filesystem = filesystem
+        self.inode = inode
+        self.size = size
+        self.modificationTime = modificationTime
+        self.changeTime = changeTime
+        self.digests = digests
+    }
+
+    /// Creates an entry for the inode `status` describes, as `fstat` saw it on the descriptor
+    /// whose bytes were hashed.
+    public init(filesystem: FilesystemID, status: FileStatus, digests: CachedDigests) {
+        self.init(
+            filesystem: filesystem, inode: status.id.inode, size: status.size,
+            modificationTime: status.modificationTime, changeTime: status.changeTime, digests: digests)
+    }
+}
+
+extension Catalog {
+    /// Looks up the stored digests of many inodes at once, in one read transaction.
+    ///
+    /// A stored digest is returned only while the inode's size, modification time and change time
+    /// all equal the ones it was computed for; anything else (a changed file, an inode number
+    /// reused by a new file, a device not resolved in `filesystems`) gives nil, and the file must
+    /// be read.
+    /// - Parameters:
+    ///   - statuses: the inodes, as the walk saw them.
+    ///   - filesystems: the identities of their devices, resolved before the call.
+    /// - Returns: one element per status, in order.
+    /// - Throws: `DupelinkError(.catalog)` when the database cannot be read.
+    public func cachedDigests(
+        for statuses: [FileStatus], filesystems: FilesystemIdentities
+    ) throws(DupelinkError) -> [CachedDigests?] {
+        if statuses.isEmpty { return [] }
+        return try read { db in
+            // The few filesystems first: a device never stored under its identity has nothing to find.
+            var rowIDs: [UInt64: Int64] = [:]
+            let filesystemStatement = try db.cachedStatement(sql: "SELECT id FROM filesystem WHERE identity = ?")
+            for (device, identity) in filesystems.resolved {
+                filesystemStatement.setUncheckedArguments([identity.rawValue])
+                if let id = try Int64.fetchOne(filesystemStatement) { rowIDs[device] = id }
+            }
+            let statement = RawStatement(
+                try db.cachedStatement(
+                    sql: """
+                        SELECT headTailHigh, headTailLow, fullHigh, fullLow FROM digest
+                        WHERE filesystemId = ? AND inode = ? AND size = ? AND modificationTime = ? AND changeTime = ?
+                        """))
+            // Look up in key order: neighbouring keys share B-tree pages, so a large catalog is
+            // read page by page instead of at random (2-3 times faster on 100,000 shuffled inodes).
+            var order: [(filesystem: Int64, inode: Int64, index: Int)] = []
+            order.reserveCapacity(statuses.count)
+            for (index, status) in statuses.enumerated() {
+                if let filesystem = rowIDs[status.id.device] {
+                    order.append((filesystem, Int64(bitPattern: status.id.inode), index))
+                }
+            }
+            order.sort { ($0.filesystem, $0.inode) < ($1.filesystem, $1.inode) }
+            var results = [CachedDigests?](repeating: nil, count: statuses.count)
+            for key in order {
+                let status = statuses[key.index]
+                statement.bind(1, key.filesystem)
+                statement.bind(2, key.inode)
+                statement.bind(3, status.size)
+                statement.bind(4, status.modificationTime)
+                statement.bind(5, status.changeTime)
+                guard try statement.step() else {
+                    statement.reset()
+                    continue
+                }
+                let headTail = Digest(
+                    high: UInt64(bitPattern: statement.int64(0)), low: UInt64(bitPattern: statement.int64(1)))
+                var full: Digest? = nil
+                if !statement.isNull(2) && !statement.isNull(3) {
+                    full = Digest(high: UInt64(bitPattern: statement.int64(2)), low: UInt64(bitPattern: statement.int64(3)))
+                }
+                statement.reset()
+                results[key.index] = CachedDigests(headTail: headTail, full: full)
+            }
+            return results
+        }
+    }
+
+    /// Remembers digests, in one write transaction; an inode already stored is replaced.
+    ///
+    /// When an entry has no full digest but the stored row has one for the same fingerprint and
+    /// the same head/tail digest, the stored full digest is kept.
+    /// Touches the disk: writes the database.
+    /// - Throws: `DupelinkError(.catalog)` when the database cannot be written (disk full, read-only,
+    ///   locked by another process for more than ten seconds); nothing is stored then.
+    public func store(_ entries: [DigestEntry]) throws(DupelinkError) {
+        if entries.isEmpty { return }
+        let now = CatalogFile.now() / 1_000_000_000
+        try write { db in
+            var rowIDs: [FilesystemID: Int64] = [:]
+            let insertFilesystem = try db.cachedStatement(
+                sql: "INSERT INTO filesystem (identity) VALUES (?) ON CONFLICT (identity) DO UPDATE SET identity = excluded.identity RETURNING id"
+            )
+            let statement = RawStatement(
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO digest (filesystemId, inode, size, modificationTime, changeTime,
+                                            headTailHigh, headTailLow, fullHigh, fullLow, storedAt)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (filesystemId, inode) DO UPDATE SET
+                            fullHigh = CASE WHEN excluded.fullHigh IS NULL
+                                             AND size = excluded.size
+                                             AND modificationTime = excluded.modificationTime
+                                             AND changeTime = excluded.changeTime
+                                             AND headTailHigh = excluded.headTailHigh
+                                             AND headTailLow = excluded.headTailLow
+                                       THEN fullHigh ELSE excluded.fullHigh END,
+                            fullLow = CASE WHEN excluded.fullLow IS NULL
+                                             AND size = excluded.size
+                                             AND modificationTime = excluded.modificationTime
+                                             AND changeTime = excluded.changeTime
+                                             AND headTailHigh = excluded.headTailHigh
+                                             AND headTailLow = excluded.headTailLow
+                                       THEN fullLow ELSE excluded.fullLow END,
+                            size = excluded.size,
+                            modificationTime = excluded.modificationTime,
+                            changeTime = excluded.changeTime,
+                            headTailHigh = excluded.headTailHigh,
+                            headTailLow = excluded.headTailLow,
+                            storedAt = excluded.storedAt
+                        """))
+            for entry in entries where rowIDs[entry.filesystem] == nil {
+                insertFilesystem.setUncheckedArguments([entry.filesystem.rawValue])
+                guard let id = try Int64.fetchOne(insertFilesystem) else {
+                    throw DatabaseError(resultCode: .SQLITE_ERROR, message: "no id for filesystem \(entry.filesystem)")
+                }
+                rowIDs[entry.filesystem] = id
+            }
+            // Insert in key order, so the B-tree grows page by page instead of at random.
+            var order: [(filesystem: Int64, inode: Int64, index: Int)] = []
+            order.reserveCapacity(entries.count)
+            for (index, entry) in entries.enumerated() {
+                order.append((rowIDs[entry.filesystem] ?? 0, Int64(bitPattern: entry.inode), index))
+            }
+            order.sort { ($0.filesystem, $0.inode, $0.index) < ($1.filesystem, $1.inode, $1.index) }
+            for key in order {
+                let entry = entries[key.index]
+                let filesystemID = key.filesystem
+                let full = entry.digests.full
+                statement.bind(1, filesystemID)
+                statement.bind(2, Int64(bitPattern: entry.inode))
+                statement.bind(3, entry.size)
+                statement.bind(4, entry.modificationTime)
+                statement.bind(5, entry.changeTime)
+                statement.bind(6, Int64(bitPattern: entry.digests.headTail.high))
+                statement.bind(7, Int64(bitPattern: entry.digests.headTail.low))
+                statement.bind(8, full.map { Int64(bitPattern: $0.high) })
+                statement.bind(9, full.map { Int64(bitPattern: $0.low) })
+                statement.bind(10, now)
+                try statement.execute()
+            }
+        }
+    }
+}
