@@ -48,8 +48,14 @@ enum CLI {
         } + [nil]
         defer { for pointer in cArguments { pointer?.deallocate() } }
 
+        // Each run gets its own cache folder, so the default catalog never lands in the tester's home.
+        var environment = ProcessInfo.processInfo.environment
+        environment["XDG_CACHE_HOME"] = directory + "/cache"
+        let cEnvironment: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in cEnvironment { free(pointer) } }
+
         var pid = pid_t()
-        let spawned = posix_spawn(&pid, cArguments[0]!, &actions, nil, cArguments, environ)
+        let spawned = posix_spawn(&pid, cArguments[0]!, &actions, nil, cArguments, cEnvironment)
         guard spawned == 0 else { throw CLIError.spawn(spawned) }
         return RunningCLI(pid: pid, directory: directory)
     }

@@ -22,6 +22,7 @@ import Testing
 
             Scanned 3 files (879 KiB).
             Found 1 class of identical files: 1 duplicate, 293 KiB reclaimable by hard-linking.
+            Saved in the catalog as scan 1.
 
             """)
         let after = try tree.status("backup/beach.jpg")

@@ -25,11 +25,13 @@ public enum HeadTailStage {
     /// groups split by digest, singletons dropped.
     ///
     /// `known` supplies digests already known (from the catalog) by inode; those files are not read.
+    /// The digests of the files that were read are appended to `computed`, for the catalog.
     /// Touches the disk: reads files, changes nothing.
     /// - Throws: `DupelinkError(.cancelled)` when a stop was requested.
     static func split(
         _ groups: [[Member]], opener: FileOpener, pool: WorkerPool, known: [FileID: Digest] = [:],
-        progress: ScanProgress?, statistics: inout ScanStatistics, diagnostics: inout [Diagnostic]
+        progress: ScanProgress?, statistics: inout ScanStatistics, diagnostics: inout [Diagnostic],
+        computed: inout [(status: FileStatus, digest: Digest)]
     ) throws(DupelinkError) -> [(members: [Member], digest: Digest)] {
         // One job per inode that needs reading, in inode order so a disk reads roughly in layout order.
         var jobs: [(group: Int, member: Int)] = []
@@ -53,8 +55,9 @@ public enum HeadTailStage {
         var digests: [FileID: Digest] = known
         for (job, outcome) in zip(jobList, outcomes) {
             switch outcome {
-            case .digest(let digest, _, let bytes):
+            case .digest(let digest, let status, let bytes):
                 digests[groups[job.group][job.member].id] = digest
+                computed.append((status, digest))
                 statistics.bytesReadHeadTail += Int64(bytes)
             case .failed(let error):
                 diagnostics.append(Diagnostic(.hash, error))

@@ -4,7 +4,7 @@ import SystemPackage
 public struct Diagnostic: Hashable, Sendable, CustomStringConvertible {
     /// The stage that met the problem.
     public enum Stage: String, Sendable, Hashable, Codable {
-        case walk, hash, compare, link
+        case walk, hash, compare, link, catalog
     }
     /// Where the problem was met.
     public var stage: Stage

@@ -16,10 +16,17 @@ public struct Pipeline: Sendable {
 
     /// Scans the roots and returns the duplicate classes found.
     ///
+    /// With a `catalog`, head/tail digests of files whose size, mtime and ctime are unchanged since
+    /// they were stored are taken from it instead of read, and the digests computed are stored
+    /// back in one transaction. The catalog is used from this thread only, before and after each
+    /// parallel pass; a catalog that fails is a diagnostic, and the scan goes on without it.
+    ///
     /// Problems with single files are diagnostics in the result, not errors.
-    /// Touches the disk: reads directories and files, changes nothing.
+    /// Touches the disk: reads directories and files, changes nothing (but the catalog).
     /// - Throws: `DupelinkError(.cancelled)` when SIGINT or SIGTERM asked the run to stop.
-    public func scan(roots: [[UInt8]], progress: ScanProgress? = nil) throws(DupelinkError) -> ScanResult {
+    public func scan(
+        roots: [[UInt8]], catalog: Catalog? = nil, progress: ScanProgress? = nil
+    ) throws(DupelinkError) -> ScanResult {
         var statistics = ScanStatistics()
         let pool = WorkerPool(threadCount: options.jobs)
 
@@ -37,9 +44,15 @@ public struct Pipeline: Sendable {
         let bySize = SizeGrouping.candidateGroups(walk.files)
         statistics.filesAfterSizeGrouping = bySize.reduce(0) { $0 + $1.count }
 
+        var cache = DigestCacheSession(catalog: catalog, table: walk.table)
+        let known = cache.headTailDigests(for: bySize, diagnostics: &diagnostics)
+        statistics.catalogHits = known.count
+
         let opener = FileOpener(table: walk.table, files: walk.files)
+        var computed: [(status: FileStatus, digest: Digest)] = []
         let byHeadTail = try HeadTailStage.split(
-            bySize, opener: opener, pool: pool, progress: progress, statistics: &statistics, diagnostics: &diagnostics)
+            bySize, opener: opener, pool: pool, known: known, progress: progress, statistics: &statistics,
+            diagnostics: &diagnostics, computed: &computed)
         statistics.filesAfterHeadTail = byHeadTail.reduce(0) { $0 + $1.members.count }
         statistics.floorBytes = byHeadTail.reduce(0) { $0 + $1.members[0].status.size * Int64($1.members.count) }
         statistics.headTailSeconds = clock.lap()
@@ -53,6 +66,7 @@ public struct Pipeline: Sendable {
             diagnostics.append(contentsOf: result.failures.map { Diagnostic(.compare, $0) })
         }
         statistics.contentSeconds = clock.lap()
+        cache.store(headTail: computed, known: known, classes: classes, diagnostics: &diagnostics)
         progress?.begin(.done)
 
         let ordered = Self.ordered(classes, table: walk.table, files: walk.files)

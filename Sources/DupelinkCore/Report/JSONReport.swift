@@ -75,6 +75,8 @@ public struct JSONReport: Codable, Sendable {
 
     public var schemaVersion: Int
     public var command: String
+    /// The number the scan was saved under in the catalog (absent with `--no-catalog`).
+    public var scanID: Int64?
     public var dryRun: Bool
     public var roots: [PathValue]
     public var classes: [Class]
@@ -89,6 +91,7 @@ public struct JSONReport: Codable, Sendable {
         let scan = report.scan
         schemaVersion = 1
         command = report.command
+        scanID = report.scanID
         dryRun = report.dryRun
         roots = report.roots.map { PathValue($0) }
         classes = scan.classes.enumerated().map { index, duplicateClass in

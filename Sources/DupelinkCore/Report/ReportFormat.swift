@@ -72,6 +72,9 @@ enum TextRenderer {
         if totals.warnings > 0 {
             writer.write("\(counted(totals.warnings, "warning", "warnings")) (files left out); see standard error.\n")
         }
+        if let scanID = report.scanID {
+            writer.write("Saved in the catalog as scan \(scanID).\n")
+        }
     }
 }
 

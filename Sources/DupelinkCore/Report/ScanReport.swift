@@ -54,6 +54,8 @@ public struct ScanReport: Sendable {
     public var replacements: [Replacement]
     /// Problems met by every stage, the linker's included.
     public var diagnostics: [Diagnostic]
+    /// The number the scan was saved under in the catalog, if it was saved.
+    public var scanID: Int64?
 
     /// Creates a report.
     public init(

@@ -1,24 +1,42 @@
 import ArgumentParser
 import DupelinkCore
+import Foundation
 
 /// What every command does around the library: signals, progress, warnings, output and the exit
 /// status.
-struct CommandSession {
+final class CommandSession {
     let output: OutputOptionGroup
     let progress = ScanProgress()
+    let catalog: Catalog?
+    /// The number the scan was saved under in the catalog.
+    private(set) var savedScanID: Int64?
 
-    init(output: OutputOptionGroup) {
+    init(output: OutputOptionGroup, catalog: CatalogOptionGroup) throws {
         self.output = output
+        self.catalog = try catalog.open(quiet: output.quiet)
         Cancellation.installHandlers()
     }
 
-    /// Runs the scan with a progress line.
+    /// Runs the scan with a progress line, and saves it in the catalog.
     func scan(roots: [[UInt8]], options: ScanOptions) throws -> ScanResult {
         let line = ProgressLine(progress: progress)
         if !output.quiet { line.start() }
         defer { line.stop() }
+        let startedAt = Int64(Date().timeIntervalSince1970 * 1e9)
+        let result = try runPipeline(roots: roots, options: options)
+        if let catalog {
+            do {
+                savedScanID = try catalog.saveScan(result, roots: roots, startedAt: startedAt)
+            } catch {
+                if !output.quiet { StandardStreams.error("warning: the scan could not be saved: \(error)") }
+            }
+        }
+        return result
+    }
+
+    private func runPipeline(roots: [[UInt8]], options: ScanOptions) throws -> ScanResult {
         do {
-            return try Pipeline(options: options).scan(roots: roots, progress: progress)
+            return try Pipeline(options: options).scan(roots: roots, catalog: catalog, progress: progress)
         } catch where error.code == .cancelled {
             StandardStreams.error("interrupted; nothing was changed")
             throw ExitStatus.interrupted
@@ -35,6 +53,8 @@ struct CommandSession {
 
     /// Prints warnings and the report, and ends with the documented exit status.
     func finish(_ report: ScanReport, interrupted: Bool = false) throws {
+        var report = report
+        report.scanID = savedScanID
         if !output.quiet {
             for diagnostic in report.diagnostics { StandardStreams.warning(diagnostic) }
         }

@@ -29,12 +29,13 @@ struct LinkCommand: ParsableCommand {
     @OptionGroup var walk: WalkOptionGroup
     @OptionGroup var output: OutputOptionGroup
     @OptionGroup var planning: PlanningOptionGroup
+    @OptionGroup var catalog: CatalogOptionGroup
 
     @Flag(name: [.customShort("n"), .long], help: "Print what would be linked, and change nothing.")
     var dryRun = false
 
     func run() throws {
-        let session = CommandSession(output: output)
+        let session = try CommandSession(output: output, catalog: catalog)
         let scan = try session.scan(roots: walk.roots, options: walk.scanOptions)
         let plan = LinkPlanner.plan(scan, options: planning.linkOptions)
         let outcome = session.link(plan, scan: scan, dryRun: dryRun)

@@ -21,9 +21,10 @@ struct ScanCommand: ParsableCommand {
     @OptionGroup var walk: WalkOptionGroup
     @OptionGroup var output: OutputOptionGroup
     @OptionGroup var planning: PlanningOptionGroup
+    @OptionGroup var catalog: CatalogOptionGroup
 
     func run() throws {
-        let session = CommandSession(output: output)
+        let session = try CommandSession(output: output, catalog: catalog)
         let scan = try session.scan(roots: walk.roots, options: walk.scanOptions)
         let plan = LinkPlanner.plan(scan, options: planning.linkOptions)
         let report = ScanReport(
