@@ -130,3 +130,46 @@ import Testing
         #expect(report.statistics.bytesReadHeadTail == 4 * 4096)
     }
 }
+
+/// Progress goes to standard error only when it is a terminal.
+@Suite struct ProgressTests {
+    @Test func noProgressWhenStandardErrorIsNotATerminal() throws {
+        let tree = try TestTree()
+        for index in 0..<200 { try tree.write("f\(index)", patternBytes(count: 5000, seed: UInt64(index % 50))) }
+        let result = try CLI.run("scan", tree.rootString)
+        #expect(result.status == 0)
+        #expect(!result.standardError.contains("\r"))
+        #expect(result.standardError.isEmpty)
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "script(1) makes the terminal"))
+    func progressLineWhenStandardErrorIsATerminal() throws {
+        let tree = try TestTree()
+        for index in 0..<200 { try tree.write("f\(index)", patternBytes(count: 5000, seed: UInt64(index % 50))) }
+        // script(1) runs the command on a pseudo-terminal and copies what it printed to stdout.
+        let command = "\(CLI.binary) scan --no-catalog \(tree.rootString) 2>&1 >/dev/null"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", command, "/dev/null"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(output.contains("\r\u{1B}[K"))
+        #expect(output.contains("walking:") || output.contains("reading") || output.contains("comparing"))
+        // --quiet draws nothing, even on a terminal.
+        let quiet = Process()
+        quiet.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        quiet.arguments = ["-qec", "\(CLI.binary) scan --quiet --no-catalog \(tree.rootString) 2>&1 >/dev/null", "/dev/null"]
+        let quietPipe = Pipe()
+        quiet.standardOutput = quietPipe
+        quiet.standardInput = FileHandle.nullDevice
+        try quiet.run()
+        let quietOutput = String(decoding: quietPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        quiet.waitUntilExit()
+        #expect(!quietOutput.contains("walking:"))
+    }
+}

@@ -21,8 +21,9 @@ final class ProgressLine: @unchecked Sendable {
         Thread { [self] in
             wakeUp.lock()
             while !finished {
+                // Draw at once, then five times a second: even a short run shows what it did.
+                StandardStreams.write(Array(("\r\u{1B}[K" + line()).utf8), to: 2)
                 wakeUp.wait(until: Date().addingTimeInterval(0.2))
-                if !finished { StandardStreams.write(Array(("\r\u{1B}[K" + line()).utf8), to: 2) }
             }
             wakeUp.unlock()
             exited.signal()
