@@ -37,6 +37,15 @@ public struct LinkRefusal: Hashable, Sendable, Codable {
         /// Their permission bits differ, and `ignoreMode` is off.
         case modeDiffers
 
+        /// The stable, hyphenated code that JSON reports use (`different-filesystem`).
+        public var code: String {
+            switch self {
+            case .differentFilesystem: "different-filesystem"
+            case .ownerDiffers: "owner-differs"
+            case .modeDiffers: "mode-differs"
+            }
+        }
+
         /// The reason as a phrase for a user.
         public var message: String {
             switch self {
@@ -96,6 +105,13 @@ public struct LinkPlan: Hashable, Sendable, Codable {
     /// The bytes executing the plan frees, counted once per inode and only for inodes with no
     /// names outside the scanned roots.
     public var reclaimableBytes: Int64 { actions.reduce(0) { $0 + $1.bytesFreed } }
+
+    /// The bytes that linking each class frees, by class index, for `classCount` classes.
+    public func reclaimableByClass(classCount: Int) -> [Int64] {
+        var result = [Int64](repeating: 0, count: classCount)
+        for action in actions { result[action.classIndex] += action.bytesFreed }
+        return result
+    }
 
     /// The bytes that stay in use because members were refused.
     public var refusedBytes: Int64 { refusals.reduce(0) { $0 + $1.bytes } }

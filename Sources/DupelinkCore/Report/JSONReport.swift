@@ -112,7 +112,8 @@ public struct JSONReport: Codable, Sendable {
                 bytesFreed: $0.bytesFreed)
         } : nil
         refusals = report.refusals.map {
-            Refusal(path: PathValue(scan.path(ofFile: $0.file)), reason: $0.reason, message: $0.message, bytes: $0.bytes)
+            Refusal(path: PathValue(scan.path(ofFile: $0.file)), reason: $0.reason.code, message: $0.reason.message,
+                bytes: $0.bytes)
         }
         warnings = report.diagnostics.map {
             Warning(stage: $0.stage.rawValue, code: $0.error.code.rawValue, path: PathValue($0.error.path),

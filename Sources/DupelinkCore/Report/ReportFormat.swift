@@ -46,7 +46,7 @@ enum TextRenderer {
         if !report.refusals.isEmpty {
             writer.write("Not linked:\n")
             for refusal in report.refusals {
-                writer.write("  \(PathText.display(scan.path(ofFile: refusal.file))): \(refusal.message) (\(ByteSize.format(refusal.bytes)))\n")
+                writer.write("  \(PathText.display(scan.path(ofFile: refusal.file))): \(refusal.reason.message) (\(ByteSize.format(refusal.bytes)))\n")
             }
             writer.write("\n")
         }

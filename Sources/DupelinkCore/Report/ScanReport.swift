@@ -1,43 +1,5 @@
 /// What a report says about a scan (and, for `link`, what was done), independent of its format.
 public struct ScanReport: Sendable {
-    /// A name that could not be linked to the rest of its class, and why.
-    public struct Refusal: Sendable, Hashable {
-        /// The file, as an index into the scan's `files`.
-        public var file: Int32
-        /// A stable reason code (`different-filesystem`, `owner-differs`, `mode-differs`).
-        public var reason: String
-        /// A sentence for people.
-        public var message: String
-        /// The bytes that stay duplicated because of it.
-        public var bytes: Int64
-
-        /// Creates a refusal.
-        public init(file: Int32, reason: String, message: String, bytes: Int64) {
-            self.file = file
-            self.reason = reason
-            self.message = message
-            self.bytes = bytes
-        }
-    }
-
-    /// One duplicate replaced by a hard link (or, in a dry run, to be replaced).
-    public struct Replacement: Sendable, Hashable {
-        /// The name whose inode is kept.
-        public var keeper: Int32
-        /// The name that now points at the keeper's inode.
-        public var duplicate: Int32
-        /// Bytes freed by this replacement (the duplicate's size when it removed the last name of
-        /// its inode, else 0).
-        public var bytesFreed: Int64
-
-        /// Creates a replacement.
-        public init(keeper: Int32, duplicate: Int32, bytesFreed: Int64) {
-            self.keeper = keeper
-            self.duplicate = duplicate
-            self.bytesFreed = bytesFreed
-        }
-    }
-
     /// The command that produced the report: `scan` or `link`.
     public var command: String
     /// Whether `link` ran with `--dry-run`.
@@ -48,28 +10,26 @@ public struct ScanReport: Sendable {
     public var scan: ScanResult
     /// Bytes that linking each class frees, by class index (exact by inode and link count).
     public var reclaimableByClass: [Int64]
-    /// Names that cannot be linked to their class.
-    public var refusals: [Refusal]
-    /// For `link`: what was replaced.
-    public var replacements: [Replacement]
+    /// Inodes that cannot be linked to their class.
+    public var refusals: [LinkRefusal]
+    /// For `link`: what was replaced (for a dry run, what would be).
+    public var replacements: [LinkOutcome.Replacement]
     /// Problems met by every stage, the linker's included.
     public var diagnostics: [Diagnostic]
     /// The number the scan was saved under in the catalog, if it was saved.
     public var scanID: Int64?
 
-    /// Creates a report.
-    public init(
-        command: String, dryRun: Bool = false, roots: [[UInt8]], scan: ScanResult, reclaimableByClass: [Int64],
-        refusals: [Refusal] = [], replacements: [Replacement] = [], diagnostics: [Diagnostic]? = nil
-    ) {
-        self.command = command
-        self.dryRun = dryRun
+    /// The report of a scan and its link plan; with `outcome`, of a link run (`command` is then
+    /// `link`), whose skipped names join the scan's diagnostics.
+    public init(roots: [[UInt8]], scan: ScanResult, plan: LinkPlan, outcome: LinkOutcome? = nil) {
+        command = outcome == nil ? "scan" : "link"
+        dryRun = outcome?.isDryRun ?? false
         self.roots = roots
         self.scan = scan
-        self.reclaimableByClass = reclaimableByClass
-        self.refusals = refusals
-        self.replacements = replacements
-        self.diagnostics = diagnostics ?? scan.diagnostics
+        reclaimableByClass = plan.reclaimableByClass(classCount: scan.classes.count)
+        refusals = plan.refusals
+        replacements = outcome?.replacements ?? []
+        diagnostics = scan.diagnostics + (outcome?.skipped ?? [])
     }
 
     /// The totals a summary line shows.

@@ -39,13 +39,7 @@ struct LinkCommand: ParsableCommand {
         let scan = try session.scan(roots: walk.roots, options: walk.scanOptions)
         let plan = LinkPlanner.plan(scan, options: planning.linkOptions)
         let outcome = session.link(plan, scan: scan, dryRun: dryRun)
-        var report = ScanReport(
-            command: "link", dryRun: dryRun, roots: walk.roots, scan: scan,
-            reclaimableByClass: plan.reclaimableByClass(classCount: scan.classes.count),
-            refusals: plan.reportRefusals(scan),
-            replacements: outcome.reportReplacements,
-            diagnostics: scan.diagnostics + outcome.skipped)
-        report.dryRun = dryRun
-        try session.finish(report, interrupted: outcome.wasCancelled)
+        try session.finish(ScanReport(roots: walk.roots, scan: scan, plan: plan, outcome: outcome),
+            interrupted: outcome.wasCancelled)
     }
 }

@@ -27,9 +27,6 @@ struct ScanCommand: ParsableCommand {
         let session = try CommandSession(output: output, catalog: catalog)
         let scan = try session.scan(roots: walk.roots, options: walk.scanOptions)
         let plan = LinkPlanner.plan(scan, options: planning.linkOptions)
-        let report = ScanReport(
-            command: "scan", roots: walk.roots, scan: scan, reclaimableByClass: plan.reclaimableByClass(classCount: scan.classes.count),
-            refusals: plan.reportRefusals(scan))
-        try session.finish(report)
+        try session.finish(ScanReport(roots: walk.roots, scan: scan, plan: plan))
     }
 }
