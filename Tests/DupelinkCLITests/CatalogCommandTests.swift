@@ -54,3 +54,101 @@ import Testing
         #expect(try CLI.run("scan", "--no-catalog", "--catalog", "/tmp/x", tree.rootString).status == 64)
     }
 }
+
+/// The catalog's content groups: a rescan trusts comparisons already made, and only those.
+@Suite struct CatalogRescanTests {
+    /// A tree with classes of every shape the content stage meets: identical pairs, a triple, same
+    /// size with the same head and tail but another middle, and unique files of a shared size.
+    func makeTree() throws -> TestTree {
+        let tree = try TestTree()
+        let base = patternBytes(count: 100_000, seed: 1)
+        try tree.write("pair/a", base)
+        try tree.write("pair/b", base)
+        var middle = base
+        middle[50_000] ^= 1
+        try tree.write("middle/c", middle)
+        let triple = patternBytes(count: 10_000, seed: 2)
+        for name in ["t1", "t2", "t3"] { try tree.write("triple/\(name)", triple) }
+        try tree.write("small/x", patternBytes(count: 3000, seed: 3))
+        try tree.write("small/y", patternBytes(count: 3000, seed: 4))
+        return tree
+    }
+
+    func scan(_ tree: TestTree, catalog: String, extraRoots: [String] = []) throws -> JSONReport {
+        let result = try CLI.run(["scan", "--catalog", catalog, "--format", "json", tree.rootString].map { Array($0.utf8) }
+            + extraRoots.map { Array($0.utf8) })
+        #expect(result.status == 0, "\(result.standardError)")
+        return try JSONReport.decode(result.standardOutput)
+    }
+
+    func classPaths(_ report: JSONReport) -> Set<Set<String>> {
+        Set(report.classes.map { Set($0.files.map(\.path)) })
+    }
+
+    @Test func rescanOfAnUnchangedTreeOpensNoRegularFile() throws {
+        let tree = try makeTree()
+        let cache = try TestTree()
+        let catalog = cache.rootString + "/catalog.sqlite"
+        let first = try scan(tree, catalog: catalog)
+        #expect(first.statistics.bytesReadContent > 0)
+        let watcher = try OpenWatcher(root: tree.root)
+        let second = try scan(tree, catalog: catalog)
+        #expect(watcher.openedFiles() == [])
+        #expect(classPaths(second) == classPaths(first))
+        #expect(second.statistics.bytesReadHeadTail == 0)
+        #expect(second.statistics.bytesReadContent == 0)
+        #expect(second.summary.reclaimableBytes == first.summary.reclaimableBytes)
+    }
+
+    @Test func aNewFileMatchingACachedClassIsComparedWithOneMemberOnly() throws {
+        let tree = try makeTree()
+        let cache = try TestTree()
+        let catalog = cache.rootString + "/catalog.sqlite"
+        _ = try scan(tree, catalog: catalog)
+        try tree.write("triple/t4", try tree.read("triple/t1"))
+        let watcher = try OpenWatcher(root: tree.root)
+        let second = try scan(tree, catalog: catalog)
+        let opened = watcher.openedFiles().map { $0.split(separator: "/").suffix(2).joined(separator: "/") }
+        // The new file (head/tail and content) and one member of the triple; nothing else.
+        #expect(Set(opened).contains("triple/t4"))
+        #expect(Set(opened).subtracting(["triple/t4"]).count == 1)
+        #expect(second.statistics.bytesReadContent == 2 * 10_000)
+        #expect(second.classes.contains { $0.files.count == 4 })
+    }
+
+    @Test func aChangedFileIsReadAgainAndLeavesItsClass() throws {
+        let tree = try makeTree()
+        let cache = try TestTree()
+        let catalog = cache.rootString + "/catalog.sqlite"
+        _ = try scan(tree, catalog: catalog)
+        // Same size, same head and tail, another middle byte: only a full read can tell.
+        var changed = try tree.read("pair/b")
+        changed[60_000] ^= 0xFF
+        try tree.write("pair/b", changed)
+        let second = try scan(tree, catalog: catalog)
+        #expect(!classPaths(second).contains { $0.contains { $0.hasSuffix("pair/b") } })
+        #expect(second.statistics.bytesReadContent > 0)
+    }
+
+    @Test func groupsFromSeparateScansAreComparedBeforeBeingJoined() throws {
+        let one = try TestTree()
+        let two = try TestTree()
+        let cache = try TestTree()
+        let catalog = cache.rootString + "/catalog.sqlite"
+        let bytes = patternBytes(count: 40_000, seed: 9)
+        try one.write("a", bytes)
+        try one.write("b", bytes)
+        try two.write("c", bytes)
+        try two.write("d", bytes)
+        _ = try scan(one, catalog: catalog)
+        _ = try scan(two, catalog: catalog)
+        // Both groups have the same full digest but were never compared with each other: one member
+        // of each is read, then they are one group.
+        let joined = try scan(one, catalog: catalog, extraRoots: [two.rootString])
+        #expect(joined.statistics.bytesReadContent == 2 * 40_000)
+        #expect(joined.classes.count == 1 && joined.classes[0].files.count == 4)
+        let again = try scan(one, catalog: catalog, extraRoots: [two.rootString])
+        #expect(again.statistics.bytesReadContent == 0)
+        #expect(again.classes.count == 1 && again.classes[0].files.count == 4)
+    }
+}

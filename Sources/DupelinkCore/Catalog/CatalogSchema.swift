@@ -94,6 +94,14 @@ enum CatalogSchema {
                     ) WITHOUT ROWID;
                     """)
         }
+        // Content groups: rows with one `contentGroup` hold files that were compared byte for byte
+        // and found identical (while their fingerprints still match), so a rescan can trust their
+        // equality without reading them. Equal full digests alone never make files equal.
+        migrator.registerMigration("v4-content-groups") { db in
+            try db.execute(sql: "ALTER TABLE digest ADD COLUMN contentGroup INTEGER")
+            try db.execute(
+                sql: "CREATE INDEX digestContentGroup ON digest(contentGroup) WHERE contentGroup IS NOT NULL")
+        }
         return migrator
     }
 }

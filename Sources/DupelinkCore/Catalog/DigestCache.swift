@@ -6,11 +6,16 @@ public struct CachedDigests: Hashable, Sendable {
     public var headTail: Digest
     /// The digest of the whole content, when it was computed.
     public var full: Digest?
+    /// The content group: every file whose row has this number (and a matching fingerprint) was
+    /// found byte-identical to the others by comparison, not by digest. Nil when the file was not
+    /// read in full.
+    public var contentGroup: Int64?
 
     /// Creates a pair of digests.
-    public init(headTail: Digest, full: Digest? = nil) {
+    public init(headTail: Digest, full: Digest? = nil, contentGroup: Int64? = nil) {
         self.headTail = headTail
         self.full = full
+        self.contentGroup = contentGroup
     }
 }
 
@@ -79,7 +84,7 @@ extension Catalog {
             let statement = RawStatement(
                 try db.cachedStatement(
                     sql: """
-                        SELECT headTailHigh, headTailLow, fullHigh, fullLow FROM digest
+                        SELECT headTailHigh, headTailLow, fullHigh, fullLow, contentGroup FROM digest
                         WHERE filesystemId = ? AND inode = ? AND size = ? AND modificationTime = ? AND changeTime = ?
                         """))
             // Look up in key order: neighbouring keys share B-tree pages, so a large catalog is
@@ -110,8 +115,9 @@ extension Catalog {
                 if !statement.isNull(2) && !statement.isNull(3) {
                     full = Digest(high: UInt64(bitPattern: statement.int64(2)), low: UInt64(bitPattern: statement.int64(3)))
                 }
+                let contentGroup: Int64? = full != nil && !statement.isNull(4) ? statement.int64(4) : nil
                 statement.reset()
-                results[key.index] = CachedDigests(headTail: headTail, full: full)
+                results[key.index] = CachedDigests(headTail: headTail, full: full, contentGroup: contentGroup)
             }
             return results
         }
@@ -120,12 +126,17 @@ extension Catalog {
     /// Remembers digests, in one write transaction; an inode already stored is replaced.
     ///
     /// When an entry has no full digest but the stored row has one for the same fingerprint and
-    /// the same head/tail digest, the stored full digest is kept.
+    /// the same head/tail digest, the stored full digest (and content group) is kept.
+    ///
+    /// Each of `identicalGroups` lists files that were just compared byte for byte and found
+    /// identical (with their full digests): they are stored in one content group, the one some of
+    /// them already had (groups that this comparison joined are merged), or a new one. A file read
+    /// in full and found unlike every other is a group of one.
     /// Touches the disk: writes the database.
     /// - Throws: `DupelinkError(.catalog)` when the database cannot be written (disk full, read-only,
     ///   locked by another process for more than ten seconds); nothing is stored then.
-    public func store(_ entries: [DigestEntry]) throws(DupelinkError) {
-        if entries.isEmpty { return }
+    public func store(_ entries: [DigestEntry], identicalGroups: [[DigestEntry]] = []) throws(DupelinkError) {
+        if entries.isEmpty && identicalGroups.isEmpty { return }
         let now = CatalogFile.now() / 1_000_000_000
         try write { db in
             var rowIDs: [FilesystemID: Int64] = [:]
@@ -136,8 +147,8 @@ extension Catalog {
                 try db.cachedStatement(
                     sql: """
                         INSERT INTO digest (filesystemId, inode, size, modificationTime, changeTime,
-                                            headTailHigh, headTailLow, fullHigh, fullLow, storedAt)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                            headTailHigh, headTailLow, fullHigh, fullLow, storedAt, contentGroup)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (filesystemId, inode) DO UPDATE SET
                             fullHigh = CASE WHEN excluded.fullHigh IS NULL
                                              AND size = excluded.size
@@ -153,6 +164,13 @@ extension Catalog {
                                              AND headTailHigh = excluded.headTailHigh
                                              AND headTailLow = excluded.headTailLow
                                        THEN fullLow ELSE excluded.fullLow END,
+                            contentGroup = CASE WHEN excluded.contentGroup IS NULL
+                                             AND size = excluded.size
+                                             AND modificationTime = excluded.modificationTime
+                                             AND changeTime = excluded.changeTime
+                                             AND headTailHigh = excluded.headTailHigh
+                                             AND headTailLow = excluded.headTailLow
+                                       THEN contentGroup ELSE excluded.contentGroup END,
                             size = excluded.size,
                             modificationTime = excluded.modificationTime,
                             changeTime = excluded.changeTime,
@@ -160,22 +178,62 @@ extension Catalog {
                             headTailLow = excluded.headTailLow,
                             storedAt = excluded.storedAt
                         """))
-            for entry in entries where rowIDs[entry.filesystem] == nil {
+            let allEntries = entries + identicalGroups.joined()
+            for entry in allEntries where rowIDs[entry.filesystem] == nil {
                 insertFilesystem.setUncheckedArguments([entry.filesystem.rawValue])
                 guard let id = try Int64.fetchOne(insertFilesystem) else {
                     throw DatabaseError(resultCode: .SQLITE_ERROR, message: "no id for filesystem \(entry.filesystem)")
                 }
                 rowIDs[entry.filesystem] = id
             }
+            // Each group of identical files joins the content group one of them already has (merging
+            // groups that this comparison found equal), or a new one. Decided inside this write
+            // transaction, so two processes never hand out the same number.
+            let groupOf = RawStatement(
+                try db.cachedStatement(
+                    sql: """
+                        SELECT contentGroup FROM digest
+                        WHERE filesystemId = ? AND inode = ? AND size = ? AND modificationTime = ? AND changeTime = ?
+                          AND contentGroup IS NOT NULL
+                        """))
+            let merge = try db.cachedStatement(sql: "UPDATE digest SET contentGroup = ? WHERE contentGroup = ?")
+            var nextGroup = (try Int64.fetchOne(db, sql: "SELECT max(contentGroup) FROM digest") ?? 0) + 1
+            var groupOfEntry: [Int64] = []
+            for group in identicalGroups {
+                var existing = Set<Int64>()
+                for entry in group {
+                    groupOf.bind(1, rowIDs[entry.filesystem] ?? 0)
+                    groupOf.bind(2, Int64(bitPattern: entry.inode))
+                    groupOf.bind(3, entry.size)
+                    groupOf.bind(4, entry.modificationTime)
+                    groupOf.bind(5, entry.changeTime)
+                    if try groupOf.step() { existing.insert(groupOf.int64(0)) }
+                    groupOf.reset()
+                }
+                let id: Int64
+                if let smallest = existing.min() {
+                    id = smallest
+                } else {
+                    id = nextGroup
+                    nextGroup += 1
+                }
+                for other in existing where other != id {
+                    merge.setUncheckedArguments([id, other])
+                    try merge.execute()
+                }
+                groupOfEntry.append(contentsOf: repeatElement(id, count: group.count))
+            }
+            let assigned = [Int64?](repeating: nil, count: entries.count) + groupOfEntry.map { Optional($0) }
+
             // Insert in key order, so the B-tree grows page by page instead of at random.
             var order: [(filesystem: Int64, inode: Int64, index: Int)] = []
-            order.reserveCapacity(entries.count)
-            for (index, entry) in entries.enumerated() {
+            order.reserveCapacity(allEntries.count)
+            for (index, entry) in allEntries.enumerated() {
                 order.append((rowIDs[entry.filesystem] ?? 0, Int64(bitPattern: entry.inode), index))
             }
             order.sort { ($0.filesystem, $0.inode, $0.index) < ($1.filesystem, $1.inode, $1.index) }
             for key in order {
-                let entry = entries[key.index]
+                let entry = allEntries[key.index]
                 let filesystemID = key.filesystem
                 let full = entry.digests.full
                 statement.bind(1, filesystemID)
@@ -188,6 +246,7 @@ extension Catalog {
                 statement.bind(8, full.map { Int64(bitPattern: $0.high) })
                 statement.bind(9, full.map { Int64(bitPattern: $0.low) })
                 statement.bind(10, now)
+                statement.bind(11, assigned[key.index])
                 try statement.execute()
             }
         }

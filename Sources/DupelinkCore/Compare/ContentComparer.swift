@@ -26,28 +26,29 @@ public struct ContentComparer: Sendable {
 
     /// The result of comparing one group.
     struct GroupResult: Sendable {
-        var classes: [DuplicateClass] = []
+        /// Every member that was read in full, partitioned into byte-identical sets with their full
+        /// digest; a set of one is a file unlike every other in the group.
+        var partitions: [(digest: Digest, members: [Member])] = []
         var failures: [DupelinkError] = []
         var bytesRead: Int64 = 0
     }
 
-    /// Compares every group on the pool and returns the duplicate classes.
+    /// Compares every group on the pool and returns, for each, its members partitioned by content.
     ///
     /// Touches the disk: reads files, changes nothing.
     /// - Throws: `DupelinkError(.cancelled)` when a stop was requested.
-    func classes(
-        _ groups: [(members: [Member], digest: Digest)], size: (Int) -> Int64, opener: FileOpener, pool: WorkerPool,
-        progress: ScanProgress?
+    func partitions(
+        _ groups: [[Member]], size: (Int) -> Int64, opener: FileOpener, pool: WorkerPool, progress: ScanProgress?
     ) throws(DupelinkError) -> [GroupResult] {
         // Largest groups first, so the longest jobs do not start last.
         let order = groups.indices.sorted {
-            size($0) * Int64(groups[$0].members.count) > size($1) * Int64(groups[$1].members.count)
+            size($0) * Int64(groups[$0].count) > size($1) * Int64(groups[$1].count)
         }
         let sizes = order.map { size($0) }
-        let ordered = order.map { groups[$0].members }
+        let ordered = order.map { groups[$0] }
         progress?.begin(.content, jobs: ordered.count)
         let comparer = self
-        let results = try pool.map(
+        return try pool.map(
             count: ordered.count,
             makeState: { ReadBuffers(count: comparer.fanOut, capacity: comparer.chunkSize) },
             { index, buffers in
@@ -57,19 +58,16 @@ public struct ContentComparer: Sendable {
                 progress?.jobFinished()
                 return result
             })
-        return results
     }
 
-    /// Splits one group of same-size files into classes of identical files.
+    /// Partitions one group of same-size files into sets of identical files.
     func compare(
         _ members: [Member], size: Int64, opener: FileOpener, buffers: ReadBuffers, progress: ScanProgress?,
         into result: inout GroupResult
     ) {
         if members.count <= fanOut {
-            for (digest, partition) in sideBySide(members, size: size, opener: opener, buffers: buffers,
-                progress: progress, into: &result) where partition.count > 1 {
-                result.classes.append(DuplicateClass(size: size, digest: digest, members: partition))
-            }
+            result.partitions += sideBySide(members, size: size, opener: opener, buffers: buffers, progress: progress,
+                into: &result)
             return
         }
         // Too many to read side by side: digest each alone, then confirm each digest class.
@@ -80,59 +78,58 @@ public struct ContentComparer: Sendable {
                 byDigest[digest, default: []].append(contentsOf: single)
             }
         }
-        for (_, candidates) in byDigest where candidates.count > 1 {
-            confirm(candidates, size: size, opener: opener, buffers: buffers, progress: progress, into: &result)
+        for (digest, candidates) in byDigest {
+            confirm(candidates, digest: digest, size: size, opener: opener, buffers: buffers, progress: progress,
+                into: &result)
         }
     }
 
-    /// Confirms byte for byte that `candidates` (same digest) are identical, comparing batches of
-    /// them against the first; any that differ (a digest collision) are confirmed among themselves.
+    /// Confirms byte for byte that `candidates` (all with `digest`) are identical, comparing
+    /// batches of them against the first; any that differ (a digest collision) are confirmed among
+    /// themselves.
     private func confirm(
-        _ candidates: [Member], size: Int64, opener: FileOpener, buffers: ReadBuffers, progress: ScanProgress?,
-        into result: inout GroupResult
+        _ candidates: [Member], digest: Digest, size: Int64, opener: FileOpener, buffers: ReadBuffers,
+        progress: ScanProgress?, into result: inout GroupResult
     ) {
+        guard candidates.count > 1 else {
+            result.partitions += candidates.map { (digest, [$0]) }
+            return
+        }
         var pending = Array(candidates.dropFirst())
-        var representative = candidates[0]
+        var representative: Member? = candidates[0]
         var matched: [Member] = []
-        var digest: Digest? = nil
         var leftovers: [Member] = []
-        while !pending.isEmpty {
-            let batch = [representative] + pending.prefix(fanOut - 1)
+        while let current = representative, !pending.isEmpty {
+            let batch = [current] + pending.prefix(fanOut - 1)
             pending.removeFirst(min(fanOut - 1, pending.count))
-            let partitions = sideBySide(batch, size: size, opener: opener, buffers: buffers, progress: progress,
-                into: &result)
-            var representativeSeen = false
-            for (partitionDigest, partition) in partitions {
-                if let updated = partition.first(where: { $0.id == representative.id }) {
-                    representativeSeen = true
+            representative = nil
+            for (_, partition) in sideBySide(batch, size: size, opener: opener, buffers: buffers, progress: progress,
+                into: &result) {
+                if let updated = partition.first(where: { $0.id == current.id }) {
                     representative = updated
-                    digest = partitionDigest
-                    matched.append(contentsOf: partition.filter { $0.id != representative.id })
+                    matched.append(contentsOf: partition.filter { $0.id != current.id })
                 } else {
                     leftovers.append(contentsOf: partition)
                 }
             }
-            if !representativeSeen {
-                // The representative itself failed (vanished, changed): start over from the rest.
-                leftovers.append(contentsOf: pending + matched)
-                pending = []
-                matched = []
-                break
-            }
         }
-        if !matched.isEmpty {
-            result.classes.append(DuplicateClass(size: size, digest: digest, members: [representative] + matched))
+        if let representative {
+            result.partitions.append((digest, [representative] + matched))
+        } else {
+            // The representative itself failed (vanished, changed): start over from the rest.
+            leftovers.append(contentsOf: pending + matched)
         }
-        if leftovers.count > 1 {
-            confirm(leftovers, size: size, opener: opener, buffers: buffers, progress: progress, into: &result)
+        if !leftovers.isEmpty {
+            confirm(leftovers, digest: digest, size: size, opener: opener, buffers: buffers, progress: progress,
+                into: &result)
         }
     }
 
-    /// Reads `members` (at most `fanOut`) side by side and returns them partitioned by content,
-    /// each partition with its full digest. Members that could not be read, or changed while being
-    /// read, are recorded as failures and left out. A partition of one member is returned only when
-    /// `members` has one member (to digest it); otherwise reading of a file stops as soon as it
-    /// differs from all the others.
+    /// Reads `members` (at most `fanOut`) side by side, in full, and returns them partitioned by
+    /// content, each partition with its full digest; a file unlike all the others is a partition
+    /// of one (read to the end all the same, so the catalog can remember its digest and a rescan
+    /// need not read it). Members that could not be read, or changed while being read, are
+    /// recorded as failures and left out.
     private func sideBySide(
         _ members: [Member], size: Int64, opener: FileOpener, buffers: ReadBuffers, progress: ScanProgress?,
         into result: inout GroupResult
@@ -148,8 +145,7 @@ public struct ContentComparer: Sendable {
                 result.failures.append(error)
             }
         }
-        let keepSingles = members.count == 1
-        if open.count < (keepSingles ? 1 : 2) { return [] }
+        if open.isEmpty { return [] }
         for index in open.indices { buffers.hasher(index).hasher.reset() }
         var partitions: [[Int]] = [Array(open.indices)]
         var offset: Int64 = 0
@@ -180,6 +176,10 @@ public struct ContentComparer: Sendable {
             }
             var next: [[Int]] = []
             for partition in partitions {
+                if partition.count == 1 {
+                    if !failed.contains(partition[0]) { next.append(partition) }
+                    continue
+                }
                 var buckets: [[Int]] = []
                 for index in partition where !failed.contains(index) {
                     let bytes = buffers.buffer(index, length: length)
@@ -191,7 +191,7 @@ public struct ContentComparer: Sendable {
                         buckets.append([index])
                     }
                 }
-                next.append(contentsOf: buckets.filter { $0.count > 1 || keepSingles })
+                next.append(contentsOf: buckets)
             }
             partitions = next
             offset += Int64(length)
@@ -213,7 +213,7 @@ public struct ContentComparer: Sendable {
                 member.status = after
                 confirmed.append(member)
             }
-            if confirmed.count > 1 || (keepSingles && confirmed.count == 1) {
+            if !confirmed.isEmpty {
                 classes.append((buffers.hasher(partition[0]).hasher.finalize(), confirmed))
             }
         }

@@ -89,8 +89,11 @@ public struct ScanStatistics: Sendable, Hashable, Codable {
     public var bytesReadHeadTail: Int64 = 0
     /// Bytes read by the content stage (full digest and byte comparison together).
     public var bytesReadContent: Int64 = 0
-    /// Digests taken from the catalog instead of the file.
+    /// Head/tail digests taken from the catalog instead of the file.
     public var catalogHits = 0
+    /// Files whose content the catalog vouched for (byte-identical to a file compared earlier), so
+    /// the content stage did not read them.
+    public var filesConfirmedByCatalog = 0
     /// Wall time of each stage, in seconds.
     public var walkSeconds = 0.0
     public var headTailSeconds = 0.0

@@ -1,14 +1,30 @@
-/// The pipeline's use of the catalog's digest cache during one scan: one bulk lookup before the
-/// head/tail stage, one bulk store after the content stage, both on the scanning thread.
+/// The pipeline's use of the catalog during one scan: one bulk lookup before the head/tail stage,
+/// the decision of what the content stage must still read, and one bulk store at the end, all on
+/// the scanning thread.
+///
+/// Files whose fingerprints match their rows are trusted for what the catalog knows of them: their
+/// head/tail digest, their full digest, and their content group (files compared byte for byte and
+/// found identical). Files in one content group are identical without being read again; files in
+/// different groups with different full digests differ; anything else is read.
 struct DigestCacheSession {
     private let catalog: Catalog?
     private var identities = FilesystemIdentities()
-    /// Head/tail digests found in the catalog, by inode, with the status they were found for.
+    /// What the catalog still trusts, by inode.
     private var cached: [FileID: CachedDigests] = [:]
 
     init(catalog: Catalog?, table: PathTable) {
         self.catalog = catalog
         if catalog != nil { identities.resolve(table) }
+    }
+
+    /// The content stage's work after the catalog had its say.
+    struct ContentPlan {
+        /// Groups of files that must be read and compared.
+        var jobs: [[Member]] = []
+        /// Partitions the catalog settles without reading.
+        var settled: [(digest: Digest, members: [Member])] = []
+        /// For a file read on behalf of its content group, the other members of that group.
+        var stands: [FileID: [Member]] = [:]
     }
 
     /// The head/tail digests the catalog still trusts for the members of `groups`, by inode.
@@ -30,34 +46,69 @@ struct DigestCacheSession {
         }
     }
 
-    /// Stores the head/tail digests read in this scan, and the full digest of every member of a
-    /// class (each was compared byte for byte), in one transaction.
+    /// Decides which of the head/tail survivors must be read. A content group of the catalog is
+    /// represented by one of its members; a group alone with its full digest needs no reading.
+    func plan(_ groups: [[Member]]) -> ContentPlan {
+        var plan = ContentPlan()
+        for members in groups {
+            var unknown: [Member] = []
+            var byGroup: [Int64: [Member]] = [:]
+            var digestOfGroup: [Int64: Digest] = [:]
+            for member in members {
+                if let hit = cached[member.id], let group = hit.contentGroup, let full = hit.full {
+                    byGroup[group, default: []].append(member)
+                    digestOfGroup[group] = full
+                } else {
+                    unknown.append(member)
+                }
+            }
+            var job = unknown
+            var groupsByDigest: [Digest: [Int64]] = [:]
+            for group in byGroup.keys.sorted() { groupsByDigest[digestOfGroup[group]!, default: []].append(group) }
+            for (digest, groupIDs) in groupsByDigest {
+                if unknown.isEmpty && groupIDs.count == 1 {
+                    plan.settled.append((digest, byGroup[groupIDs[0]]!))
+                    continue
+                }
+                // New files, or groups never compared with each other: one member reads for its group.
+                for group in groupIDs {
+                    let groupMembers = byGroup[group]!
+                    job.append(groupMembers[0])
+                    plan.stands[groupMembers[0].id] = Array(groupMembers.dropFirst())
+                }
+            }
+            if !job.isEmpty { plan.jobs.append(job) }
+        }
+        return plan
+    }
+
+    /// Stores the head/tail digests read in this scan, and for every partition the content stage
+    /// read, the full digest and content group of its members, in one transaction.
     mutating func store(
-        headTail computed: [(status: FileStatus, digest: Digest)], known: [FileID: Digest], classes: [DuplicateClass],
-        diagnostics: inout [Diagnostic]
+        headTail computed: [(status: FileStatus, digest: Digest)], known: [FileID: Digest],
+        readPartitions: [(digest: Digest, members: [Member])], diagnostics: inout [Diagnostic]
     ) {
         guard let catalog else { return }
-        var entries: [FileID: DigestEntry] = [:]
+        var headTailOf = known
+        var entries: [DigestEntry] = []
         for (status, digest) in computed {
+            headTailOf[status.id] = digest
             guard let filesystem = identities.identity(ofDevice: status.id.device) else { continue }
-            let full = HeadTailStage.coversWholeFile(size: status.size) ? digest : nil
-            entries[status.id] = DigestEntry(filesystem: filesystem, status: status,
-                digests: CachedDigests(headTail: digest, full: full))
+            entries.append(DigestEntry(filesystem: filesystem, status: status, digests: CachedDigests(headTail: digest)))
         }
-        for duplicateClass in classes {
-            guard let full = duplicateClass.digest else { continue }
-            for member in duplicateClass.members {
+        var groups: [[DigestEntry]] = []
+        for (full, members) in readPartitions {
+            let group = members.compactMap { member -> DigestEntry? in
                 guard let filesystem = identities.identity(ofDevice: member.id.device),
-                    let headTail = known[member.id] ?? entries[member.id]?.digests.headTail
-                else { continue }
-                if cached[member.id]?.full == full && entries[member.id] == nil { continue }
-                entries[member.id] = DigestEntry(filesystem: filesystem, status: member.status,
+                    let headTail = headTailOf[member.id]
+                else { return nil }
+                return DigestEntry(filesystem: filesystem, status: member.status,
                     digests: CachedDigests(headTail: headTail, full: full))
             }
+            if !group.isEmpty { groups.append(group) }
         }
-        if entries.isEmpty { return }
         do {
-            try catalog.store(Array(entries.values))
+            try catalog.store(entries, identicalGroups: groups)
         } catch {
             diagnostics.append(Diagnostic(.catalog, error))
         }

@@ -57,16 +57,26 @@ public struct Pipeline: Sendable {
         statistics.floorBytes = byHeadTail.reduce(0) { $0 + $1.members[0].status.size * Int64($1.members.count) }
         statistics.headTailSeconds = clock.lap()
 
-        let compared = try options.comparer.classes(
-            byHeadTail, size: { byHeadTail[$0].members[0].status.size }, opener: opener, pool: pool, progress: progress)
-        var classes: [DuplicateClass] = []
+        let content = cache.plan(byHeadTail.map(\.members))
+        let compared = try options.comparer.partitions(
+            content.jobs, size: { content.jobs[$0][0].status.size }, opener: opener, pool: pool, progress: progress)
+        var readPartitions: [(digest: Digest, members: [Member])] = []
         for result in compared {
-            classes.append(contentsOf: result.classes)
+            readPartitions += result.partitions
             statistics.bytesReadContent += result.bytesRead
             diagnostics.append(contentsOf: result.failures.map { Diagnostic(.compare, $0) })
         }
+        // A member read for its content group brings the group's other members along.
+        let expanded = readPartitions.map { partition in
+            (digest: partition.digest, members: partition.members + partition.members.flatMap { content.stands[$0.id] ?? [] })
+        }
+        statistics.filesConfirmedByCatalog = content.settled.reduce(0) { $0 + $1.members.count }
+            + content.stands.values.reduce(0) { $0 + $1.count }
+        let classes = (content.settled + expanded).filter { $0.members.count > 1 }.map {
+            DuplicateClass(size: $0.members[0].status.size, digest: $0.digest, members: $0.members)
+        }
         statistics.contentSeconds = clock.lap()
-        cache.store(headTail: computed, known: known, classes: classes, diagnostics: &diagnostics)
+        cache.store(headTail: computed, known: known, readPartitions: readPartitions, diagnostics: &diagnostics)
         progress?.begin(.done)
 
         let ordered = Self.ordered(classes, table: walk.table, files: walk.files)
