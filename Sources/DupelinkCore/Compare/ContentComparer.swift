@@ -138,7 +138,7 @@ public struct ContentComparer: Sendable {
         defer { for file in open { Syscalls.closeQuietly(file.descriptor) } }
         for member in members {
             do {
-                let (descriptor, status) = try opener.open(member.names[0])
+                let (descriptor, status) = try opener.open(member.names[0], directories: buffers.directories)
                 Syscalls.advise(descriptor, offset: 0, length: 0, advice: POSIX_FADV_SEQUENTIAL)
                 open.append((member, descriptor, status))
             } catch {

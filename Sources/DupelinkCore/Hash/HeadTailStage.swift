@@ -38,7 +38,12 @@ public enum HeadTailStage {
         for (g, group) in groups.enumerated() {
             for (m, member) in group.enumerated() where known[member.id] == nil { jobs.append((g, m)) }
         }
-        jobs.sort { groups[$0.group][$0.member].id < groups[$1.group][$1.member].id }
+        // Directory by directory (a worker keeps its last directory open), inode order within one.
+        let directoryOf = { (job: (group: Int, member: Int)) in opener.files[Int(groups[job.group][job.member].names[0])].directory }
+        jobs.sort {
+            let (left, right) = (directoryOf($0), directoryOf($1))
+            return left != right ? left < right : groups[$0.group][$0.member].id < groups[$1.group][$1.member].id
+        }
         progress?.begin(.headTail, jobs: jobs.count)
         let jobList = jobs
         let outcomes = try pool.map(
@@ -78,7 +83,7 @@ public enum HeadTailStage {
     static func digest(_ member: Member, opener: FileOpener, buffers: ReadBuffers) -> Outcome {
         let (descriptor, status): (FileDescriptor, FileStatus)
         do {
-            (descriptor, status) = try opener.open(member.names[0])
+            (descriptor, status) = try opener.open(member.names[0], directories: buffers.directories)
         } catch {
             return .failed(error)
         }

@@ -1,6 +1,8 @@
 /// A worker thread's reusable memory: aligned read buffers and one XXH3 state per buffer, so no
-/// file costs an allocation.
+/// file costs an allocation, and its last open directory.
 final class ReadBuffers {
+    /// The worker's last opened directory, shared by consecutive files in it.
+    let directories = DirectoryCache()
     /// The size of each buffer.
     let capacity: Int
     private let storage: UnsafeMutableRawBufferPointer

@@ -15,6 +15,13 @@ public struct DirectoryHandle: ~Copyable {
         Syscalls.closeQuietly(descriptor)
     }
 
+    /// Gives up ownership: returns the descriptor, which the caller must close.
+    public consuming func release() -> FileDescriptor {
+        let descriptor = self.descriptor
+        discard self
+        return descriptor
+    }
+
     /// Opens every directory from the root down to `index`, one component at a time, refusing
     /// symbolic links below the root and checking each directory's identity against the walk.
     ///
