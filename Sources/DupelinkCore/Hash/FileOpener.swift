@@ -21,18 +21,28 @@ struct FileOpener: Sendable {
     ///   walked inode or its size or mtime changed.
     func open(_ index: Int32, directories: DirectoryCache) throws(DupelinkError) -> (FileDescriptor, FileStatus) {
         let record = files[Int(index)]
-        let directory = try directories.descriptor(for: record.directory, in: table)
         let descriptor: FileDescriptor
         do {
-            descriptor = try table.withCName(start: record.nameStart) { (name) throws(Errno) -> FileDescriptor in
-                try Syscalls.openForReading(name, in: directory)
+            if let directory = try directories.descriptor(for: record.directory, in: table) {
+                descriptor = try table.withCName(start: record.nameStart) { (name) throws(Errno) -> FileDescriptor in
+                    try Syscalls.openForReading(name, in: directory)
+                }
+            } else {
+                // The first file asked for in this directory: one path lookup, as a directory
+                // descriptor would cost; the directory is opened when a second file follows.
+                let cPath = table.path(ofFile: record).map { CChar(bitPattern: $0) } + [0]
+                descriptor = try Syscalls.openForReading(cPath, in: Syscalls.currentDirectory)
             }
-        } catch {
+        } catch let error as DupelinkError {
+            throw error
+        } catch let error as Errno {
             let path = table.path(ofFile: record)
             if error == .tooManySymbolicLinkLevels {
                 throw DupelinkError(.fileChanged, path: path, detail: "now a symbolic link")
             }
             throw DupelinkError(.ioError, path: path, errno: error, operation: "open")
+        } catch {
+            throw DupelinkError(.ioError, path: table.path(ofFile: record), operation: "open")
         }
         let status: FileStatus
         do {
@@ -52,24 +62,32 @@ struct FileOpener: Sendable {
     }
 }
 
-/// A worker thread's last opened directory, kept open for the next file in it.
+/// A worker thread's last opened directory, kept open for the next files in it.
 final class DirectoryCache {
     private var current: (index: Int32, descriptor: FileDescriptor)?
+    private var lastAsked: Int32 = -1
 
     deinit { if let current { Syscalls.closeQuietly(current.descriptor) } }
 
-    /// The open directory at `index` of `table`, opened now unless it is the last one asked for.
+    /// The open directory at `index` of `table`, or nil the first time in a row it is asked for
+    /// (a lone file is cheaper to open by its path) when its path is short enough for that.
     ///
+    /// The second time in a row, the directory is opened and kept until another is asked for.
     /// A directory whose path is short is opened in one call (the last component with
     /// `O_NOFOLLOW`, except for a root, which may be a symbolic link the user named); a longer one
     /// one component at a time. Its identity must be the one the walk recorded.
     /// - Throws: `DupelinkError` with `.directoryChanged` or `.ioError`.
-    func descriptor(for index: Int32, in table: PathTable) throws(DupelinkError) -> FileDescriptor {
+    func descriptor(for index: Int32, in table: PathTable) throws(DupelinkError) -> FileDescriptor? {
         if let current, current.index == index { return current.descriptor }
         if let current { Syscalls.closeQuietly(current.descriptor) }
         current = nil
         let entry = table.directories[Int(index)]
         let path = table.path(ofDirectory: index)
+        if lastAsked != index && path.count < Int(PATH_MAX) - 256 {
+            lastAsked = index
+            return nil
+        }
+        lastAsked = index
         let descriptor: FileDescriptor
         if path.count < Int(PATH_MAX) {
             let cPath = path.map { CChar(bitPattern: $0) } + [0]
