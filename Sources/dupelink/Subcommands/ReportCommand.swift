@@ -64,7 +64,7 @@ enum SavedScanLoader {
         do {
             return try saved.scanResult()
         } catch {
-            StandardStreams.error(error.description)
+            StandardStreams.error(error.description + "; nothing was changed")
             throw ExitStatus.failure
         }
     }
