@@ -52,4 +52,16 @@ import Testing
         #expect(missing.standardOutput.isEmpty)
         #expect(missing.standardError.contains("the catalog has no scan 999"), "\(missing.standardError)")
     }
+
+    @Test func everyReportOptionIsInTheManualPageAndTheReadme() throws {
+        let manual = try String(contentsOf: ManualPageTests.repository.appendingPathComponent("man/dupelink.1"), encoding: .utf8)
+        let readme = try String(contentsOf: ManualPageTests.repository.appendingPathComponent("README.md"), encoding: .utf8)
+        let options = try ManualPageTests().longOptions(of: "report")
+        #expect(options.isSuperset(of: ["format", "catalog", "prefer"]))
+        for option in options {
+            #expect(manual.contains("Fl -\(option)") || manual.contains(", -\(option)"), "man/dupelink.1 lacks --\(option)")
+            #expect(readme.contains("--\(option)"), "README.md lacks --\(option)")
+        }
+        #expect(manual.contains(".It Cm report") && readme.contains("## Review, then apply"))
+    }
 }
