@@ -55,6 +55,12 @@ struct LinkCommand: ParsableCommand {
         if savedScan != nil && reportFile != nil { throw ValidationError("--scan and --from contradict each other.") }
         if savedScan != nil || reportFile != nil {
             if !walk.paths.isEmpty { throw ValidationError("--scan and --from apply a scan already made: give no paths.") }
+            // What to walk was decided when the scan was made; silently ignoring these would mislead.
+            if walk.oneFileSystem || walk.minSize != "1" || walk.maxSize != nil || !walk.exclude.isEmpty || walk.noHidden
+                || walk.jobs != nil
+            {
+                throw ValidationError("--scan and --from apply a scan already made: walk options (--min-size, --exclude, ...) do not apply.")
+            }
         } else if walk.paths.isEmpty {
             throw ValidationError("Name at least one directory to scan (or apply one with --scan or --from).")
         }
