@@ -154,4 +154,56 @@ import Testing
         #expect(try TestTree.status(tree.path(odd)).st_ino == tree.status("plain").st_ino)
         #expect(try TestTree.read(tree.path(odd)) == bytes)
     }
+
+    @Test func aNameMovedIntoAnotherClassOfTheSameSizeIsRefusedBeforeAnyChange() throws {
+        let tree = try TestTree()
+        let store = try TestTree()
+        let same = patternBytes(count: 8_000, seed: 45)
+        var other = same
+        other[4_000] ^= 0xFF  // same size, same head and tail: only the middle differs
+        try tree.write("s1", same)
+        try tree.write("s2", same)
+        try tree.write("o1", other)
+        try tree.write("o2", other)
+        var report = try EditableReport(try CLI.run("scan", "--no-catalog", "--format", "json", tree.rootString).standardOutput)
+        let s = try #require(report.classIndex(holding: "/s1"))
+        let o = try #require(report.classIndex(holding: "/o1"))
+        // The reviewer moves o2 into the s class by mistake: sizes and fingerprints all still hold.
+        var sFiles = report.files(ofClass: s)
+        var oFiles = report.files(ofClass: o)
+        sFiles.append(oFiles.removeLast())
+        report.setFiles(sFiles, ofClass: s)
+        report.setFiles(oFiles, ofClass: o)
+        let file = try report.write(to: store.rootString + "/moved.json")
+        let before = try TreeSnapshot(tree.root)
+        let result = try CLI.run("link", "--from", file)
+        #expect(result.status == 2)
+        #expect(result.standardError.contains("the report puts different files in one class"), "\(result.standardError)")
+        #expect(result.standardError.contains("nothing was changed"))
+        #expect(try TreeSnapshot(tree.root) == before)
+        #expect(try tree.read("s1") == same && tree.read("o2") == other)
+    }
+
+    @Test func aModeEditedInTheReportIsRefusedBeforeAnyChange() throws {
+        let tree = try TestTree()
+        let store = try TestTree()
+        let bytes = patternBytes(count: 4_000, seed: 46)
+        try tree.write("shared", bytes, mode: 0o644)
+        try tree.write("private", bytes, mode: 0o600)
+        var report = try EditableReport(try CLI.run("scan", "--no-catalog", "--format", "json", tree.rootString).standardOutput)
+        let index = try #require(report.classIndex(holding: "/private"))
+        // Claim the private copy is world-readable, so the planner would link it to the shared one.
+        report.setFiles(report.files(ofClass: index).map { file in
+            var file = file
+            file["mode"] = 0o100644
+            return file
+        }, ofClass: index)
+        let file = try report.write(to: store.rootString + "/forged.json")
+        let before = try TreeSnapshot(tree.root)
+        let result = try CLI.run("link", "--from", file)
+        #expect(result.status == 2)
+        #expect(result.standardError.contains("\(tree.rootString)/private: its owner, group, mode"), "\(result.standardError)")
+        #expect(result.standardError.contains("owner, group, mode or link count is not what the report says"))
+        #expect(try TreeSnapshot(tree.root) == before)
+    }
 }

@@ -85,7 +85,8 @@ struct LinkCommand: ParsableCommand {
         } else {
             saved = try SavedScanLoader.load(savedScan, from: session.catalog)
         }
-        let scan = try SavedScanLoader.rebuild(saved)
+        var scan = try SavedScanLoader.rebuild(saved)
+        if reportFile != nil { scan = try ReviewedReportLoader.confirmContent(scan) }
         let plan = LinkPlanner.plan(scan, options: planning.linkOptions)
         let outcome = session.link(plan, scan: scan, dryRun: dryRun)
         try session.finish(ScanReport(roots: saved.roots, scan: scan, plan: plan, outcome: outcome),

@@ -22,6 +22,20 @@ enum ReviewedReportLoader {
         }
     }
 
+    /// Reads every class of the report again to confirm it is byte-identical; prints why not and
+    /// ends with status 2 (or 130 when interrupted). Nothing has been touched then.
+    static func confirmContent(_ scan: ScanResult) throws -> ScanResult {
+        do {
+            return try ContentConfirmation.confirm(scan)
+        } catch where error.code == .cancelled {
+            StandardStreams.error("interrupted; nothing was changed")
+            throw ExitStatus.interrupted
+        } catch {
+            StandardStreams.error(error.description + "; nothing was changed")
+            throw ExitStatus.failure
+        }
+    }
+
     private static func readFile(_ path: [UInt8]) throws(Errno) -> [UInt8] {
         let cPath = path.map { CChar(bitPattern: $0) } + [0]
         let descriptor = try Syscalls.open(cPath, in: Syscalls.currentDirectory, flags: O_RDONLY | O_NOCTTY)
