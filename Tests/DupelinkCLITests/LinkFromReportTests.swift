@@ -206,4 +206,19 @@ import Testing
         #expect(result.standardError.contains("owner, group, mode or link count is not what the report says"))
         #expect(try TreeSnapshot(tree.root) == before)
     }
+
+    @Test func aFileChangedSinceTheReportIsSkippedAndReported() throws {
+        let (tree, report, contents) = try scannedTree()
+        let store = try TestTree()
+        let file = try report.write(to: store.rootString + "/report.json")
+        // Same bytes, new times: the report's fingerprint no longer holds, so it is not trusted.
+        try tree.write("p/q/a3", contents["a"] ?? [])
+        let a3Inode = try tree.status("p/q/a3").st_ino
+        let result = try CLI.run("link", "--from", file)
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("\(tree.rootString)/p/q/a3: changed since it was compared"), "\(result.standardError)")
+        #expect(try tree.status("p/q/a3").st_ino == a3Inode && tree.status("p/q/a3").st_nlink == 1)
+        #expect(try tree.status("a1").st_ino == tree.status("p/a2").st_ino)
+        #expect(try tree.status("b1").st_ino == tree.status("p/b2").st_ino)
+    }
 }

@@ -24,7 +24,9 @@ struct LinkCommand: ParsableCommand {
             report); with --from FILE, applies a JSON report, perhaps edited by hand (remove a name \
             from a class to keep it separate, or a whole class). No paths are given then. Every \
             file is re-checked against the fingerprint it had when it was compared: one that \
-            changed since is skipped and reported, never trusted.
+            changed since is skipped and reported, never trusted. A report given with --from is \
+            also read again in full first: unchanged files of a class that are not byte-identical, \
+            or whose owner or mode is not the report's, make it refused before anything changes.
 
             EXAMPLES:
               dupelink link --dry-run ~/Music
