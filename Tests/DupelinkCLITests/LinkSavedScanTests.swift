@@ -99,7 +99,7 @@ import Testing
         let tree = try TestTree()
         for arguments in [
             ["link", "--scan", "1", tree.rootString], ["link", "--scan", "1", "--from", "r.json"],
-            ["link", "--from", "r.json", "--exclude", "*.tmp"], ["link"], ["scan"],
+            ["link", "--from", "r.json", "--exclude", "*.tmp"], ["link", "--scan", "1", "--no-catalog"], ["link"], ["scan"],
         ] {
             let result = try CLI.run(arguments.map { Array($0.utf8) })
             #expect(result.status == 64, "\(arguments): \(result.standardError)")

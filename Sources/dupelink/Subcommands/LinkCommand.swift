@@ -55,6 +55,7 @@ struct LinkCommand: ParsableCommand {
 
     mutating func validate() throws {
         if savedScan != nil && reportFile != nil { throw ValidationError("--scan and --from contradict each other.") }
+        if savedScan != nil && catalog.noCatalog { throw ValidationError("--scan reads the catalog; --no-catalog contradicts it.") }
         if savedScan != nil || reportFile != nil {
             if !walk.paths.isEmpty { throw ValidationError("--scan and --from apply a scan already made: give no paths.") }
             // What to walk was decided when the scan was made; silently ignoring these would mislead.
