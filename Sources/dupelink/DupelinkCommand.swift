@@ -21,6 +21,8 @@ struct DupelinkCommand: ParsableCommand {
               dupelink scan --format json /srv/media > dupes.json
               dupelink link --dry-run ~/Music              show what linking would do
               dupelink link --prefer /backup/2024 /backup  link, keeping files under /backup/2024
+              dupelink report --format json > review.json  print the latest saved scan again
+              dupelink link --from review.json             apply the reviewed report, re-checking each file
 
             EXIT STATUS:
               0    success
@@ -30,7 +32,7 @@ struct DupelinkCommand: ParsableCommand {
               130  interrupted by SIGINT or SIGTERM (the replacement in progress was finished)
             """,
         version: DupelinkVersion.current,
-        subcommands: [ScanCommand.self, LinkCommand.self],
+        subcommands: [ScanCommand.self, LinkCommand.self, ReportCommand.self],
         defaultSubcommand: nil
     )
 }

@@ -33,13 +33,39 @@ public struct JSONReport: Codable, Sendable {
     }
 
     /// One name in a class.
+    ///
+    /// Besides its path and inode, each name carries the fingerprint its inode had when its bytes
+    /// were compared, so that `dupelink link --from` can apply a reviewed report on its own and
+    /// refuse anything that changed since. These fields were added within `schemaVersion` 1: they
+    /// are optional when decoding (older reports lack them), and a name without them is never
+    /// linked.
     public struct File: Codable, Sendable {
+        /// The path as text (lossy only when `pathBase64` is present).
         public var path: String
+        /// The exact bytes of the path, base64, present only when they are not valid UTF-8.
         public var pathBase64: String?
+        /// The device number (`st_dev`) of the inode.
         public var device: UInt64
+        /// The inode number.
         public var inode: UInt64
         /// The inode's link count when it was compared.
         public var links: UInt64
+        /// The inode's size in bytes when it was compared; equals the class's `size`.
+        public var size: Int64?
+        /// The inode's modification time when it was compared, in nanoseconds since the epoch.
+        public var modificationTimeNs: Int64?
+        /// The inode's change time when it was compared, in nanoseconds since the epoch.
+        public var changeTimeNs: Int64?
+        /// The inode's `st_mode` (type and permission bits) when it was compared.
+        public var mode: UInt32?
+        /// The inode's owner when it was compared.
+        public var uid: UInt32?
+        /// The inode's group when it was compared.
+        public var gid: UInt32?
+        /// The device number of the directory that held the name when it was walked.
+        public var directoryDevice: UInt64?
+        /// The inode number of the directory that held the name when it was walked.
+        public var directoryInode: UInt64?
         /// The path's exact bytes.
         public var pathBytes: [UInt8] { PathValue(path: path, pathBase64: pathBase64).bytes }
     }
@@ -102,8 +128,13 @@ public struct JSONReport: Codable, Sendable {
                 files: duplicateClass.members.flatMap { member in
                     member.names.map { name in
                         let path = PathValue(scan.path(ofFile: name))
+                        let status = member.status
+                        let directory = scan.table.directories[Int(scan.files[Int(name)].directory)].id
                         return File(path: path.path, pathBase64: path.pathBase64, device: member.id.device,
-                            inode: member.id.inode, links: member.status.linkCount)
+                            inode: member.id.inode, links: status.linkCount, size: status.size,
+                            modificationTimeNs: status.modificationTime, changeTimeNs: status.changeTime,
+                            mode: status.mode, uid: status.userID, gid: status.groupID,
+                            directoryDevice: directory.device, directoryInode: directory.inode)
                     }
                 })
         }

@@ -4,7 +4,7 @@ import DupelinkCore
 /// Options that decide which files are scanned, shared by every command that walks.
 struct WalkOptionGroup: ParsableArguments {
     @Argument(help: ArgumentHelp("Directories (or files) to scan.", valueName: "path"))
-    var paths: [String]
+    var paths: [String] = []
 
     @Flag(name: [.customShort("x"), .long], help: "Do not descend into directories on other filesystems.")
     var oneFileSystem = false
@@ -29,7 +29,7 @@ struct WalkOptionGroup: ParsableArguments {
     var jobs: Int?
 
     mutating func validate() throws {
-        if paths.isEmpty { throw ValidationError("Name at least one directory to scan.") }
+        // Whether paths are required is the command's rule (`link --scan` takes none).
         guard let minimum = ByteSize.parse(minSize) else {
             throw ValidationError("--min-size '\(minSize)' is not a size (examples: 4096, 10K, 1.5M, 2G).")
         }

@@ -54,7 +54,7 @@ final class CommandSession {
     /// Prints warnings and the report, and ends with the documented exit status.
     func finish(_ report: ScanReport, interrupted: Bool = false) throws {
         var report = report
-        report.scanID = savedScanID
+        report.scanID = savedScanID ?? report.scanID
         if !output.quiet {
             for diagnostic in report.diagnostics { StandardStreams.warning(diagnostic) }
         }

@@ -23,6 +23,10 @@ struct ScanCommand: ParsableCommand {
     @OptionGroup var planning: PlanningOptionGroup
     @OptionGroup var catalog: CatalogOptionGroup
 
+    func validate() throws {
+        if walk.paths.isEmpty { throw ValidationError("Name at least one directory to scan.") }
+    }
+
     func run() throws {
         let session = try CommandSession(output: output, catalog: catalog)
         let scan = try session.scan(roots: walk.roots, options: walk.scanOptions)

@@ -1,0 +1,110 @@
+/// Reads the classes of a reviewed report again, in full and side by side, to confirm that what the
+/// report calls identical is byte-identical, before anything is linked.
+///
+/// A saved scan in the catalog was compared by dupelink itself, and its fingerprints show whether a
+/// file changed since. A JSON report is a text file: an edit that moves a name into another class
+/// of the same size, or that changes an owner or a mode, leaves every fingerprint check passing.
+/// So a report's claims are confirmed with the scan's own content stage (`ContentComparer`):
+///
+/// - A member whose file changed since the report (its inode, size, modification or change time
+///   differ), or that cannot be read, is left out with a diagnostic naming its path, as the
+///   linker would leave it out.
+/// - A member that did not change must be byte-identical to the other unchanged members of its
+///   class, and its owner, group, mode and link count must be the report's (a change of any of
+///   them would have moved its change time). Otherwise the report is wrong, and it is refused as
+///   a whole before anything is touched.
+///
+/// The members keep the fingerprints the report gives, which the linker checks again right before
+/// it changes a name.
+public enum ContentConfirmation {
+    /// Confirms every class of `scan` (rebuilt from a report by `SavedScan.scanResult()`).
+    ///
+    /// Touches the disk: reads files, changes nothing.
+    /// - Parameters:
+    ///   - scan: the rebuilt report.
+    ///   - jobs: worker threads for reading.
+    /// - Returns: the scan without the members that changed or could not be read (each reported
+    ///   in `diagnostics`), and without classes left with fewer than two names.
+    /// - Throws: `DupelinkError(.invalidInput)` naming the path when unchanged files of one class
+    ///   differ in content, or when a file's owner, group, mode or link count is not the report's
+    ///   though its change time is; `DupelinkError(.cancelled)` on SIGINT or SIGTERM.
+    public static func confirm(
+        _ scan: ScanResult, jobs: Int = WorkerPool.processorCount, comparer: ContentComparer = ContentComparer()
+    ) throws(DupelinkError) -> ScanResult {
+        let opener = FileOpener(table: scan.table, files: scan.files)
+        let groups = scan.classes.map { (members: $0.members, digest: $0.digest ?? Digest(high: 0, low: 0)) }
+        let results = try comparer.classes(
+            groups, size: { scan.classes[$0].size }, opener: opener, pool: WorkerPool(threadCount: jobs), progress: nil)
+
+        // Where each inode ended up: its partition, and its status after it was read.
+        var confirmed: [FileID: (partition: Int, status: FileStatus)] = [:]
+        var partition = 0
+        for result in results {
+            for confirmedClass in result.classes {
+                for member in confirmedClass.members { confirmed[member.id] = (partition, member.status) }
+                partition += 1
+            }
+        }
+
+        var result = scan
+        result.classes = []
+        for duplicateClass in scan.classes {
+            var kept: [Member] = []
+            var partitionOfClass: (partition: Int, path: [UInt8])? = nil
+            for member in duplicateClass.members {
+                let path = scan.path(ofFile: member.names[0])
+                let observed: FileStatus
+                if let found = confirmed[member.id] {
+                    observed = found.status
+                    if member.status.isUnchanged(comparedTo: observed) {
+                        if let partitionOfClass, partitionOfClass.partition != found.partition {
+                            throw notIdentical(path, partitionOfClass.path)
+                        }
+                        partitionOfClass = partitionOfClass ?? (found.partition, path)
+                    }
+                } else {
+                    // Read alone (its class had no other readable member), or left out by the
+                    // comparer: find out whether it changed, or differs while unchanged.
+                    do {
+                        let (descriptor, status) = try opener.open(member.names[0])
+                        Syscalls.closeQuietly(descriptor)
+                        observed = status
+                    } catch {
+                        var reason = error
+                        if reason.code == .fileChanged { reason.detail = nil }
+                        result.diagnostics.append(Diagnostic(.compare, reason))
+                        continue
+                    }
+                    if member.status.isUnchanged(comparedTo: observed) && duplicateClass.members.count > 1 {
+                        let others = duplicateClass.members.filter { $0.id != member.id }
+                        let other = others.first { confirmed[$0.id] != nil } ?? others.first
+                        throw notIdentical(path, other.map { scan.path(ofFile: $0.names[0]) } ?? [])
+                    }
+                }
+                guard member.status.isUnchanged(comparedTo: observed) else {
+                    result.diagnostics.append(Diagnostic(.compare, DupelinkError(.fileChanged, path: path)))
+                    continue
+                }
+                let status = member.status
+                guard observed.mode == status.mode, observed.userID == status.userID, observed.groupID == status.groupID,
+                    observed.linkCount == status.linkCount
+                else {
+                    throw DupelinkError(
+                        .invalidInput, path: path,
+                        detail: "its owner, group, mode or link count is not what the report says, though its change time is: the report was edited")
+                }
+                kept.append(member)
+            }
+            var confirmedClass = duplicateClass
+            confirmedClass.members = kept
+            if confirmedClass.nameCount >= 2 { result.classes.append(confirmedClass) }
+        }
+        return result
+    }
+
+    private static func notIdentical(_ path: [UInt8], _ other: [UInt8]) -> DupelinkError {
+        DupelinkError(
+            .invalidInput, path: path,
+            detail: "its content is not that of \(String(decoding: other, as: UTF8.self)), though neither changed since the report: the report puts different files in one class")
+    }
+}

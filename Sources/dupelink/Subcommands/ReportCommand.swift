@@ -1,0 +1,40 @@
+import ArgumentParser
+import DupelinkCore
+
+/// `dupelink report`: print a saved scan again, in any format; change nothing.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Print a saved scan again (default: the latest); change nothing.",
+        discussion: """
+            Every scan is saved in the catalog. This prints one again, in any --format, with the \
+            same reclaimable figures, without reading a file: review it, then apply it with \
+            `dupelink link --scan ID`, which re-checks every file first. The warnings of the \
+            original scan are not saved, and are not printed again.
+
+            EXAMPLES:
+              dupelink report                       the latest scan, as text
+              dupelink report 12 --format json > review.json
+            """)
+
+    @Argument(help: ArgumentHelp("The scan's number in the catalog (default: the latest).", valueName: "scan"))
+    var scan: Int64?
+
+    @OptionGroup var output: OutputOptionGroup
+    @OptionGroup var planning: PlanningOptionGroup
+    @OptionGroup var catalog: CatalogOptionGroup
+
+    mutating func validate() throws {
+        if catalog.noCatalog { throw ValidationError("report reads the catalog; --no-catalog leaves nothing to report.") }
+    }
+
+    func run() throws {
+        let session = try CommandSession(output: output, catalog: catalog)
+        let saved = try SavedScanLoader.load(scan, from: session.catalog)
+        let result = try SavedScanLoader.rebuild(saved)
+        let plan = LinkPlanner.plan(result, options: planning.linkOptions)
+        var report = ScanReport(roots: saved.roots, scan: result, plan: plan)
+        report.scanID = saved.id
+        try session.finish(report)
+    }
+}
