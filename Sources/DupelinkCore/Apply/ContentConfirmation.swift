@@ -32,15 +32,15 @@ public enum ContentConfirmation {
         _ scan: ScanResult, jobs: Int = WorkerPool.processorCount, comparer: ContentComparer = ContentComparer()
     ) throws(DupelinkError) -> ScanResult {
         let opener = FileOpener(table: scan.table, files: scan.files)
-        let groups = scan.classes.map { (members: $0.members, digest: $0.digest ?? Digest(high: 0, low: 0)) }
-        let results = try comparer.classes(
-            groups, size: { scan.classes[$0].size }, opener: opener, pool: WorkerPool(threadCount: jobs), progress: nil)
+        let results = try comparer.partitions(
+            scan.classes.map(\.members), size: { scan.classes[$0].size }, opener: opener,
+            pool: WorkerPool(threadCount: jobs), progress: nil)
 
         // Where each inode ended up: its partition, and its status after it was read.
         var confirmed: [FileID: (partition: Int, status: FileStatus)] = [:]
         var partition = 0
         for result in results {
-            for confirmedClass in result.classes {
+            for confirmedClass in result.partitions where confirmedClass.members.count > 1 {
                 for member in confirmedClass.members { confirmed[member.id] = (partition, member.status) }
                 partition += 1
             }
@@ -66,7 +66,7 @@ public enum ContentConfirmation {
                     // Read alone (its class had no other readable member), or left out by the
                     // comparer: find out whether it changed, or differs while unchanged.
                     do {
-                        let (descriptor, status) = try opener.open(member.names[0])
+                        let (descriptor, status) = try opener.open(member.names[0], directories: DirectoryCache())
                         Syscalls.closeQuietly(descriptor)
                         observed = status
                     } catch {
