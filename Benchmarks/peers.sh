@@ -50,7 +50,7 @@ repo=$(cd "$here/.." && pwd)
 all_tools=dupelink,jdupes,rdfind,rmlint,fdupes
 
 runs=3 tools=$all_tools manifest= do_cold=1 do_warm=1 do_build=1 keep=0 corpus=
-usage() { sed -n '3,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) runs=${2:?}; shift 2 ;;
@@ -60,7 +60,7 @@ while [ $# -gt 0 ]; do
         --no-warm) do_warm=0; shift ;;
         --no-build) do_build=0; shift ;;
         --keep) keep=1; shift ;;
-        -h|--help) usage ;;
+        -h|--help) usage 0 ;;
         -*) echo "peers.sh: unknown option $1" >&2; usage ;;
         *) [ -z "$corpus" ] || usage; corpus=$1; shift ;;
     esac
@@ -97,8 +97,8 @@ tools_run=()
 for tool in "${selected[@]}"; do
     if [ "$tool" = dupelink ]; then
         if [ ! -x "$DUPELINK" ] && [ $do_build = 1 ] && [ "$DUPELINK" = "$repo/.build/release/dupelink" ]; then
-            echo "peers.sh: building dupelink (swift build -c release in $repo)" >&2
-            (cd "$repo" && swift build -c release >&2) || echo "peers.sh: build failed" >&2
+            echo "peers.sh: building dupelink (swift build -c release --product dupelink in $repo)" >&2
+            (cd "$repo" && swift build -c release --product dupelink >&2) || echo "peers.sh: build failed" >&2
         fi
         if [ ! -x "$DUPELINK" ]; then
             echo "peers.sh: skipping dupelink: no binary at $DUPELINK" >&2
