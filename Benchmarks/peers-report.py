@@ -166,6 +166,17 @@ def seconds(value):
     return f"{value:.2f} s" if value < 100 else f"{value:.0f} s"
 
 
+def spread(values):
+    """Median, and the range when there are several runs: `11.27 s (9.93-16.46)`."""
+    if not values:
+        return "n/a"
+    text = seconds(statistics.median(values))
+    if len(values) > 1:
+        low, high = min(values), max(values)
+        text += f" ({low:.2f}-{high:.2f})" if high < 100 else f" ({low:.0f}-{high:.0f})"
+    return text
+
+
 def runs_of(work, tool, mode):
     results = []
     directory = os.path.join(work, tool)
@@ -226,6 +237,8 @@ def main(work):
         stats[tool] = {
             "cold": statistics.median(r[0] for r in cold) if cold else None,
             "warm": statistics.median(r[0] for r in warm) if warm else None,
+            "coldWalls": [r[0] for r in cold],
+            "warmWalls": [r[0] for r in warm],
             "cpuCold": statistics.median(r[1] for r in cold) if cold else None,
             "cpuWarm": statistics.median(r[1] for r in warm) if warm else None,
             "rss": max((r[2] for r in cold + warm), default=None),
@@ -239,7 +252,7 @@ def main(work):
             return "n/a"
         return f"{ours / theirs:.2f}"
 
-    print(f"Corpus `{root}`; {meta['runs']} runs per tool and cache state; medians. "
+    print(f"Corpus `{root}`; {meta['runs']} runs per tool and cache state; medians (min-max of wall). "
           f"Cold cache: {'dropped before each cold run' if meta['cold'] else 'NOT dropped (' + meta['coldNote'] + ')'}.")
     print()
     print("| tool | cold wall | warm wall | CPU user+sys (cold / warm) | peak RSS | classes found | dupelink/peer wall (cold / warm) |")
@@ -254,8 +267,8 @@ def main(work):
         if tool in raw_counts and raw_counts[tool] != len(found.get(tool, ())):
             classes += f" ({raw_counts[tool]} as printed)"
         ratios = "1.00 / 1.00" if tool == "dupelink" else f"{ratio(dupelink_cold, s['cold'])} / {ratio(dupelink_warm, s['warm'])}"
-        cold_wall = seconds(s["cold"]) if meta["cold"] else "n/a"
-        print(f"| {tool} | {cold_wall} | {seconds(s['warm'])} | {seconds(s['cpuCold'])} / {seconds(s['cpuWarm'])} "
+        cold_wall = spread(s["coldWalls"]) if meta["cold"] else "n/a"
+        print(f"| {tool} | {cold_wall} | {spread(s['warmWalls'])} | {seconds(s['cpuCold'])} / {seconds(s['cpuWarm'])} "
               f"| {rss} | {classes} | {ratios} |")
     print()
 

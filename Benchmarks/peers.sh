@@ -173,6 +173,7 @@ run_tool() {
 
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 count=${#tools_run[@]}
 for ((round = 1; round <= runs; round++)); do
     for ((i = 0; i < count; i++)); do
@@ -191,6 +192,7 @@ for ((round = 1; round <= runs; round++)); do
     done
 done
 
+notes+=("load average (1, 5, 15 min) at start: $load_start; at end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown); $(nproc) CPUs")
 python3 - "$work/meta.json" "$root" "$manifest" "$runs" "$cold" "$cold_note" "${#notes[@]}" "${notes[@]}" "${tools_run[@]}" <<'EOF'
 import json, sys
 path, root, manifest, runs, cold, cold_note, n = sys.argv[1:8]
