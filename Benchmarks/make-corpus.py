@@ -9,9 +9,10 @@ The same arguments always give the same tree: names, sizes, contents, link struc
 
   * N names of regular files (hard-link names included) under directories up to 12 levels deep.
   * Sizes from a log-normal distribution (median --median-kb, spread --sigma), like a media
-    library: most files tens to hundreds of KB, some of a few MB, plus a few "big" files of up to
-    --max-file-mb (hundreds of MB at 100k files). Total bytes are capped by --max-total-mb (default
-    48 KiB per file, at most 10 GiB: 100k files come to about 4.7 GB); sizes are scaled down to fit.
+    library: most files tens to hundreds of KB, some of a few MB, plus "big" files (one per 25,000
+    files, at most 10) of up to --max-file-mb, hundreds of MB at 100k files. Total bytes are capped
+    by --max-total-mb (default 48 KiB per file, at most 10 GiB: 100k files come to about 4.9 GB);
+    sizes are scaled down to fit.
     About a third of the sizes are rounded to 4 KiB, so many distinct files share a size.
   * Duplicate classes of 2 to 20 members (mostly 2-3), each member placed either near (the same
     directory) or far (another top-level subtree).
@@ -180,7 +181,7 @@ class Plan:
 
         # Big files: a few of hundreds of MB, within a quarter of the byte cap.
         cap = self.total_cap()
-        big_count = max(1, n // 25000)
+        big_count = max(1, min(10, n // 25000))
         big_budget = cap // 4
         big_max = int(self.args.max_file_mb * 1048576)
         big_sizes = []

@@ -93,8 +93,8 @@ private func secondsPerIteration(_ benchmark: Benchmark, _ body: () -> Void) -> 
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .cpuTotal, .peakMemoryResident, .syscalls],
-        timeUnits: .milliseconds,
+        metrics: [.wallClock, .cpuTotal, .peakMemoryResident, .readBytesPhysical],
+        timeUnits: .automatic,
         warmupIterations: 1,
         maxDuration: .seconds(10),
         maxIterations: 50
