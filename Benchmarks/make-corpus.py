@@ -285,31 +285,41 @@ class Plan:
         return min(self.args.files * 48 * 1024, 10 << 30)
 
     def fit_sizes(self, cap):
-        """Scales every size down by one factor (a shift of the log-normal) when over the cap."""
+        """Scales sizes down by one factor (a shift of the log-normal) until the total fits the cap.
+
+        Middle-only variants keep at least 256 KiB and a near-miss family keeps one size, so the
+        factor is refined a few times rather than computed once.
+        """
         per_content = [0] * len(self.contents)
         for content, _ in self.inodes:
             per_content[content] += 1
-        total = sum(self.contents[c][1] * k for c, k in enumerate(per_content))
-        if total <= cap:
-            self.total_bytes = total
-            return
-        factor = cap / total
-        scaled, total = [], 0
-        for c, (cid, size, variant) in enumerate(self.contents):
-            if size > 0:
+        original = self.contents
+        factor = 1.0
+        for _ in range(30):
+            self.contents = self.scaled(original, factor)
+            self.total_bytes = sum(self.contents[c][1] * k for c, k in enumerate(per_content))
+            if self.total_bytes <= cap:
+                return
+            factor *= cap / self.total_bytes * 0.999
+        sys.exit(f"make-corpus.py: cannot fit {self.args.files} files into {cap} bytes; raise --max-total-mb")
+
+    @staticmethod
+    def scaled(contents, factor):
+        result = []
+        for cid, size, variant in contents:
+            if size > 0 and factor < 1.0:
                 floor = 256 * 1024 + 16 if variant and variant[0] == "mid" else 1
+                rounded = size % 4096 == 0
                 size = max(floor, int(size * factor))
-                if size > 4096 and size % 4096 == 0:
-                    size -= size % 4096
-            scaled.append((cid, size, variant))
-            total += size * per_content[c]
+                if rounded and size > 4096:
+                    size -= size % 4096  # sizes rounded to 4 KiB stay rounded
+            result.append((cid, size, variant))
         # Members of one near-miss family share a cid and must keep one size: the largest, so a
         # middle-only difference stays beyond any head and tail a tool might read.
         family_size = {}
-        for cid, size, _ in scaled:
+        for cid, size, _ in result:
             family_size[cid] = max(size, family_size.get(cid, 0))
-        self.contents = [(cid, family_size[cid] if size else 0, variant) for cid, size, variant in scaled]
-        self.total_bytes = sum(self.contents[c][1] * k for c, k in enumerate(per_content))
+        return [(cid, family_size[cid] if size else 0, variant) for cid, size, variant in result]
 
     def make_symlinks(self):
         rng, n = self.rng, self.args.files
