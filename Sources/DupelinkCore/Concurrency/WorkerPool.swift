@@ -16,8 +16,14 @@ public struct WorkerPool: Sendable {
         self.threadCount = max(1, threadCount)
     }
 
-    /// The number of online processors, the default pool size.
+    /// The number of online processors.
     public static var processorCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    /// The default pool size for reading: twice the processors, at least 8. Threads mostly wait
+    /// for the disk, and a deeper queue of reads lets an SSD or a virtual disk serve them in
+    /// parallel (on the 100,000-file corpus, cold cache, 2 cores: 7.2 s with 2 threads, 5.4 s
+    /// with 8); with a warm cache the extra threads cost nothing measurable.
+    public static var readerCount: Int { max(8, 2 * processorCount) }
 
     /// Runs `body` for every index in `0..<count`, on up to `threadCount` threads, and returns the
     /// results in index order.

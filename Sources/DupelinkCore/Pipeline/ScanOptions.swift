@@ -2,8 +2,8 @@
 public struct ScanOptions: Sendable {
     /// What the walk includes.
     public var walk = WalkOptions()
-    /// Worker threads for reading and comparing; defaults to the number of processors.
-    public var jobs = WorkerPool.processorCount
+    /// Worker threads for reading and comparing; defaults to `WorkerPool.readerCount`.
+    public var jobs = WorkerPool.readerCount
     /// How the content stage reads.
     public var comparer = ContentComparer()
 

@@ -25,7 +25,7 @@ struct WalkOptionGroup: ParsableArguments {
     @Flag(name: .long, help: "Leave out files and directories whose names start with '.'.")
     var noHidden = false
 
-    @Option(name: [.short, .long], help: ArgumentHelp("Worker threads for reading and comparing (default: the number of processors).", valueName: "n"))
+    @Option(name: [.short, .long], help: ArgumentHelp("Worker threads for reading and comparing (default: twice the number of processors, at least 8).", valueName: "n"))
     var jobs: Int?
 
     mutating func validate() throws {
