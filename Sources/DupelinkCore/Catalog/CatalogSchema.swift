@@ -94,6 +94,9 @@ enum CatalogSchema {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v2-journal") { db in
+            try JournalSchema.create(db)
+        }
         return migrator
     }
 }
