@@ -68,8 +68,11 @@ enum JournalSchema {
                     temporaryName BLOB NOT NULL,
                     backupName BLOB,
                     bytesFreed INTEGER NOT NULL DEFAULT 0,
+                    undoesRunId INTEGER,
+                    undoesPosition INTEGER,
                     PRIMARY KEY (runId, position),
-                    CHECK ((afterDevice IS NULL) = (afterInode IS NULL))
+                    CHECK ((afterDevice IS NULL) = (afterInode IS NULL)),
+                    CHECK ((undoesRunId IS NULL) = (undoesPosition IS NULL))
                 ) WITHOUT ROWID;
                 CREATE INDEX journalEntryPending ON journalEntry(state) WHERE state = 'pending';
                 """)
@@ -172,6 +175,20 @@ public struct JournalRun: Hashable, Sendable {
     }
 }
 
+/// Names one journal entry: its run and its position in the run.
+public struct JournalEntryID: Hashable, Sendable {
+    /// The run.
+    public var runID: Int64
+    /// The position in the run.
+    public var position: Int
+
+    /// Creates an entry id.
+    public init(runID: Int64, position: Int) {
+        self.runID = runID
+        self.position = position
+    }
+}
+
 /// One name replaced (or about to be) by a run, with everything needed to recognise its
 /// temporary names after a crash and to undo it.
 public struct JournalEntry: Hashable, Sendable {
@@ -208,13 +225,15 @@ public struct JournalEntry: Hashable, Sendable {
     public var bytesFreed: Int64
     /// Whether crash recovery settled it.
     public var wasRecovered: Bool
+    /// For a split made by `undo`: the `link` entry it undoes, marked `undone` when this is done.
+    public var undoes: JournalEntryID?
 
     /// Creates an entry.
     public init(
         runID: Int64, position: Int, kind: JournalEntryKind, state: JournalEntryState, recordedAt: Int64,
         path: [UInt8], rootLength: Int, directory: FileID, keeperPath: [UInt8], before: FileStatus,
         after: FileStatus?, temporaryName: [UInt8], backupName: [UInt8]? = nil, bytesFreed: Int64 = 0,
-        wasRecovered: Bool = false
+        wasRecovered: Bool = false, undoes: JournalEntryID? = nil
     ) {
         self.runID = runID
         self.position = position
@@ -231,6 +250,7 @@ public struct JournalEntry: Hashable, Sendable {
         self.backupName = backupName
         self.bytesFreed = bytesFreed
         self.wasRecovered = wasRecovered
+        self.undoes = undoes
     }
 }
 
@@ -314,11 +334,14 @@ extension Catalog {
         }
     }
 
-    /// Settles one entry after crash recovery inspected it.
+    /// Settles one entry after crash recovery inspected it, and marks the `link` entry it undid
+    /// (`undoes`) as undone, in one transaction.
     ///
     /// Touches the disk: writes the database.
     /// - Throws: `DupelinkError(.catalog)` when the database cannot be written.
-    public func settleRecoveredJournalEntry(runID: Int64, position: Int, state: JournalEntryState, bytesFreed: Int64) throws(DupelinkError) {
+    public func settleRecoveredJournalEntry(
+        runID: Int64, position: Int, state: JournalEntryState, bytesFreed: Int64, undoes: JournalEntryID? = nil
+    ) throws(DupelinkError) {
         try write { db in
             try db.execute(
                 sql: """
@@ -326,6 +349,9 @@ extension Catalog {
                     WHERE runId = ? AND position = ?
                     """,
                 arguments: [state.rawValue, CatalogFile.now(), bytesFreed, runID, position])
+            if let undoes {
+                try Self.settle([JournalSettlement(runID: undoes.runID, position: undoes.position, state: .undone)], in: db)
+            }
         }
     }
 
@@ -416,8 +442,8 @@ extension Catalog {
                     directoryInode, keeperPath, beforeDevice, beforeInode, beforeMode, beforeLinkCount, beforeUserId,
                     beforeGroupId, beforeSize, beforeModificationTime, beforeChangeTime, afterDevice, afterInode,
                     afterMode, afterLinkCount, afterUserId, afterGroupId, afterSize, afterModificationTime,
-                    afterChangeTime, temporaryName, backupName, bytesFreed)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    afterChangeTime, temporaryName, backupName, bytesFreed, undoesRunId, undoesPosition)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         let before = entry.before
         let after = entry.after
@@ -432,6 +458,7 @@ extension Catalog {
             after.map { Int64($0.mode) }, after.map { Int64(bitPattern: $0.linkCount) }, after.map { Int64($0.userID) },
             after.map { Int64($0.groupID) }, after?.size, after?.modificationTime, after?.changeTime,
             Data(entry.temporaryName), entry.backupName.map { Data($0) }, entry.bytesFreed,
+            entry.undoes?.runID, entry.undoes?.position,
         ])
         try statement.execute()
     }
@@ -460,13 +487,18 @@ extension Catalog {
         let keeperPath: Data = row["keeperPath"]
         let temporaryName: Data = row["temporaryName"]
         let backupName: Data? = row["backupName"]
+        var undoes: JournalEntryID? = nil
+        if let undoesRun: Int64 = row["undoesRunId"], let undoesPosition: Int = row["undoesPosition"] {
+            undoes = JournalEntryID(runID: undoesRun, position: undoesPosition)
+        }
         return JournalEntry(
             runID: runID, position: position, kind: kind, state: state, recordedAt: row["recordedAt"],
             path: Array(path), rootLength: row["rootLength"],
             directory: FileID(
                 device: UInt64(bitPattern: row["directoryDevice"]), inode: UInt64(bitPattern: row["directoryInode"])),
             keeperPath: Array(keeperPath), before: before, after: status("after"), temporaryName: Array(temporaryName),
-            backupName: backupName.map { Array($0) }, bytesFreed: row["bytesFreed"], wasRecovered: row["wasRecovered"])
+            backupName: backupName.map { Array($0) }, bytesFreed: row["bytesFreed"], wasRecovered: row["wasRecovered"],
+            undoes: undoes)
     }
 
     private static func runs(_ db: Database, whereClause: String, arguments: StatementArguments) throws -> [JournalRun] {

@@ -45,18 +45,22 @@ public enum JournalRecovery {
     /// - Throws: `DupelinkError(.catalog)` when the journal cannot be read or written.
     public static func recover(catalog: Catalog) throws(DupelinkError) -> RecoveryReport {
         var report = RecoveryReport()
-        let me = ProcessIdentity.current()
+        var runs: [Int64: JournalRun?] = [:]
         var dead: [Int64: JournalRun] = [:]
-        for run in try catalog.runningJournalRuns() where run.process != me && !run.process.isRunning {
+        for run in try catalog.runningJournalRuns() where !run.process.isRunning {
             dead[run.id] = run
         }
         for entry in try catalog.pendingJournalEntries() {
-            guard let run = dead[entry.runID] else { continue }
+            // Entries whose directory could not be inspected stay pending after their run was
+            // marked crashed; they are tried again.
+            if runs[entry.runID] == nil { runs[entry.runID] = try catalog.journalRun(id: entry.runID) }
+            guard let run = runs[entry.runID] ?? nil, !run.process.isRunning else { continue }
             guard let (state, bytesFreed) = inspect(entry, workingDirectory: run.workingDirectory, report: &report) else {
                 continue
             }
             try catalog.settleRecoveredJournalEntry(
-                runID: entry.runID, position: entry.position, state: state, bytesFreed: bytesFreed)
+                runID: entry.runID, position: entry.position, state: state, bytesFreed: bytesFreed,
+                undoes: state == .done ? entry.undoes : nil)
             var settled = entry
             settled.state = state
             settled.bytesFreed = bytesFreed
@@ -159,8 +163,10 @@ enum JournalDirectory {
         containing path: [UInt8], rootLength: Int, workingDirectory: [UInt8], expected: FileID?
     ) throws(DupelinkError) -> DirectoryHandle {
         let (directoryPath, _) = JournalPaths.split(path)
-        let root = Array(directoryPath.prefix(max(0, min(rootLength, directoryPath.count))))
-        let rest = directoryPath.dropFirst(root.count).split(separator: UInt8(ascii: "/"))
+        let prefix = Array(directoryPath.prefix(max(0, min(rootLength, directoryPath.count))))
+        let rest = directoryPath.dropFirst(prefix.count).split(separator: UInt8(ascii: "/"))
+        // Without a root to follow, start at "/" or at the working directory.
+        let root = !prefix.isEmpty ? prefix : directoryPath.first == UInt8(ascii: "/") ? Array("/".utf8) : Array(".".utf8)
 
         // Relative paths start in the working directory of the run that recorded them.
         var start = Syscalls.currentDirectory
@@ -173,8 +179,8 @@ enum JournalDirectory {
             }
         }
         defer { if start != Syscalls.currentDirectory { Syscalls.closeQuietly(start) } }
-        var current = try openOne(root.isEmpty ? Array(".".utf8) : root, in: start, follow: true, shown: root)
-        var shown = root
+        var current = try openOne(root, in: start, follow: true, shown: root)
+        var shown = prefix
         for component in rest {
             shown = JournalPaths.joined(shown, Array(component))
             let next = try openOne(Array(component), in: current.descriptor, follow: false, shown: shown)

@@ -18,13 +18,13 @@ public struct SeparationItem: Hashable, Sendable {
     /// The owner, group, permission bits and modification time to give the copy, or nil for those
     /// of the inode found.
     public var restore: FileStatus?
-    /// The `link` journal entry this undoes, as (run, position).
-    public var undoes: JournalSettlement?
+    /// The `link` journal entry this undoes.
+    public var undoes: JournalEntryID?
 
     /// Creates an item.
     public init(
         path: [UInt8], rootLength: Int, workingDirectory: [UInt8] = [], directory: FileID? = nil,
-        expected: FileStatus? = nil, restore: FileStatus? = nil, undoes: JournalSettlement? = nil
+        expected: FileStatus? = nil, restore: FileStatus? = nil, undoes: JournalEntryID? = nil
     ) {
         self.path = path
         self.rootLength = rootLength
@@ -82,6 +82,9 @@ public struct SeparationOutcome: Sendable {
 public struct Separator {
     /// Whether names are swapped with `renameat2(RENAME_EXCHANGE)` (tests turn it off).
     var usesExchange = true
+    /// Whether the copy is made unnamed (`O_TMPFILE`) where the filesystem allows; tests turn it
+    /// off to exercise the named temporary file used elsewhere.
+    var usesUnnamedFiles = true
 
     /// Creates a separator.
     public init() {}
@@ -262,14 +265,24 @@ public struct Separator {
                 runID: journal.runID, position: entry?.position ?? journal.nextPosition(), kind: .split, state: .pending,
                 recordedAt: CatalogFile.now(), path: path, rootLength: item.rootLength, directory: directoryID,
                 keeperPath: path, before: expected, after: copy,
-                temporaryName: temporary.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) })
+                temporaryName: temporary.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, undoes: item.undoes)
+        }
+        var unnamed: FileDescriptor? = nil
+        if usesUnnamedFiles {
+            do {
+                unnamed = try Syscalls.openUnnamedFile(in: directory)
+            } catch where error == .notSupported || error == .isDirectory || error == .invalidArgument {
+                // No unnamed files on this filesystem: a named one below.
+            } catch {
+                throw failure("create a temporary file next to", error)
+            }
         }
         let copy: FileDescriptor
         var isNamed = false
-        do {
-            copy = try Syscalls.openUnnamedFile(in: directory)
-        } catch where error == .notSupported || error == .isDirectory || error == .invalidArgument {
-            // No unnamed files here: journal the name first, then create it.
+        if let unnamed {
+            copy = unnamed
+        } else {
+            // Journal the name first, then create it.
             temporary = nextName()
             entry = journalEntry(copy: nil, temporary: temporary)
             try journal?.record(entry)
@@ -280,8 +293,6 @@ public struct Separator {
                 throw failure("create a temporary file next to", error)
             }
             isNamed = true
-        } catch {
-            throw failure("create a temporary file next to", error)
         }
         defer { Syscalls.closeQuietly(copy) }
         var copyStatus: FileStatus
@@ -452,7 +463,7 @@ final class SeparationJournal {
 
     /// Settles `entry` (and, when it undid a `link` entry, marks that one undone) at once: a
     /// separation is slow next to a database write.
-    func settle(_ entry: JournalEntry?, _ state: JournalEntryState, undoes: JournalSettlement? = nil) {
+    func settle(_ entry: JournalEntry?, _ state: JournalEntryState, undoes: JournalEntryID? = nil) {
         guard let entry else { return }
         var settlements = [JournalSettlement(runID: runID, position: entry.position, state: state)]
         if state == .done, let undoes {

@@ -36,7 +36,7 @@ struct LinkCommand: ParsableCommand {
 
     func run() throws {
         let session = try CommandSession(output: output, catalog: catalog)
-        session.recoverInterruptedRuns()
+        if !dryRun { session.recoverInterruptedRuns() }
         let scan = try session.scan(roots: walk.roots, options: walk.scanOptions)
         let plan = LinkPlanner.plan(scan, options: planning.linkOptions)
         let journal = try session.beginJournal(roots: walk.roots, dryRun: dryRun)

@@ -51,7 +51,7 @@ struct UndoCommand: ParsableCommand {
                 SeparationItem(
                     path: entry.path, rootLength: entry.rootLength, workingDirectory: linkRun.workingDirectory,
                     directory: entry.directory, expected: entry.after, restore: entry.before,
-                    undoes: JournalSettlement(runID: entry.runID, position: entry.position, state: .undone))
+                    undoes: JournalEntryID(runID: entry.runID, position: entry.position))
             }
         } catch let error as DupelinkError {
             StandardStreams.error(error.description)
