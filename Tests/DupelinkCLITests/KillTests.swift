@@ -80,6 +80,59 @@ import Testing
         print("kill trials: \(trials); killed while running: \(killedWhileLinking); finished before the kill: \(finishedFirst); temporary names left by a kill and removed by the next run: \(leftoversSeen)")
     }
 
+    @Test func killedUndoRunsLoseNothingAndTheNextUndoCompletesWithoutTemporaryNames() throws {
+        let trials = Self.longRun ? 40 : 4
+        let pairs = 150
+        var generator = SeededGenerator(state: 20_261_128)
+        var killedWhileRunning = 0, leftoversSeen = 0
+        for trial in 0..<trials {
+            let tree = try TestTree()
+            let state = try TestTree()
+            let catalog = state.rootString + "/catalog.sqlite"
+            var contents: [String: [UInt8]] = [:]
+            for index in 0..<pairs {
+                let bytes = patternBytes(count: 3000 + index, seed: UInt64(trial * 1000 + index))
+                for name in ["a/\(index)", "b/\(index)"] {
+                    try tree.write(name, bytes)
+                    contents[name] = bytes
+                }
+            }
+            let link = try CLI.run("link", "--quiet", "--catalog", catalog, tree.rootString)
+            try #require(link.status == 0, "\(link.standardError)")
+            let target = Int.random(in: 0..<pairs, using: &generator)
+            let extraPolls = Int.random(in: 0..<400, using: &generator)
+            let running = try CLI.start(["undo", "--quiet", "--catalog", catalog, "1"].map { Array($0.utf8) })
+            let deadline = Date().addingTimeInterval(30)
+            var separated = 0
+            while separated < target && Date() < deadline && !Self.hasExited(running.pid) {
+                separated = (0..<pairs).reduce(0) { count, index in
+                    (try? tree.status("a/\(index)").st_ino != tree.status("b/\(index)").st_ino) == true ? count + 1 : count
+                }
+            }
+            for poll in 0..<extraPolls { _ = try? tree.status("a/\(poll % pairs)") }
+            running.signal(SIGKILL)
+            if try running.wait().status == 128 + SIGKILL { killedWhileRunning += 1 }
+
+            for (name, bytes) in contents {
+                #expect(try tree.read(name) == bytes, "trial \(trial): \(name) lost or changed")
+            }
+            leftoversSeen += Self.temporaryNames(tree).count
+
+            let again = try CLI.run("undo", "--quiet", "--catalog", catalog, "1")
+            #expect(again.status == 0, "trial \(trial): \(again.standardError)")
+            #expect(Self.temporaryNames(tree).isEmpty, "trial \(trial): temporary names left")
+            for index in 0..<pairs {
+                #expect(try tree.status("a/\(index)").st_ino != tree.status("b/\(index)").st_ino)
+                #expect(try tree.status("b/\(index)").st_nlink == 1)
+                #expect(try tree.read("b/\(index)") == contents["b/\(index)"])
+            }
+            let opened = try Catalog.open(at: Array(catalog.utf8))
+            #expect(try opened.pendingJournalEntries().isEmpty)
+            #expect(try opened.journalEntries(runID: 1).allSatisfy { $0.state == .undone })
+        }
+        print("undo kill trials: \(trials); killed while running: \(killedWhileRunning); temporary names left by a kill and removed by the next run: \(leftoversSeen)")
+    }
+
     static func hasExited(_ pid: pid_t) -> Bool {
         // A zombie still answers kill(pid, 0); its /proc state says Z.
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),

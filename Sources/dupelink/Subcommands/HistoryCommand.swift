@@ -30,7 +30,10 @@ struct JournalCatalogOptionGroup: ParsableArguments {
 
 /// The formats `history` prints.
 enum HistoryFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json
+    /// A table for people.
+    case text
+    /// `HistoryReport` as JSON, for programs.
+    case json
 }
 
 /// `dupelink history`: the journaled runs.
@@ -78,23 +81,38 @@ struct HistoryCommand: ParsableCommand {
 struct HistoryReport: Codable {
     /// One run.
     struct Run: Codable {
+        /// The run's number (for `dupelink undo`).
         var id: Int64
+        /// `link`, `undo` or `split`.
         var command: String
+        /// When it started, UTC, `YYYY-MM-DDTHH:MM:SSZ`.
         var startedAt: String
+        /// When it ended, or absent while running or after it was killed.
         var endedAt: String?
+        /// `running`, `completed`, `interrupted` (a signal) or `crashed` (killed).
         var status: String
+        /// Whether it stopped before its end (`interrupted` or `crashed`).
         var interrupted: Bool
+        /// Whether it was a dry run.
         var dryRun: Bool
+        /// The names it linked or separated.
         var filesChanged: Int
+        /// The bytes it freed.
         var bytesFreed: Int64
+        /// The names it skipped.
         var failures: Int
+        /// For `undo`: the run it undid.
         var undoneRun: Int64?
+        /// The roots or paths it was given, lossless.
         var roots: [JSONReport.PathValue]
     }
 
+    /// The version of this schema.
     var schemaVersion = 1
+    /// The runs, oldest first.
     var runs: [Run]
 
+    /// The report of `runs`.
     init(_ runs: [JournalRun]) {
         self.runs = runs.map { run in
             let status = Self.status(of: run)
@@ -112,6 +130,7 @@ struct HistoryReport: Codable {
         run.status == .running && !run.process.isRunning ? .crashed : run.status
     }
 
+    /// Pretty-printed JSON with sorted keys, ending in a newline.
     func encoded() -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -119,6 +138,7 @@ struct HistoryReport: Codable {
         return Array(data) + [UInt8(ascii: "\n")]
     }
 
+    /// A table with one line per run, columns aligned.
     static func text(_ runs: [JournalRun]) -> String {
         guard !runs.isEmpty else { return "No runs are journaled in this catalog.\n" }
         var rows = [["RUN", "STARTED (UTC)", "COMMAND", "STATUS", "FILES", "FREED", "ROOTS"]]
