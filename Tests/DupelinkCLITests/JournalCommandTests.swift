@@ -129,6 +129,35 @@ import Testing
         #expect(try tree.status("nobody/copy").st_ino == restored.st_ino)
     }
 
+    @Test func undoMakesNamesThatWereOneFileBeforeTheRunOneFileAgain() throws {
+        let tree = try TestTree()
+        let state = try TestTree()
+        let catalog = state.rootString + "/catalog.sqlite"
+        let bytes = patternBytes(count: 40_000, seed: 65)
+        try tree.write("k/keep", bytes)
+        try tree.write("d/one", bytes, mode: 0o600)
+        try tree.link("d/one", "d/two")
+        let original = try tree.status("d/one")
+        let link = try CLI.run("link", "--ignore-mode", "--prefer", tree.rootString + "/k", "--catalog", catalog, tree.rootString)
+        #expect(link.status == 0, "\(link.standardError)")
+        let keep = try tree.status("k/keep")
+        #expect(try tree.status("d/one").st_ino == keep.st_ino && tree.status("d/two").st_ino == keep.st_ino)
+
+        let dry = try CLI.run("undo", "--dry-run", "--catalog", catalog, "1")
+        #expect(dry.output.contains("copying 39.1 KiB"))
+        let undo = try CLI.run("undo", "--catalog", catalog, "1")
+        #expect(undo.status == 0, "\(undo.standardError)")
+        #expect(undo.output.contains("Separated 2 of 2 names linked by run 1, copying 39.1 KiB"))
+        let one = try tree.status("d/one"), two = try tree.status("d/two")
+        #expect(one.st_ino == two.st_ino && one.st_ino != keep.st_ino)
+        #expect(one.st_nlink == 2)
+        #expect(one.st_mode & 0o7777 == 0o600 && original.st_mode & 0o7777 == 0o600)
+        #expect(one.st_mtim.tv_sec == original.st_mtim.tv_sec && one.st_mtim.tv_nsec == original.st_mtim.tv_nsec)
+        #expect(try tree.read("d/two") == bytes)
+        #expect(try tree.status("k/keep").st_nlink == 1)
+        #expect(Self.temporaryNames(tree).isEmpty)
+    }
+
     @Test func splitSeparatesALinkedNameAndLeavesASingleNameAlone() throws {
         let tree = try TestTree()
         let state = try TestTree()

@@ -1,73 +1,6 @@
 import Glibc
 import SystemPackage
 
-/// One name to turn back into a file of its own.
-public struct SeparationItem: Hashable, Sendable {
-    /// The name's path (relative paths start at `workingDirectory`).
-    public var path: [UInt8]
-    /// How many leading bytes of `path` may be a symbolic link (the root as given); every
-    /// directory below is opened without following symbolic links.
-    public var rootLength: Int
-    /// The working directory relative paths start in, or empty for this process's.
-    public var workingDirectory: [UInt8]
-    /// The identity the name's directory must have, or nil to accept the one found.
-    public var directory: FileID?
-    /// The inode the name must still hold (same inode, size and modification time), or nil to
-    /// take the one found.
-    public var expected: FileStatus?
-    /// The owner, group, permission bits and modification time to give the copy, or nil for those
-    /// of the inode found.
-    public var restore: FileStatus?
-    /// The `link` journal entry this undoes.
-    public var undoes: JournalEntryID?
-
-    /// Creates an item.
-    public init(
-        path: [UInt8], rootLength: Int, workingDirectory: [UInt8] = [], directory: FileID? = nil,
-        expected: FileStatus? = nil, restore: FileStatus? = nil, undoes: JournalEntryID? = nil
-    ) {
-        self.path = path
-        self.rootLength = rootLength
-        self.workingDirectory = workingDirectory
-        self.directory = directory
-        self.expected = expected
-        self.restore = restore
-        self.undoes = undoes
-    }
-
-    /// An item for a path given on the command line: its directory part is taken as given
-    /// (symbolic links followed), the name itself never.
-    public static func commandLine(_ path: [UInt8]) -> SeparationItem {
-        var trimmed = path
-        while trimmed.count > 1 && trimmed.last == UInt8(ascii: "/") { trimmed.removeLast() }
-        let (directory, _) = JournalPaths.split(trimmed)
-        return SeparationItem(path: trimmed, rootLength: directory.count)
-    }
-}
-
-/// What `Separator.execute` did (or, in a dry run, would do).
-public struct SeparationOutcome: Sendable {
-    /// Whether nothing was changed.
-    public var isDryRun: Bool
-    /// The journal run, when a catalog recorded it.
-    public var runID: Int64?
-    /// The names that now hold a file of their own (or would).
-    public var separated: [[UInt8]] = []
-    /// The names left alone because their file has one name only.
-    public var alreadySeparate: [[UInt8]] = []
-    /// The names skipped, each with its path and reason.
-    public var skipped: [Diagnostic] = []
-    /// The bytes copied (or that would be).
-    public var bytesCopied: Int64 = 0
-    /// Whether SIGINT or SIGTERM stopped the run between names.
-    public var wasCancelled = false
-
-    /// Creates an empty outcome.
-    public init(isDryRun: Bool) {
-        self.isDryRun = isDryRun
-    }
-}
-
 /// Turns linked names back into separate files: the only code besides the linker that changes
 /// the filesystem, with the same atomicity.
 ///
@@ -106,6 +39,7 @@ public struct Separator {
         var planned: [(item: SeparationItem, status: FileStatus, directory: FileID)] = []
         var needed: [UInt64: (bytes: Int64, available: Int64, path: [UInt8], count: Int)] = [:]
         var copiesPerInode: [FileID: Int] = [:]
+        var originals: Set<FileID> = []
         for item in items {
             do throws(DupelinkError) {
                 let handle = try JournalDirectory.open(
@@ -120,6 +54,8 @@ public struct Separator {
                 }
                 copiesPerInode[status.id] = copies + 1
                 planned.append((item, status, directoryStatus.id))
+                // A second name of one original file is linked to the first one's copy.
+                if let original = item.restore?.id, !originals.insert(original).inserted { continue }
                 if needed[directoryStatus.id.device] == nil {
                     let available: Int64
                     do {
@@ -142,7 +78,7 @@ public struct Separator {
         }
         if dryRun {
             outcome.separated = planned.map(\.item.path)
-            outcome.bytesCopied = planned.reduce(0) { $0 + $1.status.size }
+            outcome.bytesCopied = needed.values.reduce(0) { $0 + $1.bytes }
             return outcome
         }
 
@@ -160,21 +96,25 @@ public struct Separator {
         // Each separation changes the shared inode's link count and change time: carry its
         // snapshot forward, as the linker does with its keepers.
         var carried: [FileID: FileStatus] = [:]
+        // Names that were one file before they were linked become one file again (undo).
+        var restored: [FileID: RestoredCopy] = [:]
         for (item, status, directory) in planned {
             if Cancellation.isRequested {
                 outcome.wasCancelled = true
                 break
             }
             do {
-                let shared = try separate(
-                    item, expected: carried[status.id] ?? status, directory: directory, journal: journal, counter: &counter)
+                let (shared, copy, copied) = try separate(
+                    item, expected: carried[status.id] ?? status, directory: directory, journal: journal, counter: &counter,
+                    earlier: item.restore.flatMap { restored[$0.id] })
                 if let shared, shared.id == status.id, shared.size == status.size,
                     shared.modificationTime == status.modificationTime
                 {
                     carried[status.id] = shared
                 }
+                if let original = item.restore?.id, restored[original] == nil { restored[original] = copy }
                 outcome.separated.append(item.path)
-                outcome.bytesCopied += status.size
+                if copied { outcome.bytesCopied += status.size }
             } catch {
                 outcome.skipped.append(Diagnostic(.link, error))
             }
@@ -220,12 +160,14 @@ public struct Separator {
         }
     }
 
-    /// Separates one name; see the type's description. Returns the shared inode's status
-    /// afterwards (its link count and change time moved).
+    /// Separates one name; see the type's description. With `earlier`, the copy made for an
+    /// earlier name of the same journaled file is linked in instead of copying again, when it is
+    /// still there unchanged. Returns the shared inode's status afterwards (its link count and
+    /// change time moved), the file the name now holds, and whether bytes were copied.
     private func separate(
         _ item: SeparationItem, expected: FileStatus, directory directoryID: FileID, journal: SeparationJournal?,
-        counter: inout Int
-    ) throws(DupelinkError) -> FileStatus? {
+        counter: inout Int, earlier: RestoredCopy?
+    ) throws(DupelinkError) -> (shared: FileStatus?, copy: RestoredCopy, copied: Bool) {
         let handle = try JournalDirectory.open(
             containing: item.path, rootLength: item.rootLength, workingDirectory: item.workingDirectory,
             expected: directoryID)
@@ -259,99 +201,121 @@ public struct Separator {
             counter += 1
             return Array(".dupelink.\(getpid()).\(counter).tmp".utf8CString)
         }
-        func journalEntry(copy: FileStatus?, temporary: [CChar]) -> JournalEntry? {
+        // One position per entry; a retry under another temporary name rewrites the same entry.
+        var position: Int? = nil
+        func journalEntry(_ copy: FileStatus?, _ temporary: [CChar]) -> JournalEntry? {
             guard let journal else { return nil }
+            let assigned = position ?? journal.nextPosition()
+            position = assigned
             return JournalEntry(
-                runID: journal.runID, position: entry?.position ?? journal.nextPosition(), kind: .split, state: .pending,
+                runID: journal.runID, position: assigned, kind: .split, state: .pending,
                 recordedAt: CatalogFile.now(), path: path, rootLength: item.rootLength, directory: directoryID,
                 keeperPath: path, before: expected, after: copy,
                 temporaryName: temporary.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, undoes: item.undoes)
         }
-        var unnamed: FileDescriptor? = nil
-        if usesUnnamedFiles {
-            do {
-                unnamed = try Syscalls.openUnnamedFile(in: directory)
-            } catch where error == .notSupported || error == .isDirectory || error == .invalidArgument {
-                // No unnamed files on this filesystem: a named one below.
-            } catch {
-                throw failure("create a temporary file next to", error)
-            }
-        }
-        let copy: FileDescriptor
-        var isNamed = false
-        if let unnamed {
-            copy = unnamed
-        } else {
-            // Journal the name first, then create it.
-            temporary = nextName()
-            entry = journalEntry(copy: nil, temporary: temporary)
-            try journal?.record(entry)
-            do {
-                copy = try Syscalls.createExclusive(temporary, in: directory)
-            } catch {
-                journal?.settle(entry, .failed)
-                throw failure("create a temporary file next to", error)
-            }
-            isNamed = true
-        }
-        defer { Syscalls.closeQuietly(copy) }
-        var copyStatus: FileStatus
-        do {
-            copyStatus = try Syscalls.status(of: copy)
-        } catch {
-            if isNamed { try? Syscalls.unlink(temporary, in: directory) }
-            journal?.settle(entry, .failed)
-            throw failure("stat the temporary file next to", error)
-        }
-        copyStatus.mode = (copyStatus.mode & ~0o7777) | restore.permissions
-        copyStatus.userID = restore.userID
-        copyStatus.groupID = restore.groupID
-        copyStatus.size = expected.size
-        copyStatus.modificationTime = restore.modificationTime
-        if !isNamed { temporary = nextName() }
-        entry = journalEntry(copy: copyStatus, temporary: temporary)
-        try journal?.record(entry)
-
+        /// What the temporary name holds once it exists, so `abandon` removes only that.
+        var made: FileID? = nil
         /// Undoes what was made so far and reports `error`.
         func abandon(_ error: DupelinkError) -> DupelinkError {
-            if isNamed, (try? Syscalls.status(of: temporary, in: directory))?.id == copyStatus.id {
+            if let made, (try? Syscalls.status(of: temporary, in: directory))?.id == made {
                 try? Syscalls.unlink(temporary, in: directory)
             }
             journal?.settle(entry, .failed)
             return error
         }
-
-        do {
-            try copyContent(from: source, to: copy, size: expected.size)
-            try Syscalls.changeOwner(copy, userID: restore.userID, groupID: restore.groupID)
-            // After chown, which clears set-user-ID and set-group-ID bits.
-            try Syscalls.changeMode(copy, permissions: restore.permissions)
-            try Syscalls.setModificationTime(copy, nanoseconds: restore.modificationTime)
-            try Syscalls.synchronize(copy)
-        } catch {
-            let detail = error == .notPermitted ? "the original owner or mode cannot be restored by this user" : nil
-            throw abandon(DupelinkError(.ioError, path: path, errno: error, operation: "copy", detail: detail))
-        }
-        // The bytes copied are the bytes of the shared inode only if nobody wrote to it meanwhile.
-        guard let after = try? Syscalls.status(of: source), after.isUnchanged(comparedTo: expected) else {
-            throw abandon(DupelinkError(.fileChanged, path: path, detail: "written to while it was being copied; left as it is"))
-        }
-        if !isNamed {
-            var attempts = 0
-            while true {
+        var copyStatus: FileStatus
+        var isNamed = false
+        var copied = true
+        if let earlier, let linked = try linkEarlierCopy(
+            earlier, into: directory, restore: restore, size: expected.size, journal: journal, nextName: nextName,
+            journalEntry: journalEntry)
+        {
+            // Another name of the same journaled file was restored already: this one joins it.
+            entry = linked.entry
+            temporary = linked.temporary
+            copyStatus = linked.status
+            made = linked.status.id
+            isNamed = true
+            copied = false
+        } else {
+            // A new entry, even when linking an earlier copy was tried (and settled as failed).
+            position = nil
+            var unnamed: FileDescriptor? = nil
+            if usesUnnamedFiles {
                 do {
-                    try Syscalls.link(openFile: copy, to: temporary, in: directory)
-                    break
-                } catch .fileExists where attempts < 100 {
-                    attempts += 1
-                    temporary = nextName()
-                    entry = journalEntry(copy: copyStatus, temporary: temporary)
-                    try journal?.record(entry)
+                    unnamed = try Syscalls.openUnnamedFile(in: directory)
+                } catch where error == .notSupported || error == .isDirectory || error == .invalidArgument {
+                    // No unnamed files on this filesystem: a named one below.
                 } catch {
-                    throw abandon(failure("give the copy a temporary name next to", error))
+                    throw failure("create a temporary file next to", error)
                 }
             }
-            isNamed = true
+            let copy: FileDescriptor
+            if let unnamed {
+                copy = unnamed
+            } else {
+                // Journal the name first, then create it.
+                temporary = nextName()
+                entry = journalEntry(nil, temporary)
+                try journal?.record(entry)
+                do {
+                    copy = try Syscalls.createExclusive(temporary, in: directory)
+                } catch {
+                    journal?.settle(entry, .failed)
+                    throw failure("create a temporary file next to", error)
+                }
+                isNamed = true
+            }
+            defer { Syscalls.closeQuietly(copy) }
+            do {
+                copyStatus = try Syscalls.status(of: copy)
+            } catch {
+                if isNamed { try? Syscalls.unlink(temporary, in: directory) }
+                journal?.settle(entry, .failed)
+                throw failure("stat the temporary file next to", error)
+            }
+            copyStatus.mode = (copyStatus.mode & ~0o7777) | restore.permissions
+            copyStatus.userID = restore.userID
+            copyStatus.groupID = restore.groupID
+            copyStatus.size = expected.size
+            copyStatus.modificationTime = restore.modificationTime
+            made = copyStatus.id
+            if !isNamed { temporary = nextName() }
+            entry = journalEntry(copyStatus, temporary)
+            try journal?.record(entry)
+
+            do {
+                try copyContent(from: source, to: copy)
+                try Syscalls.changeOwner(copy, userID: restore.userID, groupID: restore.groupID)
+                // After chown, which clears set-user-ID and set-group-ID bits.
+                try Syscalls.changeMode(copy, permissions: restore.permissions)
+                try Syscalls.setModificationTime(copy, nanoseconds: restore.modificationTime)
+                try Syscalls.synchronize(copy)
+            } catch {
+                let detail = error == .notPermitted ? "the original owner or mode cannot be restored by this user" : nil
+                throw abandon(DupelinkError(.ioError, path: path, errno: error, operation: "copy", detail: detail))
+            }
+            // The bytes copied are the bytes of the shared inode only if nobody wrote to it meanwhile.
+            guard let after = try? Syscalls.status(of: source), after.isUnchanged(comparedTo: expected) else {
+                throw abandon(DupelinkError(.fileChanged, path: path, detail: "written to while it was being copied; left as it is"))
+            }
+            if !isNamed {
+                var attempts = 0
+                while true {
+                    do {
+                        try Syscalls.link(openFile: copy, to: temporary, in: directory)
+                        break
+                    } catch .fileExists where attempts < 100 {
+                        attempts += 1
+                        temporary = nextName()
+                        entry = journalEntry(copyStatus, temporary)
+                        try journal?.record(entry)
+                    } catch {
+                        throw abandon(failure("give the copy a temporary name next to", error))
+                    }
+                }
+                isNamed = true
+            }
         }
 
         // Swap the copy in; the name then holds the copy, the temporary name the shared inode.
@@ -405,11 +369,58 @@ public struct Separator {
             throw DupelinkError(.fileChanged, path: path, detail: "replaced by another program while it was being split")
         }
         journal?.settle(entry, .done, undoes: item.undoes)
-        return try? Syscalls.status(of: source)
+        let copy = RestoredCopy(
+            path: item.path, rootLength: item.rootLength, workingDirectory: item.workingDirectory,
+            directory: directoryID, status: copyStatus)
+        return (try? Syscalls.status(of: source), copy, copied)
     }
 
-    /// Copies `size` bytes from `source` to `target`.
-    private func copyContent(from source: FileDescriptor, to target: FileDescriptor, size: Int64) throws(Errno) {
+    /// Links `earlier`'s copy to a new temporary name in `directory`, journaled first; nil when
+    /// that copy is gone or changed, or cannot be linked here (then the caller copies).
+    private func linkEarlierCopy(
+        _ earlier: RestoredCopy, into directory: FileDescriptor, restore: FileStatus, size: Int64,
+        journal: SeparationJournal?, nextName: () -> [CChar], journalEntry: (FileStatus?, [CChar]) -> JournalEntry?
+    ) throws(DupelinkError) -> (temporary: [CChar], status: FileStatus, entry: JournalEntry?)? {
+        guard
+            let handle = try? JournalDirectory.open(
+                containing: earlier.path, rootLength: earlier.rootLength, workingDirectory: earlier.workingDirectory,
+                expected: earlier.directory)
+        else { return nil }
+        let name = JournalPaths.split(earlier.path).name.map { CChar(bitPattern: $0) } + [0]
+        guard let found = try? Syscalls.status(of: name, in: handle.descriptor), found.kind == .regular,
+            found.id == earlier.status.id, found.size == size, found.modificationTime == restore.modificationTime,
+            found.userID == restore.userID, found.groupID == restore.groupID, found.permissions == restore.permissions
+        else { return nil }
+        var entry: JournalEntry? = nil
+        for _ in 0..<100 {
+            let temporary = nextName()
+            entry = journalEntry(found, temporary)
+            try journal?.record(entry)
+            do {
+                try Syscalls.link(name, in: handle.descriptor, to: temporary, in: directory)
+            } catch .fileExists {
+                continue
+            } catch {
+                journal?.settle(entry, .failed)
+                return nil
+            }
+            // The name linked from may have been swapped under us: then use nothing made here.
+            guard let linked = try? Syscalls.status(of: temporary, in: directory), linked.id == found.id else {
+                if let linked = try? Syscalls.status(of: temporary, in: directory), linked.linkCount > 1 {
+                    try? Syscalls.unlink(temporary, in: directory)
+                }
+                journal?.settle(entry, .failed)
+                return nil
+            }
+            return (temporary, found, entry)
+        }
+        journal?.settle(entry, .failed)
+        return nil
+    }
+
+    /// Copies `source` to `target`; a file that grew or shrank since it was checked is caught by
+    /// the caller's re-check.
+    private func copyContent(from source: FileDescriptor, to target: FileDescriptor) throws(Errno) {
         let chunk = 1 << 20
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 4096)
         defer { buffer.deallocate() }
@@ -419,61 +430,6 @@ public struct Separator {
             if count == 0 { break }
             try Syscalls.write(target, at: offset, from: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             offset += Int64(count)
-        }
-        // A file that grew or shrank since it was checked is caught by the caller's re-check.
-        _ = size
-    }
-}
-
-/// The journal of one `undo` or `split` run.
-final class SeparationJournal {
-    /// The catalog it writes to.
-    let catalog: Catalog
-    /// The run's number.
-    let runID: Int64
-    private var position = 0
-    /// The first error writing the journal: once set, nothing more is separated.
-    private(set) var failure: DupelinkError?
-
-    /// Wraps a run already begun.
-    init(catalog: Catalog, runID: Int64) {
-        self.catalog = catalog
-        self.runID = runID
-    }
-
-    /// The position for a new entry.
-    func nextPosition() -> Int {
-        position += 1
-        return position - 1
-    }
-
-    /// Commits `entry` before its temporary name is made.
-    ///
-    /// - Throws: `DupelinkError(.catalog)`; the caller then changes nothing.
-    func record(_ entry: JournalEntry?) throws(DupelinkError) {
-        guard let entry else { return }
-        if let failure { throw failure }
-        do {
-            try catalog.recordJournalEntry(entry, settling: [])
-        } catch {
-            failure = error
-            throw error
-        }
-    }
-
-    /// Settles `entry` (and, when it undid a `link` entry, marks that one undone) at once: a
-    /// separation is slow next to a database write.
-    func settle(_ entry: JournalEntry?, _ state: JournalEntryState, undoes: JournalEntryID? = nil) {
-        guard let entry else { return }
-        var settlements = [JournalSettlement(runID: runID, position: entry.position, state: state)]
-        if state == .done, let undoes {
-            settlements.append(JournalSettlement(runID: undoes.runID, position: undoes.position, state: .undone))
-        }
-        do {
-            try catalog.recordJournalEntry(nil, settling: settlements)
-        } catch {
-            // Left pending: the next run's recovery settles it by what the name holds.
-            failure = failure ?? error
         }
     }
 }
