@@ -44,7 +44,8 @@ public struct ProcessIdentity: Hashable, Sendable, Codable {
         return String(decoding: bytes, as: UTF8.self).trimmingNewlines()
     }
 
-    /// Field 22 of `/proc/<pid>/stat`; the command name (field 2) may contain spaces and
+    /// Field 22 of `/proc/<pid>/stat`, or nil when the process is gone or a zombie (it ended; its
+    /// parent has not yet collected it). The command name (field 2) may contain spaces and
     /// parentheses, so fields are counted after its last `)`.
     private static func startTime(of pid: Int32) -> Int64? {
         guard let bytes = readSmallFile("/proc/\(pid)/stat"), let close = bytes.lastIndex(of: UInt8(ascii: ")")) else {
@@ -52,7 +53,7 @@ public struct ProcessIdentity: Hashable, Sendable, Codable {
         }
         let fields = bytes[(close + 1)...].split(separator: UInt8(ascii: " "))
         // After the name: field 3 (state) is index 0, so field 22 is index 19.
-        guard fields.count > 19 else { return nil }
+        guard fields.count > 19, fields[0].first != UInt8(ascii: "Z"), fields[0].first != UInt8(ascii: "X") else { return nil }
         return Int64(String(decoding: fields[19], as: UTF8.self))
     }
 

@@ -206,3 +206,34 @@ extension FileStatus {
         self.init(raw)
     }
 }
+
+/// Telling whether the process that wrote a run still runs.
+@Suite struct ProcessIdentityTests {
+    @Test func thisProcessRunsAndAnEndedOneDoesNotEvenBeforeItIsCollected() throws {
+        #expect(ProcessIdentity.current().isRunning)
+        #expect(ProcessIdentity.current().startTime != 0)
+        var pid = pid_t()
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+        defer { for pointer in argv { free(pointer) } }
+        try #require(posix_spawn(&pid, "/bin/true", nil, nil, argv, nil) == 0)
+        // Wait until it has ended but is not collected: a zombie keeps its pid and start time.
+        var fields: [Substring] = []
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            guard let close = stat.lastIndex(of: ")") else { break }
+            fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.first == "Z" { break }
+        }
+        try #require(fields.first == "Z" && fields.count > 19)
+        let zombie = ProcessIdentity(processID: pid, startTime: Int64(fields[19]) ?? -1, bootID: ProcessIdentity.current().bootID)
+        #expect(!zombie.isRunning)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        #expect(!zombie.isRunning)
+        // Another process under a reused id would have another start time.
+        var reused = ProcessIdentity.current()
+        reused.startTime += 1
+        #expect(!reused.isRunning)
+    }
+}
