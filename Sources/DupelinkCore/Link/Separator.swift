@@ -282,7 +282,13 @@ public struct Separator {
             made = copyStatus.id
             if !isNamed { temporary = nextName() }
             entry = journalEntry(copyStatus, temporary)
-            try journal?.record(entry)
+            do {
+                try journal?.record(entry)
+            } catch {
+                // The empty file made here is all there is to take back.
+                if isNamed { try? Syscalls.unlink(temporary, in: directory) }
+                throw error
+            }
 
             do {
                 try copyContent(from: source, to: copy)
