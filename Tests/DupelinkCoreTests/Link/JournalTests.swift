@@ -1,4 +1,5 @@
 import CLinux
+import DupelinkTestSupport
 import Foundation
 import Glibc
 import Synchronization
@@ -157,6 +158,36 @@ extension LinkerTests {
         #expect(report.crashedRuns.isEmpty && report.removedNames.isEmpty)
         #expect(try tree.temporaryNames() == ["dir/.dupelink.4001.1.tmp"])
         #expect(try catalog.journalEntries(runID: run).map(\.state) == [.pending])
+    }
+
+    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
+    func linkerChangesNothingOnceTheJournalCannotBeWritten() throws {
+        let tree = try LinkTestTree()
+        defer { tree.remove() }
+        let small = try TemporaryFolder()
+        try #require(run("/bin/mount", ["-t", "tmpfs", "-o", "size=512k", "tmpfs", small.path]) == 0)
+        defer { run("/bin/umount", ["-l", small.path]) }
+        let content = LinkTestTree.content(seed: 43, count: 2000)
+        for index in 0..<5 { try tree.write("scan/f\(index)", content) }
+        let before = try Self.snapshots(tree)
+        let scan = try LinkTestScan.scan([tree.path("scan")])
+        let catalog = try Catalog.open(at: small.child("catalog.sqlite"))
+        defer { try? catalog.close() }
+        let journal = try LinkJournal.begin(catalog: catalog, roots: [], isDryRun: false)
+        // Fill the catalog's filesystem: the next journal write fails with SQLITE_FULL.
+        let filler = open(small.path + "/filler", O_WRONLY | O_CREAT, 0o600)
+        try #require(filler >= 0)
+        let block = [UInt8](repeating: 0xAB, count: 4096)
+        while block.withUnsafeBytes({ write(filler, $0.baseAddress, $0.count) }) > 0 {}
+        close(filler)
+
+        let outcome = Linker().execute(LinkPlanner.plan(scan, options: LinkOptions()), scan: scan, dryRun: false, journal: journal)
+
+        #expect(outcome.replacements.isEmpty)
+        #expect(outcome.skipped.count == 4)
+        #expect(outcome.skipped.allSatisfy { $0.error.code == .catalog }, "\(outcome.skipped)")
+        #expect(try Self.snapshots(tree) == before)
+        #expect(try tree.temporaryNames().isEmpty)
     }
 
     @Test func temporaryNameShapeIsExactlyTheLinkers() {
