@@ -212,6 +212,18 @@ import Testing
         #expect(try mountPoint.read("big-too") == bytes)
     }
 
+    @Test func historyAndUndoNeverCreateACatalog() throws {
+        let state = try TestTree()
+        let catalog = state.rootString + "/missing/catalog.sqlite"
+        let history = try CLI.run("history", "--catalog", catalog)
+        #expect(history.status == 0)
+        #expect(history.output == "No runs are journaled in this catalog.\n")
+        let undo = try CLI.run("undo", "--catalog", catalog, "1")
+        #expect(undo.status == 2)
+        #expect(undo.standardError.contains("there is no catalog"))
+        #expect(!FileManager.default.fileExists(atPath: state.rootString + "/missing"))
+    }
+
     @Test func everyJournalCommandOptionIsInTheManualPageAndTheReadme() throws {
         let manual = try String(contentsOf: ManualPageTests.repository.appendingPathComponent("man/dupelink.1"), encoding: .utf8)
         let readme = try String(contentsOf: ManualPageTests.repository.appendingPathComponent("README.md"), encoding: .utf8)

@@ -10,14 +10,23 @@ struct JournalCatalogOptionGroup: ParsableArguments {
         valueName: "path"))
     var catalog: String?
 
-    /// Opens the catalog; a damaged one is refused here, never moved aside.
+    /// Opens the catalog; a damaged one is refused here, never moved aside. Returns nil when
+    /// there is no catalog at the path: these commands never create one.
     ///
     /// - Throws: `ExitStatus.failure` with the reason on standard error.
-    func open() throws -> Catalog {
+    func open() throws -> Catalog? {
         let path = catalog.map(RawArguments.bytes(for:)) ?? Catalog.defaultPath(environment: ProcessInfo.processInfo.environment)
         guard let path else {
             StandardStreams.error("neither XDG_CACHE_HOME nor HOME is set; name the catalog with --catalog")
             throw ExitStatus.failure
+        }
+        let cPath = path.map { CChar(bitPattern: $0) } + [0]
+        do {
+            _ = try Syscalls.status(of: cPath, in: Syscalls.currentDirectory)
+        } catch .noSuchFileOrDirectory {
+            return nil
+        } catch {
+            // Opening says what is wrong.
         }
         do {
             return try Catalog.open(at: path)
@@ -60,7 +69,7 @@ struct HistoryCommand: ParsableCommand {
     func run() throws {
         let runs: [JournalRun]
         do {
-            runs = try catalog.open().journalRuns()
+            runs = try catalog.open()?.journalRuns() ?? []
         } catch let error as DupelinkError {
             StandardStreams.error(error.description)
             throw ExitStatus.failure

@@ -32,7 +32,10 @@ struct UndoCommand: ParsableCommand {
     @OptionGroup var catalog: JournalCatalogOptionGroup
 
     func run() throws {
-        let catalog = try catalog.open()
+        guard let catalog = try catalog.open() else {
+            StandardStreams.error("there is no catalog, so no journal to undo from; see --catalog")
+            throw ExitStatus.failure
+        }
         Cancellation.installHandlers()
         if !dryRun { JournalReporting.recover(catalog, quiet: quiet) }
         let items: [SeparationItem]
