@@ -49,6 +49,10 @@ struct UndoCommand: ParsableCommand {
                 StandardStreams.error("run \(runNumber) was \(linkRun.isDryRun ? "a dry run" : "a \(linkRun.command.rawValue) run"), which linked nothing; only link runs can be undone")
                 throw ExitStatus.failure
             }
+            guard linkRun.status != .running || !linkRun.process.isRunning else {
+                StandardStreams.error("run \(runNumber) is still running (process \(linkRun.process.processID)); undo it when it has ended")
+                throw ExitStatus.failure
+            }
             roots = linkRun.roots
             items = try catalog.journalEntries(runID: runNumber, state: .done).reversed().map { entry in
                 SeparationItem(
