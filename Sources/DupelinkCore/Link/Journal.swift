@@ -96,7 +96,7 @@ public final class LinkJournal {
         return true
     }
 
-    /// Takes the journal error to report, if writing failed.
+    /// The journal error to report, if writing failed (it stays: nothing more may be linked).
     func takeFailure() -> DupelinkError? { failure }
 
     /// Settles the replacement that just ended; written with the next entry or at the end.
