@@ -133,6 +133,29 @@ import Testing
         print("undo kill trials: \(trials); killed while running: \(killedWhileRunning); temporary names left by a kill and removed by the next run: \(leftoversSeen)")
     }
 
+    @Test func aUserFileNamedLikeATemporaryNameIsNeverRemoved() throws {
+        let tree = try TestTree()
+        let state = try TestTree()
+        let catalog = state.rootString + "/catalog.sqlite"
+        let mine = Array("a user's own file".utf8)
+        try tree.write("d/.dupelink.1.1.tmp", mine)
+        try tree.write("d/.dupelink.\(getpid()).7.tmp", mine + [1])
+        let bytes = patternBytes(count: 5000, seed: 70)
+        try tree.write("d/x", bytes)
+        try tree.write("d/y", bytes)
+        // A run killed at once (whatever it got to), then two complete runs, each recovering first.
+        let running = try CLI.start(["link", "--quiet", "--catalog", catalog, tree.rootString].map { Array($0.utf8) })
+        running.signal(SIGKILL)
+        _ = try running.wait()
+        for _ in 0..<2 {
+            let result = try CLI.run("link", "--catalog", catalog, tree.rootString)
+            #expect(result.status == 0, "\(result.standardError)")
+        }
+        #expect(try tree.read("d/.dupelink.1.1.tmp") == mine)
+        #expect(try tree.read("d/.dupelink.\(getpid()).7.tmp") == mine + [1])
+        #expect(try tree.status("d/x").st_ino == tree.status("d/y").st_ino)
+    }
+
     static func hasExited(_ pid: pid_t) -> Bool {
         // A zombie still answers kill(pid, 0); its /proc state says Z.
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
