@@ -35,7 +35,7 @@ public struct RecoveryReport: Sendable {
 /// - it holds the inode the name was to receive while the name still holds its old inode (made,
 ///   not swapped), or
 /// - it holds the name's old inode, unchanged in size and modification time, while the name
-///   already holds the new one (swapped, not cleaned up).
+///   already holds the new one, unchanged too (swapped, not cleaned up).
 ///
 /// Anything else is left in place and reported. The entry is then settled by what the name holds.
 public enum JournalRecovery {
@@ -117,9 +117,12 @@ public enum JournalRecovery {
             }
             let sameAsName = current != nil && found.id == current?.id
             let madeNotSwapped = new != nil && found.id == new && current?.id == old
+            // As the linker checks after a swap: the old file unchanged, and the name showing the
+            // new file's unchanged bytes; otherwise the old file is all there is of its content.
             let swappedNotCleaned =
                 new != nil && found.id == old && current?.id == new && found.size == entry.before.size
                 && (entry.kind == .split || found.modificationTime == entry.before.modificationTime)
+                && current?.size == entry.after?.size && current?.modificationTime == entry.after?.modificationTime
             guard found.kind == .regular, sameAsName || madeNotSwapped || swappedNotCleaned else {
                 report.diagnostics.append(
                     leftInPlace(shown, entry, "it holds neither the file it was made for nor an unchanged copy of it"))

@@ -134,6 +134,41 @@ extension LinkerTests {
         #expect(try JournalRecovery.recover(catalog: catalog).removedNames.isEmpty)
     }
 
+    @Test func recoveryKeepsTheReplacedFileWhenTheKeptOneChangedAfterTheSwap() throws {
+        let tree = try LinkTestTree()
+        defer { tree.remove() }
+        let folder = try TemporaryFolder()
+        let catalog = try Catalog.open(at: folder.child("catalog.sqlite"))
+        let content = LinkTestTree.content(seed: 44, count: 3000)
+        try tree.write("dir/k", content)
+        try tree.write("dir/d", content)
+        let keeper = try FileStatus(statusOf: tree.path("dir/k"))
+        let duplicate = try FileStatus(statusOf: tree.path("dir/d"))
+        let run = try catalog.beginJournalRun(
+            command: .link, roots: [], isDryRun: false, process: Self.deadProcess, workingDirectory: [], startedAt: 1)
+        try catalog.recordJournalEntry(
+            JournalEntry(
+                runID: run, position: 0, kind: .link, state: .pending, recordedAt: 1, path: Array(tree.path("dir/d").utf8),
+                rootLength: 0, directory: try FileStatus(statusOf: tree.path("dir")).id, keeperPath: [], before: duplicate,
+                after: keeper, temporaryName: Array(".dupelink.4003.1.tmp".utf8)),
+            settling: [])
+        // Swapped, then the kept file was written to before the process died.
+        try tree.link("dir/k", "dir/.dupelink.4003.1.tmp")
+        #expect(dl_renameat2(AT_FDCWD, tree.path("dir/.dupelink.4003.1.tmp"), AT_FDCWD, tree.path("dir/d"), 2) == 0)
+        LinkTestTree.waitForFileClock(toPass: keeper.modificationTime)
+        let appended = open(tree.path("dir/k"), O_WRONLY | O_APPEND)
+        try #require(appended >= 0)
+        _ = write(appended, "more", 4)
+        close(appended)
+
+        let report = try JournalRecovery.recover(catalog: catalog)
+
+        #expect(report.removedNames.isEmpty)
+        #expect(report.diagnostics.map(\.error.path) == [Array(tree.path("dir/.dupelink.4003.1.tmp").utf8)])
+        #expect(try tree.read("dir/.dupelink.4003.1.tmp") == content)
+        #expect(try catalog.journalEntries(runID: run).map(\.state) == [.done])
+    }
+
     @Test func recoveryLeavesTheEntriesOfARunningProcessAlone() throws {
         let tree = try LinkTestTree()
         defer { tree.remove() }
