@@ -52,7 +52,7 @@ for round in $(seq 1 "$runs"); do
     measure "dupelink scan --no-catalog" "$dupelink" scan --quiet --no-catalog --format json "$corpus"
     measure "jdupes -r" jdupes -r -q "$corpus"
 done
-catalog_bytes=$(cat "$work"/catalog.sqlite "$work"/catalog.sqlite-wal 2>/dev/null | wc -c)
+catalog_bytes=$(cat "$work"/catalog.sqlite* 2>/dev/null | wc -c)
 
 python3 - "$work/times" "$files" "$catalog_bytes" "$cold" <<'PY'
 import sys, statistics, collections

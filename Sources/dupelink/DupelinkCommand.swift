@@ -32,7 +32,10 @@ struct DupelinkCommand: ParsableCommand {
               130  interrupted by SIGINT or SIGTERM (the replacement in progress was finished)
             """,
         version: DupelinkVersion.current,
-        subcommands: [ScanCommand.self, LinkCommand.self, ReportCommand.self],
+        subcommands: [
+            ScanCommand.self, LinkCommand.self, ReportCommand.self, HistoryCommand.self, UndoCommand.self,
+            SplitCommand.self,
+        ],
         defaultSubcommand: nil
     )
 }

@@ -94,6 +94,9 @@ enum CatalogSchema {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v2-journal") { db in
+            try JournalSchema.create(db)
+        }
         // Content groups: rows with one `contentGroup` hold files that were compared byte for byte
         // and found identical (while their fingerprints still match), so a rescan can trust their
         // equality without reading them. Equal full digests alone never make files equal.

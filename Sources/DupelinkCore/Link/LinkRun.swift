@@ -34,6 +34,8 @@ final class LinkRun {
     let beforeSwap: (@Sendable ([UInt8]) -> Void)?
     /// What happened so far.
     var outcome: LinkOutcome
+    /// Where each replacement is recorded before it is made, or nil without a catalog.
+    let journal: LinkJournal?
     private let directories = LinkDirectoryCache(capacity: 4)
     /// The current keeper of each partition, keyed by the planned keeper; differs from the plan
     /// after an `EMLINK` rotation.
@@ -44,8 +46,12 @@ final class LinkRun {
     private let processID = getpid()
 
     /// Starts a run; nothing is opened yet.
-    init(scan: ScanResult, dryRun: Bool, usesExchange: Bool, beforeSwap: (@Sendable ([UInt8]) -> Void)?) {
+    init(
+        scan: ScanResult, dryRun: Bool, usesExchange: Bool, beforeSwap: (@Sendable ([UInt8]) -> Void)?,
+        journal: LinkJournal? = nil
+    ) {
         self.scan = scan
+        self.journal = journal
         self.dryRun = dryRun
         self.usesExchange = usesExchange
         self.beforeSwap = beforeSwap
@@ -71,7 +77,9 @@ final class LinkRun {
             outcome.replacements.append(
                 LinkOutcome.Replacement(
                     classIndex: action.classIndex, keeper: keeper.file, duplicate: action.duplicate, bytesFreed: freed))
+            journal?.settle(succeeded: true, bytesFreed: freed)
         } catch {
+            journal?.settle(succeeded: false, bytesFreed: 0)
             switch error {
             case .tooManyLinks:
                 // The duplicate is untouched and identical: it becomes the keeper for the rest.
@@ -154,9 +162,15 @@ final class LinkRun {
             opened.isUnchanged(comparedTo: duplicateSnapshot)
         else { throw .skipped(DupelinkError(.fileChanged, path: path(of: duplicate))) }
 
+        journal?.prepare(
+            path: path(of: duplicate), rootLength: rootLength(of: duplicateRecord.directory),
+            directory: scan.table.directories[Int(duplicateRecord.directory)].id, keeperPath: path(of: keeper.file),
+            duplicate: duplicateSnapshot, keeper: keeperSnapshot)
         let temporary: [CChar]
         do {
-            temporary = try linkToTemporaryName(keeperName, in: source, into: target)
+            temporary = try linkToTemporaryName(keeperName, in: source, into: target, journalAs: .temporary)
+        } catch where journal?.takeFailure() != nil {
+            throw .skipped(journal?.takeFailure() ?? DupelinkError(.catalog))
         } catch .improperLink {
             throw .skipped(
                 DupelinkError(.refused, path: path(of: duplicate), detail: LinkRefusal.Reason.differentFilesystem.message))
@@ -256,7 +270,7 @@ final class LinkRun {
         // Keep the duplicate under a second temporary name, so it can be put back.
         let backup: [CChar]
         do {
-            backup = try linkToTemporaryName(duplicateName, in: target, into: target)
+            backup = try linkToTemporaryName(duplicateName, in: target, into: target, journalAs: .backup)
         } catch {
             removeTemporary(temporary, in: target, directory: directory)
             throw .skipped(DupelinkError(.ioError, path: path(of: duplicate), errno: error, operation: "link to a temporary name"))
@@ -304,13 +318,17 @@ final class LinkRun {
         }
     }
 
-    /// Links `name` in `source` to a new name `.dupelink.<pid>.<counter>.tmp` in `directory`.
+    /// Links `name` in `source` to a new name `.dupelink.<pid>.<counter>.tmp` in `directory`;
+    /// with a journal, each name is committed to it before it is made (a failure to write it
+    /// throws `EIO` and keeps the journal's error in `journal.failure`).
     private func linkToTemporaryName(
-        _ name: [CChar], in source: FileDescriptor, into directory: FileDescriptor
+        _ name: [CChar], in source: FileDescriptor, into directory: FileDescriptor,
+        journalAs role: LinkJournal.NameRole? = nil
     ) throws(Errno) -> [CChar] {
         for _ in 0..<1000 {
             temporaryCounter += 1
             let temporary = Array(".dupelink.\(processID).\(temporaryCounter).tmp".utf8CString)
+            if let role, let journal, !journal.record(temporary, as: role) { throw .ioError }
             do {
                 try Syscalls.link(name, in: source, to: temporary, in: directory)
                 return temporary
@@ -377,6 +395,14 @@ final class LinkRun {
     }
 
     private func path(of file: Int32) -> [UInt8] { scan.path(ofFile: file) }
+
+    /// How many leading bytes of a path in `directory` are its root as given (0 for the hidden
+    /// `.` root of a file given as a root).
+    private func rootLength(of directory: Int32) -> Int {
+        guard let root = scan.table.chain(toDirectory: directory).first else { return 0 }
+        let entry = scan.table.directories[Int(root)]
+        return entry.isShown ? Int(entry.nameLength) : 0
+    }
 
     private func temporaryPath(_ name: [CChar], in directory: Int32) -> [UInt8] {
         var result = scan.table.path(ofDirectory: directory)

@@ -29,9 +29,12 @@ public struct Linker: Sendable {
     /// failing system call skips that one name, with a diagnostic; the run goes on. Cancellation
     /// (`Cancellation.isRequested`) is checked between names, never in the middle of one.
     ///
-    /// `progress`, when given, counts finished names for a progress display.
-    public func execute(_ plan: LinkPlan, scan: ScanResult, dryRun: Bool, progress: ScanProgress? = nil) -> LinkOutcome {
-        let run = LinkRun(scan: scan, dryRun: dryRun, usesExchange: usesExchange, beforeSwap: beforeSwap)
+    /// `progress`, when given, counts finished names for a progress display. `journal`, when
+    /// given, records each replacement before it is made (see `LinkJournal`); the caller ends it.
+    public func execute(
+        _ plan: LinkPlan, scan: ScanResult, dryRun: Bool, progress: ScanProgress? = nil, journal: LinkJournal? = nil
+    ) -> LinkOutcome {
+        let run = LinkRun(scan: scan, dryRun: dryRun, usesExchange: usesExchange, beforeSwap: beforeSwap, journal: journal)
         progress?.begin(.link, jobs: plan.actions.count)
         for action in plan.actions {
             if Cancellation.isRequested {

@@ -43,12 +43,12 @@ final class CommandSession {
         }
     }
 
-    /// Runs the linker with a progress line.
-    func link(_ plan: LinkPlan, scan: ScanResult, dryRun: Bool) -> LinkOutcome {
+    /// Runs the linker with a progress line, journaling each replacement in `journal` when given.
+    func link(_ plan: LinkPlan, scan: ScanResult, dryRun: Bool, journal: LinkJournal? = nil) -> LinkOutcome {
         let line = ProgressLine(progress: progress)
         if !output.quiet && !dryRun { line.start() }
         defer { line.stop() }
-        return Linker().execute(plan, scan: scan, dryRun: dryRun, progress: progress)
+        return Linker().execute(plan, scan: scan, dryRun: dryRun, progress: progress, journal: journal)
     }
 
     /// Prints warnings and the report, and ends with the documented exit status.

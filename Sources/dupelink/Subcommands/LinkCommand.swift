@@ -72,9 +72,12 @@ struct LinkCommand: ParsableCommand {
     func run() throws {
         if savedScan != nil || reportFile != nil { return try apply() }
         let session = try CommandSession(output: output, catalog: catalog)
+        if !dryRun { session.recoverInterruptedRuns() }
         let scan = try session.scan(roots: walk.roots, options: walk.scanOptions)
         let plan = LinkPlanner.plan(scan, options: planning.linkOptions)
-        let outcome = session.link(plan, scan: scan, dryRun: dryRun)
+        let journal = try session.beginJournal(roots: walk.roots, dryRun: dryRun)
+        let outcome = session.link(plan, scan: scan, dryRun: dryRun, journal: journal)
+        session.endJournal(journal, outcome: outcome)
         try session.finish(ScanReport(roots: walk.roots, scan: scan, plan: plan, outcome: outcome),
             interrupted: outcome.wasCancelled)
     }

@@ -1,0 +1,82 @@
+import Glibc
+
+/// Who ran a journaled run: enough to tell, later, whether that process is still alive.
+///
+/// A process id alone is reused; with the process's start time (in clock ticks since boot) and
+/// the boot id, a live process with the same id is told apart from the one that wrote the run.
+public struct ProcessIdentity: Hashable, Sendable, Codable {
+    /// The process id.
+    public var processID: Int32
+    /// The start time from `/proc/<pid>/stat` (field 22), or 0 when unknown.
+    public var startTime: Int64
+    /// `/proc/sys/kernel/random/boot_id`, or empty when unknown.
+    public var bootID: String
+
+    /// Creates an identity from its parts.
+    public init(processID: Int32, startTime: Int64, bootID: String) {
+        self.processID = processID
+        self.startTime = startTime
+        self.bootID = bootID
+    }
+
+    /// The identity of this process.
+    ///
+    /// Touches the disk: reads two files under `/proc`.
+    public static func current() -> ProcessIdentity {
+        let pid = getpid()
+        return ProcessIdentity(processID: pid, startTime: startTime(of: pid) ?? 0, bootID: currentBootID())
+    }
+
+    /// Whether the process that this identity names is still running.
+    ///
+    /// After a reboot nothing from before is running; a process id now used by another process
+    /// (another start time) does not count.
+    public var isRunning: Bool {
+        if !bootID.isEmpty, bootID != Self.currentBootID() { return false }
+        if startTime != 0 {
+            return Self.startTime(of: processID) == startTime
+        }
+        return kill(processID, 0) == 0 || errno == EPERM
+    }
+
+    private static func currentBootID() -> String {
+        guard let bytes = readSmallFile("/proc/sys/kernel/random/boot_id") else { return "" }
+        return String(decoding: bytes, as: UTF8.self).trimmingNewlines()
+    }
+
+    /// Field 22 of `/proc/<pid>/stat`, or nil when the process is gone or a zombie (it ended; its
+    /// parent has not yet collected it). The command name (field 2) may contain spaces and
+    /// parentheses, so fields are counted after its last `)`.
+    private static func startTime(of pid: Int32) -> Int64? {
+        guard let bytes = readSmallFile("/proc/\(pid)/stat"), let close = bytes.lastIndex(of: UInt8(ascii: ")")) else {
+            return nil
+        }
+        let fields = bytes[(close + 1)...].split(separator: UInt8(ascii: " "))
+        // After the name: field 3 (state) is index 0, so field 22 is index 19.
+        guard fields.count > 19, fields[0].first != UInt8(ascii: "Z"), fields[0].first != UInt8(ascii: "X") else { return nil }
+        return Int64(String(decoding: fields[19], as: UTF8.self))
+    }
+
+    private static func readSmallFile(_ path: String) -> [UInt8]? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { _ = close(descriptor) }
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            result += buffer[0..<count]
+        }
+        return result
+    }
+}
+
+extension String {
+    fileprivate func trimmingNewlines() -> String {
+        var text = self
+        while text.last == "\n" { text.removeLast() }
+        return text
+    }
+}
