@@ -1,0 +1,24 @@
+import ArgumentParser
+
+/// The options of the `catalog` commands: which catalog, and how long to wait for it. (They work
+/// on a catalog, so `--no-catalog` has no place here.)
+struct CatalogLocationOptionGroup: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The catalog database (default: $XDG_CACHE_HOME/dupelink/catalog.sqlite, else ~/.cache/dupelink/catalog.sqlite).",
+        valueName: "path"))
+    var catalog: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "When another dupelink run holds the catalog, wait up to this many seconds for it (default 0: do not wait, exit with status 4).",
+        valueName: "seconds"))
+    var wait: Double = 0
+
+    mutating func validate() throws {
+        try CatalogOptionGroup.validateWait(wait)
+    }
+
+    /// How to open the catalog these options name: it must exist, and it must work.
+    func access(quiet: Bool) -> CatalogAccess {
+        CatalogAccess(named: catalog, wait: wait, quiet: quiet, mustExist: true)
+    }
+}
