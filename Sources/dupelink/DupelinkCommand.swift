@@ -30,7 +30,7 @@ struct DupelinkCommand: ParsableCommand {
               130  interrupted by SIGINT or SIGTERM (the replacement in progress was finished)
             """,
         version: DupelinkVersion.current,
-        subcommands: [ScanCommand.self, LinkCommand.self],
+        subcommands: [ScanCommand.self, LinkCommand.self, CatalogCommand.self],
         defaultSubcommand: nil
     )
 }
