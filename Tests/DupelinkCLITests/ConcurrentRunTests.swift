@@ -85,6 +85,24 @@ import Testing
         #expect(holder.finish().status == 0)
     }
 
+    @Test func sigtermWhileWaitingEndsTheWaitWithStatus130() throws {
+        let tree = try Self.treeWithALongReport()
+        let cache = try TestTree()
+        let catalog = cache.rootString + "/catalog.sqlite"
+        let holder = try Self.startHolder(catalog: catalog, tree: tree, cacheHome: cache.rootString)
+        let waiter = try PipedCLI(
+            ["link", "--wait", "600", "--summary-json", "-", "--catalog", catalog, tree.rootString], cacheHome: cache.rootString)
+        #expect(waiter.waitForError(containing: "waiting up to 600 s"))
+        kill(waiter.pid, SIGTERM)
+        // Should the signal be ignored, fail (status 137) rather than hang for ten minutes.
+        waiter.killIfStillRunning(after: 30)
+        let stopped = waiter.finish()
+        #expect(stopped.status == 130)
+        #expect(stopped.standardError.contains("dupelink: interrupted while waiting for the catalog \(catalog)\n"))
+        #expect(stopped.standardError.contains("\"exitStatus\":130"))
+        #expect(holder.finish().status == 0)
+    }
+
     @Test func aKilledHolderDoesNotBlockTheNextRun() throws {
         let tree = try Self.treeWithALongReport()
         let cache = try TestTree()

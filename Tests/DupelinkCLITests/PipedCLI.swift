@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 
 /// A `dupelink` process whose standard output and standard error are pipes the test reads as it
 /// goes, to know what the process has reached without sleeping: a run blocks writing a report
@@ -37,8 +38,22 @@ final class PipedCLI {
         let cEnvironment: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in cEnvironment { free(pointer) } }
 
+        // The child would inherit the signal mask of the test's thread, on which the test runner
+        // blocks SIGINT and SIGTERM: start it as a shell or systemd would, with nothing blocked.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGINT, SIGTERM, SIGPIPE] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
         var pid = pid_t()
-        let spawned = posix_spawn(&pid, cArguments[0]!, &actions, nil, cArguments, cEnvironment)
+        let spawned = posix_spawn(&pid, cArguments[0]!, &actions, &attributes, cArguments, cEnvironment)
         close(outputPipe[1])
         close(errorPipe[1])
         guard spawned == 0 else {
@@ -53,9 +68,13 @@ final class PipedCLI {
 
     deinit {
         if status == nil {
-            kill(pid, SIGKILL)
-            var raw: Int32 = 0
-            while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+            let pid = self.pid
+            reaped.withLock { done in
+                kill(pid, SIGKILL)
+                var raw: Int32 = 0
+                while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+                done = true
+            }
         }
         close(output)
         close(error)
@@ -96,10 +115,34 @@ final class PipedCLI {
 
     private var errorText: String { String(decoding: errorBytes, as: UTF8.self) }
 
+    /// Sends SIGKILL after `seconds` if the process has not been reaped by then, so that a test
+    /// whose process ignores what it was told fails instead of hanging. Never signals another
+    /// process: the pid cannot be reused before it is reaped, and reaping happens under the lock.
+    func killIfStillRunning(after seconds: Double) {
+        let reaped = self.reaped, pid = self.pid
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
+            reaped.withLock { done in
+                if !done { kill(pid, SIGKILL) }
+            }
+        }
+    }
+
+    private let reaped = Reaped()
+
     private func waitForExit() -> Int32 {
         if let status { return status }
         var raw: Int32 = 0
-        while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+        while true {
+            let result = reaped.withLock { done -> pid_t in
+                let result = waitpid(pid, &raw, WNOHANG)
+                if result == pid { done = true }
+                return result
+            }
+            if result == pid { break }
+            if result < 0 && errno != EINTR { break }
+            var pause = timespec(tv_sec: 0, tv_nsec: 5_000_000)
+            nanosleep(&pause, nil)
+        }
         let exitStatus = (raw & 0x7F) == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F)
         status = exitStatus
         return exitStatus
@@ -115,5 +158,15 @@ final class PipedCLI {
             bytes += buffer[0..<count]
             return true
         }
+    }
+}
+
+/// Whether a `PipedCLI` process has been reaped, shared with its kill timer.
+final class Reaped: Sendable {
+    private let state = Mutex(false)
+
+    /// Runs `body` with the flag, under the lock.
+    func withLock<T>(_ body: (inout Bool) -> T) -> T {
+        state.withLock { body(&$0) }
     }
 }

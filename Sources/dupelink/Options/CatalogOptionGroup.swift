@@ -4,19 +4,23 @@ import Foundation
 
 /// Where the catalog (digest cache and saved scans) lives, and how long to wait for it.
 struct CatalogOptionGroup: ParsableArguments {
+    /// The catalog named with `--catalog`, if any.
     @Option(name: .long, help: ArgumentHelp(
         "The catalog database (default: $XDG_CACHE_HOME/dupelink/catalog.sqlite, else ~/.cache/dupelink/catalog.sqlite).",
         valueName: "path"))
     var catalog: String?
 
+    /// `--no-catalog`: no catalog, no lock.
     @Flag(name: .long, help: "Use no catalog: read every candidate file, save nothing, take no lock.")
     var noCatalog = false
 
+    /// `--wait`: how long to wait for another run to release the catalog, in seconds.
     @Option(name: .long, help: ArgumentHelp(
         "When another dupelink run holds the catalog, wait up to this many seconds for it (default 0: do not wait, exit with status 4).",
         valueName: "seconds"))
     var wait: Double = 0
 
+    /// Rejects `--catalog` with `--no-catalog`, and a `--wait` that is not a number of seconds.
     mutating func validate() throws {
         if noCatalog && catalog != nil { throw ValidationError("--catalog and --no-catalog contradict each other.") }
         try Self.validateWait(wait)

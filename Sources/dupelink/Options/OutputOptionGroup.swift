@@ -5,20 +5,25 @@ extension ReportFormat: ExpressibleByArgument {}
 
 /// Options that decide what is printed.
 struct OutputOptionGroup: ParsableArguments {
+    /// The report format.
     @Option(name: .long, help: ArgumentHelp("Output format: text, json, csv or fdupes.", valueName: "format"))
     var format: ReportFormat = .text
 
+    /// `--quiet`: nothing on standard error but fatal errors.
     @Flag(name: [.short, .long], help: "Print no progress and no warnings on standard error, only fatal errors (the exit status still tells).")
     var quiet = false
 
+    /// `--stats`: the scan's counters on standard error.
     @Flag(name: .long, help: "Print the scan's counters (files, bytes read per stage, the floor, timings) on standard error.")
     var stats = false
 
+    /// `--summary-json`: where to append the run's summary line (`-`: standard error).
     @Option(name: .customLong("summary-json"), help: ArgumentHelp(
         "At the end of the run, append one line of JSON (command, times, roots, figures, exit status) to this file; '-' for standard error.",
         valueName: "file"))
     var summaryJSON: String?
 
+    /// Rejects an empty `--summary-json` file name.
     mutating func validate() throws {
         if summaryJSON == "" { throw ValidationError("--summary-json needs a file name, or '-' for standard error.") }
     }

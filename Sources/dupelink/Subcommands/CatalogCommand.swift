@@ -3,6 +3,7 @@ import DupelinkCore
 
 /// `dupelink catalog`: look after the catalog (`info`, `prune`).
 struct CatalogCommand: ParsableCommand {
+    /// The command's name, help and subcommands.
     static let configuration = CommandConfiguration(
         commandName: "catalog",
         abstract: "Show what the catalog holds, or make it forget old digests and scans.",

@@ -4,6 +4,7 @@ import Foundation
 
 /// `dupelink catalog info`: where the catalog is and what it holds.
 struct CatalogInfoCommand: ParsableCommand {
+    /// The command's name and help.
     static let configuration = CommandConfiguration(
         commandName: "info",
         abstract: "Show the catalog's path, size on disk, digests, saved scans and when the last scan ran.",
@@ -15,14 +16,18 @@ struct CatalogInfoCommand: ParsableCommand {
 
     /// How `catalog info` prints.
     enum Format: String, ExpressibleByArgument, CaseIterable {
+        /// One `name: value` line per figure, or one JSON object.
         case text, json
     }
 
+    /// Which catalog, and how long to wait for it.
     @OptionGroup var location: CatalogLocationOptionGroup
 
+    /// The output format.
     @Option(name: .long, help: ArgumentHelp("Output format: text or json.", valueName: "format"))
     var format: Format = .text
 
+    /// Prints what the catalog holds. Exits 2 when it cannot be read, 4 when another run holds it.
     func run() throws {
         let catalog = try CatalogCommand.open(location)
         let info = try CatalogCommand.attempt { () throws(DupelinkError) in try catalog.info() }

@@ -4,6 +4,7 @@ import Foundation
 
 /// `dupelink catalog prune`: forget digests nothing can use any more, and old saved scans.
 struct CatalogPruneCommand: ParsableCommand {
+    /// The command's name and help.
     static let configuration = CommandConfiguration(
         commandName: "prune",
         abstract: "Forget the digests of files that no longer exist or changed, old digests, and old saved scans.",
@@ -20,24 +21,30 @@ struct CatalogPruneCommand: ParsableCommand {
               dupelink catalog prune --keep-scans 30
             """)
 
+    /// The directories to walk, whose filesystems' stale digests are forgotten.
     @Argument(help: ArgumentHelp(
         "Walk these directories and forget the digests of files on their filesystems that no longer exist or changed.",
         valueName: "path"))
     var paths: [String] = []
 
+    /// `--older-than`: forget digests stored more than this many days ago.
     @Option(name: .customLong("older-than"), help: ArgumentHelp(
         "Forget the digests stored more than this many days ago.", valueName: "days"))
     var olderThan: Int?
 
+    /// `--keep-scans`: how many of the newest saved scans to keep.
     @Option(name: .customLong("keep-scans"), help: ArgumentHelp(
         "Delete every saved scan but the newest N.", valueName: "n"))
     var keepScans: Int?
 
+    /// `--quiet`: no warnings about directories that could not be walked.
     @Flag(name: [.short, .long], help: "Print no warnings about directories that could not be walked.")
     var quiet = false
 
+    /// Which catalog, and how long to wait for it.
     @OptionGroup var location: CatalogLocationOptionGroup
 
+    /// Asks for something to prune, and for counts that are not negative.
     mutating func validate() throws {
         if paths.isEmpty && olderThan == nil && keepScans == nil {
             throw ValidationError("Say what to prune: paths to walk, --older-than DAYS, or --keep-scans N.")
@@ -46,6 +53,7 @@ struct CatalogPruneCommand: ParsableCommand {
         if let keepScans, keepScans < 0 { throw ValidationError("--keep-scans takes a number from 0.") }
     }
 
+    /// Prunes, and prints one line per kind of thing forgotten. Exits 1 when some directories could not be walked, 2 when none could or the catalog cannot be written, 4 when another run holds it.
     func run() throws {
         let catalog = try CatalogCommand.open(location)
         var lines: [String] = []
