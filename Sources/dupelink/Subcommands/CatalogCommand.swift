@@ -25,7 +25,7 @@ struct CatalogCommand: ParsableCommand {
     /// - Throws: the documented `ExitCode` after printing why: 2 when there is no usable catalog,
     ///   4 when another run holds it, 130 when interrupted while waiting.
     static func open(_ location: CatalogLocationOptionGroup) throws -> Catalog {
-        Cancellation.installHandlers()
+        StopSignals.install()
         let opened: Catalog?
         do {
             opened = try location.access(quiet: false).open()

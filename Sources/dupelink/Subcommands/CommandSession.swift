@@ -36,7 +36,7 @@ final class CommandSession {
             StandardStreams.error(error.message)
             throw error.status
         }
-        Cancellation.installHandlers()
+        StopSignals.install()
         let access = options.access(quiet: output.quiet)
         summary.catalog = options.noCatalog ? nil : access.path.map { JSONReport.PathValue($0) }
         do {
