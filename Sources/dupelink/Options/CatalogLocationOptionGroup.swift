@@ -11,7 +11,7 @@ struct CatalogLocationOptionGroup: ParsableArguments {
 
     /// `--wait`: how long to wait for another run to release the catalog, in seconds.
     @Option(name: .long, help: ArgumentHelp(
-        "When another dupelink run holds the catalog, wait up to this many seconds for it (default 0: do not wait, exit with status 4).",
+        "When another dupelink run holds the catalog, wait up to this many seconds for it; 0 does not wait, and the run exits with status 4.",
         valueName: "seconds"))
     var wait: Double = 0
 

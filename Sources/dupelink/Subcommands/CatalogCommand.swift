@@ -15,7 +15,7 @@ struct CatalogCommand: ParsableCommand {
 
             EXAMPLES:
               dupelink catalog info
-              dupelink catalog info --format json --catalog /var/cache/dupelink/backup.sqlite
+              dupelink catalog info --format json --catalog backup.sqlite
               dupelink catalog prune --keep-scans 30 --older-than 90 /backup
             """,
         subcommands: [CatalogInfoCommand.self, CatalogPruneCommand.self])
