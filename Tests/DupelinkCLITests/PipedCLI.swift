@@ -85,10 +85,16 @@ final class PipedCLI {
         while outputBytes.count < count, readChunk(from: output, into: &outputBytes) {}
     }
 
-    /// Blocks until standard error holds `text` (or is closed); returns whether it does.
+    /// Blocks until standard error holds `text` (or is closed); returns whether it does. Standard
+    /// output is read meanwhile, so a process that prints a long report never blocks on it.
     func waitForError(containing text: String) -> Bool {
+        var outputOpen = true
         while !errorText.contains(text) {
-            if !readChunk(from: error, into: &errorBytes) { return errorText.contains(text) }
+            var descriptors = [pollfd(fd: error, events: Int16(POLLIN), revents: 0)]
+            if outputOpen { descriptors.append(pollfd(fd: output, events: Int16(POLLIN), revents: 0)) }
+            if poll(&descriptors, nfds_t(descriptors.count), -1) < 0 { continue }
+            if outputOpen, descriptors[1].revents != 0 { outputOpen = readChunk(from: output, into: &outputBytes) }
+            if descriptors[0].revents != 0, !readChunk(from: error, into: &errorBytes) { return errorText.contains(text) }
         }
         return true
     }
