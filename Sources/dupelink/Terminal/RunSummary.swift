@@ -159,7 +159,10 @@ final class SummaryLog {
         if descriptor != 2 { _ = close(descriptor) }
     }
 
-    /// Writes the summary line, once; later calls do nothing.
+    /// Writes the summary line, once; later calls do nothing. A line that cannot be written is
+    /// lost without a word: the run's exit status still tells.
+    ///
+    /// Touches the disk: appends one line to the file.
     func write(_ summary: RunSummary) {
         if written { return }
         written = true
