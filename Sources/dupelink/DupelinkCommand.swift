@@ -23,18 +23,27 @@ struct DupelinkCommand: ParsableCommand {
               dupelink link --prefer /backup/2024 /backup  link, keeping files under /backup/2024
               dupelink report --format json > review.json  print the latest saved scan again
               dupelink link --from review.json             apply the reviewed report, re-checking each file
+              dupelink link --quiet --summary-json runs.jsonl /backup
+              dupelink catalog info                        what the catalog holds
+
+            One run at a time uses a catalog: a second one waits up to --wait seconds, \
+            then exits with status 4. --summary-json appends one line of JSON per run.
 
             EXIT STATUS:
-              0    success
+              0    success: scan completed; link linked (--dry-run: would link) something
               1    partial: some files could not be read or linked (see the warnings)
-              2    failure: nothing could be scanned, or output could not be written
+              2    failure: nothing scanned, catalog unusable, output not writable,
+                   or an input file unusable
+              3    nothing to do: link found nothing to link (none, or all refused)
+              4    locked: another run holds the catalog, and --wait ran out
               64   usage error
-              130  interrupted by SIGINT or SIGTERM (the replacement in progress was finished)
+              130  interrupted by SIGINT or SIGTERM
+            When several apply, the first of 130, 2, 4, 1, 3, 0 wins.
             """,
         version: DupelinkVersion.current,
         subcommands: [
             ScanCommand.self, LinkCommand.self, ReportCommand.self, HistoryCommand.self, UndoCommand.self,
-            SplitCommand.self,
+            SplitCommand.self, CatalogCommand.self,
         ],
         defaultSubcommand: nil
     )

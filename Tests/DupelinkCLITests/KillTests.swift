@@ -66,7 +66,8 @@ import Testing
             leftoversSeen += Self.temporaryNames(tree).count
 
             let again = try CLI.run("link", "--quiet", "--catalog", catalog, tree.rootString)
-            #expect(again.status == 0, "trial \(trial): \(again.standardError)")
+            // 0 when it linked what the killed run had not, 3 when that run had linked it all.
+            #expect(again.status == 0 || again.status == 3, "trial \(trial): \(again.standardError)")
             #expect(Self.temporaryNames(tree).isEmpty, "trial \(trial): temporary names left")
             for index in 0..<pairs {
                 #expect(try tree.status("a/\(index)").st_ino == tree.status("b/\(index)").st_ino)
@@ -119,7 +120,8 @@ import Testing
             leftoversSeen += Self.temporaryNames(tree).count
 
             let again = try CLI.run("undo", "--quiet", "--catalog", catalog, "1")
-            #expect(again.status == 0, "trial \(trial): \(again.standardError)")
+            // 0 when it linked what the killed run had not, 3 when that run had linked it all.
+            #expect(again.status == 0 || again.status == 3, "trial \(trial): \(again.standardError)")
             #expect(Self.temporaryNames(tree).isEmpty, "trial \(trial): temporary names left")
             for index in 0..<pairs {
                 #expect(try tree.status("a/\(index)").st_ino != tree.status("b/\(index)").st_ino)
@@ -149,7 +151,8 @@ import Testing
         _ = try running.wait()
         for _ in 0..<2 {
             let result = try CLI.run("link", "--catalog", catalog, tree.rootString)
-            #expect(result.status == 0, "\(result.standardError)")
+            // 0 when it linked, 3 when an earlier run already had: neither is a failure.
+            #expect(result.status == 0 || result.status == 3, "\(result.standardError)")
         }
         #expect(try tree.read("d/.dupelink.1.1.tmp") == mine)
         #expect(try tree.read("d/.dupelink.\(getpid()).7.tmp") == mine + [1])

@@ -5,12 +5,35 @@ extension ReportFormat: ExpressibleByArgument {}
 
 /// Options that decide what is printed.
 struct OutputOptionGroup: ParsableArguments {
+    /// The report format.
     @Option(name: .long, help: ArgumentHelp("Output format: text, json, csv or fdupes.", valueName: "format"))
     var format: ReportFormat = .text
 
-    @Flag(name: [.short, .long], help: "Print no progress and no warnings on standard error (the exit status still tells).")
+    /// `--quiet`: nothing on standard error but fatal errors.
+    @Flag(name: [.short, .long], help: "Print no progress and no warnings on standard error, only fatal errors (the exit status still tells).")
     var quiet = false
 
+    /// `--stats`: the scan's counters on standard error.
     @Flag(name: .long, help: "Print the scan's counters (files, bytes read per stage, the floor, timings) on standard error.")
     var stats = false
+
+    /// `--summary-json`: where to append the run's summary line (`-`: standard error).
+    @Option(name: .customLong("summary-json"), help: ArgumentHelp(
+        "At the end of the run, append one line of JSON (command, times, roots, figures, exit status) to this file; '-' for standard error.",
+        valueName: "file"))
+    var summaryJSON: String?
+
+    /// Rejects an empty `--summary-json` file name.
+    mutating func validate() throws {
+        if summaryJSON == "" { throw ValidationError("--summary-json needs a file name, or '-' for standard error.") }
+    }
+
+    /// Opens the `--summary-json` destination, or returns nil without it.
+    ///
+    /// Touches the disk: may create the file.
+    /// - Throws: `CommandFailure` (status 2) when the file cannot be opened for appending.
+    func openSummaryLog() throws(CommandFailure) -> SummaryLog? {
+        guard let summaryJSON else { return nil }
+        return try SummaryLog(destination: summaryJSON)
+    }
 }

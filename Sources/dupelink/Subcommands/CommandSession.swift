@@ -2,19 +2,56 @@ import ArgumentParser
 import DupelinkCore
 import Foundation
 
-/// What every command does around the library: signals, progress, warnings, output and the exit
-/// status.
+/// What every command does around the library: signals, the catalog and its lock, progress,
+/// warnings, output, the `--summary-json` line and the exit status.
 final class CommandSession {
+    /// The output options.
     let output: OutputOptionGroup
+    /// The counters the progress line shows.
     let progress = ScanProgress()
+    /// The catalog, locked for this run; nil with `--no-catalog` or when the default one cannot be used.
     let catalog: Catalog?
     /// The number the scan was saved under in the catalog.
     private(set) var savedScanID: Int64?
+    /// Where `--summary-json` writes, and what it will say.
+    private let summaryLog: SummaryLog?
+    private var summary: RunSummary
 
-    init(output: OutputOptionGroup, catalog: CatalogOptionGroup) throws {
+    /// Opens the `--summary-json` destination, installs the signal handlers, then takes the
+    /// catalog's lock and opens the catalog.
+    ///
+    /// - Throws: the documented `ExitCode` after printing why: 2 when the summary file or a named
+    ///   catalog cannot be opened, 4 when another run holds the catalog, 130 when interrupted
+    ///   while waiting for it.
+    init(output: OutputOptionGroup, catalog options: CatalogOptionGroup) throws {
+        let started = Date()
         self.output = output
-        self.catalog = try catalog.open(quiet: output.quiet)
-        Cancellation.installHandlers()
+        var summary = RunSummary(
+            command: RunSummary.commandName, startedAt: RunSummary.timestamp(started),
+            endedAt: RunSummary.timestamp(started), exitStatus: 0)
+        let summaryLog: SummaryLog?
+        do {
+            summaryLog = try output.openSummaryLog()
+        } catch {
+            StandardStreams.error(error.message)
+            throw error.status
+        }
+        StopSignals.install()
+        let access = options.access(quiet: output.quiet)
+        summary.catalog = options.noCatalog ? nil : access.path.map { JSONReport.PathValue($0) }
+        do {
+            catalog = options.noCatalog ? nil : try access.open()
+        } catch {
+            summary.exitStatus = error.status.rawValue
+            summary.error = error.message
+            summary.endedAt = RunSummary.timestamp(Date())
+            StandardStreams.error(error.message)
+            summaryLog?.write(summary)
+            throw error.status
+        }
+        summary.catalog = catalog.map { JSONReport.PathValue($0.path) }
+        self.summary = summary
+        self.summaryLog = summaryLog
     }
 
     /// Runs the scan with a progress line, and saves it in the catalog.
@@ -35,12 +72,29 @@ final class CommandSession {
     }
 
     private func runPipeline(roots: [[UInt8]], options: ScanOptions) throws -> ScanResult {
+        summary.roots = roots.map(JSONReport.PathValue.init)
         do {
             return try Pipeline(options: options).scan(roots: roots, catalog: catalog, progress: progress)
-        } catch where error.code == .cancelled {
-            StandardStreams.error("interrupted; nothing was changed")
-            throw ExitStatus.interrupted
+        } catch {
+            if error.code == .cancelled {
+                throw stop(CommandFailure(status: ExitStatus.interrupted, message: "interrupted; nothing was changed"))
+            }
+            throw stop(CommandFailure(status: ExitStatus.failure, message: error.description))
         }
+    }
+
+    /// Prints the failure, writes the summary line, and returns the status to throw.
+    private func stop(_ failure: CommandFailure) -> ExitCode {
+        StandardStreams.error(failure.message)
+        summary.error = failure.message
+        writeSummary(status: failure.status)
+        return failure.status
+    }
+
+    private func writeSummary(status: ExitCode) {
+        summary.exitStatus = status.rawValue
+        summary.endedAt = RunSummary.timestamp(Date())
+        summaryLog?.write(summary)
     }
 
     /// Runs the linker with a progress line, journaling each replacement in `journal` when given.
@@ -64,19 +118,29 @@ final class CommandSession {
             if !StandardStreams.write(bytes, to: 1) { failedWrite = true }
         }
         output.format.render(report, into: &writer)
-        if failedWrite {
-            StandardStreams.error("cannot write the report to standard output")
-            throw ExitStatus.failure
-        }
+        summary.record(report)
         if interrupted {
-            StandardStreams.error("interrupted; the replacement in progress was finished, the rest left as it was")
-            throw ExitStatus.interrupted
+            throw stop(CommandFailure(
+                status: ExitStatus.interrupted,
+                message: "interrupted; the replacement in progress was finished, the rest left as it was"))
+        }
+        if failedWrite {
+            throw stop(CommandFailure(status: ExitStatus.failure, message: "cannot write the report to standard output"))
         }
         if report.scan.statistics.rootsScanned == 0 {
-            StandardStreams.error("no directory could be scanned")
-            throw ExitStatus.failure
+            throw stop(CommandFailure(status: ExitStatus.failure, message: "no directory could be scanned"))
         }
-        if !report.diagnostics.isEmpty { throw ExitStatus.partial }
+        let status = Self.status(of: report)
+        writeSummary(status: status)
+        if status != ExitStatus.success { throw status }
+    }
+
+    /// The exit status of a run that was not stopped: partial when anything could not be read or
+    /// linked, nothing to do when `link` found nothing to link, else success.
+    static func status(of report: ScanReport) -> ExitCode {
+        if !report.diagnostics.isEmpty { return ExitStatus.partial }
+        if report.command == "link" && report.replacements.isEmpty { return ExitStatus.nothingToDo }
+        return ExitStatus.success
     }
 
     private func printStatistics(_ statistics: ScanStatistics) {

@@ -1,0 +1,24 @@
+import Glibc
+import SystemPackage
+
+extension Syscalls {
+    /// Takes an exclusive advisory lock on an open file without waiting, and returns whether it
+    /// got it: false when another open file description holds a lock on the file.
+    ///
+    /// The lock belongs to the open file description: it is released when the last descriptor
+    /// sharing it is closed, which the kernel does when the process dies, however it dies.
+    /// Retries on `EINTR`.
+    /// - Throws: the `Errno` that `flock` set, other than `EWOULDBLOCK`.
+    ///
+    /// The corresponding C function is `flock`.
+    public static func lockExclusivelyWithoutWaiting(_ descriptor: FileDescriptor) throws(Errno) -> Bool {
+        while flock(descriptor.rawValue, LOCK_EX | LOCK_NB) != 0 {
+            switch errno {
+            case EINTR: continue
+            case EWOULDBLOCK: return false
+            default: throw Errno(rawValue: errno)
+            }
+        }
+        return true
+    }
+}

@@ -1,0 +1,171 @@
+import DupelinkCore
+import Foundation
+import Glibc
+
+/// The one-line JSON record of a run that `--summary-json` writes: what ran, when, on what, what it
+/// found and did, and how it ended.
+///
+/// Every key is always present (`null` when it does not apply or the run stopped before knowing
+/// it), so a log of these lines reads the same from run to run. Keys are documented in the README
+/// and the man page; new keys may be added, none renamed or removed while `schemaVersion` is 1.
+struct RunSummary: Encodable {
+    /// The version of this record's layout.
+    var schemaVersion = 1
+    /// `scan` or `link`.
+    var command: String
+    /// Whether `link` ran with `--dry-run` (false for `scan`).
+    var dryRun = false
+    /// When the run started, ISO 8601 in UTC with milliseconds.
+    var startedAt: String
+    /// When the run ended.
+    var endedAt: String
+    /// The roots as given (empty when the run stopped before scanning).
+    var roots: [JSONReport.PathValue] = []
+    /// The catalog used, or nil with `--no-catalog` or when the run went on without one.
+    var catalog: JSONReport.PathValue?
+    /// The number the scan was saved under in the catalog.
+    var scanID: Int64?
+    /// Regular files walked in the size range.
+    var filesScanned: Int?
+    /// Their total size in bytes.
+    var bytesScanned: Int64?
+    /// Classes of identical files.
+    var classes: Int?
+    /// Names beyond the first in each class.
+    var duplicates: Int?
+    /// Bytes that linking every class would free.
+    var reclaimableBytes: Int64?
+    /// For `link`: names replaced with a hard link (for a dry run, that would be); nil for `scan`.
+    var filesLinked: Int?
+    /// For `link`: bytes freed (for a dry run, that would be); nil for `scan`.
+    var bytesFreed: Int64?
+    /// Files that could not be read or linked (each a warning on standard error without `--quiet`).
+    var warnings: Int?
+    /// Names that are duplicates but may not be linked (another filesystem, owner or mode).
+    var refused: Int?
+    /// The process's exit status.
+    var exitStatus: Int32
+    /// Why the run failed (exit status 2, 4 or 130), or nil.
+    var error: String?
+
+    private enum CodingKeys: String, CodingKey {
+        case schemaVersion, command, dryRun, startedAt, endedAt, roots, catalog, scanID, filesScanned, bytesScanned
+        case classes, duplicates, reclaimableBytes, filesLinked, bytesFreed, warnings, refused, exitStatus, error
+    }
+
+    /// Writes every key, `null` included.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(schemaVersion, forKey: .schemaVersion)
+        try container.encode(command, forKey: .command)
+        try container.encode(dryRun, forKey: .dryRun)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(endedAt, forKey: .endedAt)
+        try container.encode(roots, forKey: .roots)
+        try container.encode(catalog, forKey: .catalog)
+        try container.encode(scanID, forKey: .scanID)
+        try container.encode(filesScanned, forKey: .filesScanned)
+        try container.encode(bytesScanned, forKey: .bytesScanned)
+        try container.encode(classes, forKey: .classes)
+        try container.encode(duplicates, forKey: .duplicates)
+        try container.encode(reclaimableBytes, forKey: .reclaimableBytes)
+        try container.encode(filesLinked, forKey: .filesLinked)
+        try container.encode(bytesFreed, forKey: .bytesFreed)
+        try container.encode(warnings, forKey: .warnings)
+        try container.encode(refused, forKey: .refused)
+        try container.encode(exitStatus, forKey: .exitStatus)
+        try container.encode(error, forKey: .error)
+    }
+
+    /// Fills in the figures of a report.
+    mutating func record(_ report: ScanReport) {
+        let totals = report.totals
+        command = report.command
+        dryRun = report.dryRun
+        roots = report.roots.map(JSONReport.PathValue.init)
+        scanID = report.scanID
+        filesScanned = totals.filesScanned
+        bytesScanned = totals.bytesScanned
+        classes = totals.classes
+        duplicates = totals.duplicateFiles
+        reclaimableBytes = totals.reclaimableBytes
+        filesLinked = totals.filesLinked
+        bytesFreed = totals.bytesFreed
+        warnings = totals.warnings
+        refused = totals.refusedFiles
+    }
+
+    /// The record as one line of JSON, newline included.
+    var line: [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding strings and integers cannot fail; an empty object keeps the one-line promise if it did.
+        let data = (try? encoder.encode(self)) ?? Data("{}".utf8)
+        return Array(data) + [UInt8(ascii: "\n")]
+    }
+
+    /// `2026-11-27T03:30:00.123Z`.
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: date)
+    }
+
+    /// The subcommand on the command line (`scan`, `link`), known before any report is.
+    static var commandName: String {
+        let names = DupelinkCommand.configuration.subcommands.compactMap { $0.configuration.commandName }
+        let arguments = CommandLine.arguments
+        if arguments.count > 1, names.contains(arguments[1]) { return arguments[1] }
+        return "dupelink"
+    }
+}
+
+/// Where `--summary-json` writes: standard error (`-`), or a file opened for appending.
+///
+/// The file is opened when the run starts, so a destination that cannot be written stops the run
+/// before it does anything; the line is written with one `write` at the end, so lines of runs
+/// appending to one log never interleave.
+final class SummaryLog {
+    private let descriptor: Int32
+    private var written = false
+
+    /// Opens the destination: `-` for standard error, else the file, created with mode 0600 when
+    /// missing and never followed when it is a symbolic link.
+    ///
+    /// Touches the disk: may create the file.
+    /// - Throws: `CommandFailure` (status 2) naming the file when it cannot be opened for writing.
+    init(destination: String) throws(CommandFailure) {
+        if destination == "-" {
+            descriptor = 2
+            return
+        }
+        let path = RawArguments.bytes(for: destination)
+        let opened = (path + [0]).withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) {
+                Glibc.open($0.baseAddress!, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0o600)
+            }
+        }
+        guard opened >= 0 else {
+            let reason = errno == ELOOP ? "it is a symbolic link, which is not followed" : String(cString: strerror(errno))
+            throw CommandFailure(
+                status: ExitStatus.failure,
+                message: "\(PathText.display(path)): cannot open the --summary-json file for appending (\(reason))")
+        }
+        descriptor = opened
+    }
+
+    deinit {
+        if descriptor != 2 { _ = close(descriptor) }
+    }
+
+    /// Writes the summary line, once; later calls do nothing. A line that cannot be written is
+    /// lost without a word: the run's exit status still tells.
+    ///
+    /// Touches the disk: appends one line to the file.
+    func write(_ summary: RunSummary) {
+        if written { return }
+        written = true
+        StandardStreams.write(summary.line, to: descriptor)
+    }
+}
