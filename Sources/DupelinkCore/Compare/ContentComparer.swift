@@ -19,7 +19,7 @@ public struct ContentComparer: Sendable {
     public var fanOut: Int
 
     /// Creates a comparer.
-    public init(chunkSize: Int = 1 << 20, fanOut: Int = 16) {
+    public init(chunkSize: Int = 1 << 18, fanOut: Int = 16) {
         self.chunkSize = max(4096, chunkSize)
         self.fanOut = max(2, fanOut)
     }
