@@ -33,7 +33,8 @@ public struct ContentComparer: Sendable {
         var bytesRead: Int64 = 0
     }
 
-    /// Compares every group on the pool and returns, for each, its members partitioned by content.
+    /// Compares every group on the pool and returns, for each (in the order given), its members
+    /// partitioned by content.
     ///
     /// Touches the disk: reads files, changes nothing.
     /// - Throws: `DupelinkError(.cancelled)` when a stop was requested.
@@ -48,7 +49,7 @@ public struct ContentComparer: Sendable {
         let ordered = order.map { groups[$0] }
         progress?.begin(.content, jobs: ordered.count)
         let comparer = self
-        return try pool.map(
+        let results = try pool.map(
             count: ordered.count,
             makeState: { ReadBuffers(count: comparer.fanOut, capacity: comparer.chunkSize) },
             { index, buffers in
@@ -58,6 +59,10 @@ public struct ContentComparer: Sendable {
                 progress?.jobFinished()
                 return result
             })
+        // Back in the order the groups were given.
+        var inOrder = [GroupResult](repeating: GroupResult(), count: groups.count)
+        for (position, group) in order.enumerated() { inOrder[group] = results[position] }
+        return inOrder
     }
 
     /// Partitions one group of same-size files into sets of identical files.

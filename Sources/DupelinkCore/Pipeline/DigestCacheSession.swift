@@ -19,12 +19,20 @@ struct DigestCacheSession {
 
     /// The content stage's work after the catalog had its say.
     struct ContentPlan {
+        /// One group of files to read and compare.
+        struct Job {
+            /// The files to read.
+            var members: [Member]
+            /// For a file read on behalf of its content group, the other members of that group.
+            var stands: [FileID: [Member]] = [:]
+            /// The whole head/tail group the job came from, to read in full if a file that stands
+            /// for others cannot be read.
+            var headTailGroup: [Member]
+        }
         /// Groups of files that must be read and compared.
-        var jobs: [[Member]] = []
+        var jobs: [Job] = []
         /// Partitions the catalog settles without reading.
         var settled: [(digest: Digest, members: [Member])] = []
-        /// For a file read on behalf of its content group, the other members of that group.
-        var stands: [FileID: [Member]] = [:]
     }
 
     /// The head/tail digests the catalog still trusts for the members of `groups`, by inode.
@@ -62,22 +70,25 @@ struct DigestCacheSession {
                     unknown.append(member)
                 }
             }
-            var job = unknown
+            var job = ContentPlan.Job(members: unknown, headTailGroup: members)
             var groupsByDigest: [Digest: [Int64]] = [:]
-            for group in byGroup.keys.sorted() { groupsByDigest[digestOfGroup[group]!, default: []].append(group) }
+            for group in byGroup.keys.sorted() {
+                guard let digest = digestOfGroup[group] else { continue }
+                groupsByDigest[digest, default: []].append(group)
+            }
             for (digest, groupIDs) in groupsByDigest {
-                if unknown.isEmpty && groupIDs.count == 1 {
-                    plan.settled.append((digest, byGroup[groupIDs[0]]!))
+                if unknown.isEmpty && groupIDs.count == 1, let only = byGroup[groupIDs[0]] {
+                    plan.settled.append((digest, only))
                     continue
                 }
                 // New files, or groups never compared with each other: one member reads for its group.
                 for group in groupIDs {
-                    let groupMembers = byGroup[group]!
-                    job.append(groupMembers[0])
-                    plan.stands[groupMembers[0].id] = Array(groupMembers.dropFirst())
+                    guard let groupMembers = byGroup[group] else { continue }
+                    job.members.append(groupMembers[0])
+                    job.stands[groupMembers[0].id] = Array(groupMembers.dropFirst())
                 }
             }
-            if !job.isEmpty { plan.jobs.append(job) }
+            if !job.members.isEmpty { plan.jobs.append(job) }
         }
         return plan
     }

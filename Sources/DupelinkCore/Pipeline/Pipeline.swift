@@ -58,20 +58,37 @@ public struct Pipeline: Sendable {
         statistics.headTailSeconds = clock.lap()
 
         let content = cache.plan(byHeadTail.map(\.members))
-        let compared = try options.comparer.partitions(
-            content.jobs, size: { content.jobs[$0][0].status.size }, opener: opener, pool: pool, progress: progress)
+        let sizeOfJob = { (job: Int) in content.jobs[job].members[0].status.size }
+        var compared = try options.comparer.partitions(
+            content.jobs.map(\.members), size: sizeOfJob, opener: opener, pool: pool, progress: progress)
+        // A file read on behalf of its content group that could not be read (vanished, changed)
+        // vouches for nobody: its whole head/tail group is read and compared again.
+        let retried = content.jobs.indices.filter { job in
+            let read = Set(compared[job].partitions.flatMap { $0.members.map(\.id) })
+            return content.jobs[job].stands.keys.contains { !read.contains($0) }
+        }
+        if !retried.isEmpty {
+            let again = try options.comparer.partitions(
+                retried.map { content.jobs[$0].headTailGroup }, size: { sizeOfJob(retried[$0]) }, opener: opener,
+                pool: pool, progress: progress)
+            for (position, job) in retried.enumerated() { compared[job] = again[position] }
+        }
         var readPartitions: [(digest: Digest, members: [Member])] = []
-        for result in compared {
+        var expanded: [(digest: Digest, members: [Member])] = []
+        for (job, result) in compared.enumerated() {
             readPartitions += result.partitions
             statistics.bytesReadContent += result.bytesRead
             diagnostics.append(contentsOf: result.failures.map { Diagnostic(.compare, $0) })
-        }
-        // A member read for its content group brings the group's other members along.
-        let expanded = readPartitions.map { partition in
-            (digest: partition.digest, members: partition.members + partition.members.flatMap { content.stands[$0.id] ?? [] })
+            // A file read for its content group brings the group's other members along.
+            let stands = retried.contains(job) ? [:] : content.jobs[job].stands
+            for partition in result.partitions {
+                expanded.append((partition.digest, partition.members + partition.members.flatMap { stands[$0.id] ?? [] }))
+            }
         }
         statistics.filesConfirmedByCatalog = content.settled.reduce(0) { $0 + $1.members.count }
-            + content.stands.values.reduce(0) { $0 + $1.count }
+            + content.jobs.indices.filter { !retried.contains($0) }.reduce(0) {
+                $0 + content.jobs[$1].stands.values.reduce(0) { $0 + $1.count }
+            }
         let classes = (content.settled + expanded).filter { $0.members.count > 1 }.map {
             DuplicateClass(size: $0.members[0].status.size, digest: $0.digest, members: $0.members)
         }
