@@ -7,24 +7,30 @@ public enum SizeGrouping {
     /// Files on different devices stay in one group: they are reported as duplicates, and the link
     /// planner refuses to link across filesystems.
     public static func candidateGroups(_ files: [FileRecord]) -> [[Member]] {
-        var bySize: [Int64: [Int32]] = [:]
-        for (index, file) in files.enumerated() {
-            bySize[file.status.size, default: []].append(Int32(index))
-        }
+        // One sorted array of (size, index) rather than a dictionary of arrays: a million files
+        // cost 16 MB here instead of a million small allocations.
+        var bySize = files.indices.map { (size: files[$0].status.size, index: Int32($0)) }
+        bySize.sort { $0.size != $1.size ? $0.size < $1.size : $0.index < $1.index }
         var groups: [[Member]] = []
-        for (_, names) in bySize where names.count > 1 {
-            var byInode: [FileID: Int] = [:]
-            var members: [Member] = []
-            for name in names {
-                let status = files[Int(name)].status
-                if let position = byInode[status.id] {
-                    members[position].names.append(name)
-                } else {
-                    byInode[status.id] = members.count
-                    members.append(Member(id: status.id, names: [name], status: status))
+        var start = 0
+        while start < bySize.count {
+            var end = start + 1
+            while end < bySize.count && bySize[end].size == bySize[start].size { end += 1 }
+            if end - start > 1 {
+                var byInode: [FileID: Int] = [:]
+                var members: [Member] = []
+                for entry in bySize[start..<end] {
+                    let status = files[Int(entry.index)].status
+                    if let position = byInode[status.id] {
+                        members[position].names.append(entry.index)
+                    } else {
+                        byInode[status.id] = members.count
+                        members.append(Member(id: status.id, names: [entry.index], status: status))
+                    }
                 }
+                if members.count > 1 { groups.append(members) }
             }
-            if members.count > 1 { groups.append(members) }
+            start = end
         }
         return groups
     }
