@@ -13,6 +13,16 @@ public struct WalkOptions: Sendable, Hashable {
     public var excludes: [String] = []
     /// Whether names starting with `.` are included (roots are always included).
     public var includeHidden = true
+    /// How many threads read directories at once (at least one). The result is the same for any
+    /// number; only the time changes.
+    public var threads = WalkOptions.defaultThreads
+
+    /// The default walk width: as many threads as the pool reads files with
+    /// (`WorkerPool.readerCount`, twice the processors, at least 8). With a warm cache the walk is
+    /// all system calls and two threads on two cores already halve it (100,000 files: 0.18 s on one
+    /// thread, 0.09 s on 2, 4 or 8); with a cold cache the threads mostly wait for inode blocks, and
+    /// more of them keep the disk busier (1.0 s on one thread, 0.58 s on 2, about 0.5 s on 8 or 16).
+    public static var defaultThreads: Int { WorkerPool.readerCount }
 
     /// Creates the default options.
     public init() {}
