@@ -18,10 +18,11 @@ public struct WalkOptions: Sendable, Hashable {
     public var threads = WalkOptions.defaultThreads
 
     /// The default walk width: as many threads as the pool reads files with
-    /// (`WorkerPool.readerCount`, twice the processors, at least 8). With a warm cache the walk is
-    /// all system calls and two threads on two cores already halve it (100,000 files: 0.18 s on one
-    /// thread, 0.09 s on 2, 4 or 8); with a cold cache the threads mostly wait for inode blocks, and
-    /// more of them keep the disk busier (1.0 s on one thread, 0.58 s on 2, about 0.5 s on 8 or 16).
+    /// (`WorkerPool.readerCount`: twice the processors, at least 8). Warm, the walk is all system
+    /// calls, and two threads on two cores halve it (100,000 files: 0.18 s on one thread, 0.09 s on
+    /// 2, 4 or 8); more cost nothing measurable. Cold, the threads mostly wait for inode blocks and
+    /// more of them keep the disk busier (medians of 5: 1.46 s on one thread, 0.88 s on 2, 0.73 s
+    /// on 4, 0.64 s on 8, 0.60 s on 16; `Walk cold threads N` in Benchmarks/).
     public static var defaultThreads: Int { WorkerPool.readerCount }
 
     /// Creates the default options.
