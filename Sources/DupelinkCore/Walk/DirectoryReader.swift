@@ -1,5 +1,4 @@
 import Glibc
-import Synchronization
 import SystemPackage
 
 /// What one walk thread collected: the files of the directories it read, their names in its own
@@ -22,7 +21,12 @@ struct WalkShard: Sendable {
 
 /// The directories entered so far, by identity, with the root each was first entered from; shared
 /// by the walk's threads.
-final class VisitedDirectories: Sendable {
+///
+/// Split into stripes by inode, each behind its own `pthread_mutex_t`, so threads claiming
+/// different directories rarely meet. (A single `Synchronization.Mutex` spent a quarter of a
+/// 1,000,000-file walk spinning: on Linux it spins, then waits on a priority-inheriting futex,
+/// and with eight threads on two cores the holder was often descheduled.)
+final class VisitedDirectories: @unchecked Sendable {
     enum Claim {
         /// Not seen before: enter it.
         case entered
@@ -32,14 +36,33 @@ final class VisitedDirectories: Sendable {
         case earlierRoot
     }
 
-    private let roots = Mutex<[FileID: Int32]>([:])
+    private static let stripeCount = 64
+    private let locks: UnsafeMutablePointer<pthread_mutex_t>
+    /// One table per stripe, each used only with its stripe's lock held. Raw memory rather than an
+    /// array, so threads on different stripes never touch a shared array.
+    private let stripes: UnsafeMutablePointer<[FileID: Int32]>
+
+    init() {
+        locks = .allocate(capacity: Self.stripeCount)
+        stripes = .allocate(capacity: Self.stripeCount)
+        for index in 0..<Self.stripeCount { pthread_mutex_init(locks + index, nil) }
+        stripes.initialize(repeating: [:], count: Self.stripeCount)
+    }
+
+    deinit {
+        for index in 0..<Self.stripeCount { pthread_mutex_destroy(locks + index) }
+        stripes.deinitialize(count: Self.stripeCount)
+        stripes.deallocate()
+        locks.deallocate()
+    }
 
     func claim(_ id: FileID, root: Int32) -> Claim {
-        roots.withLock { roots in
-            if let first = roots[id] { return first == root ? .sameRoot : .earlierRoot }
-            roots[id] = root
-            return .entered
-        }
+        let stripe = Int(truncatingIfNeeded: (id.inode ^ id.device &* 0x9E37_79B9_7F4A_7C15) % UInt64(Self.stripeCount))
+        pthread_mutex_lock(locks + stripe)
+        defer { pthread_mutex_unlock(locks + stripe) }
+        if let first = stripes[stripe][id] { return first == root ? .sameRoot : .earlierRoot }
+        stripes[stripe][id] = root
+        return .entered
     }
 }
 
