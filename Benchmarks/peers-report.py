@@ -17,6 +17,7 @@ with fewer than two inodes are dropped (names of one file are not duplicates).
 import base64
 import json
 import os
+import re
 import statistics
 import sys
 
@@ -101,8 +102,30 @@ def parse_rmlint(data):
     return classes
 
 
+def parse_hardlink(data):
+    """util-linux hardlink -n -v: `[DryRun] Linking KEEPER to DUPLICATE (-N B)` per name it would
+    replace; the pairs are joined into classes. A name holding " to " or a newline followed by
+    "[DryRun]" would be split wrongly (the corpus has neither)."""
+    pattern = re.compile(rb"^\[DryRun\] Linking (.*?) to (.*?) \(-[^()]*\)$", re.M | re.S)
+    parent = {}
+
+    def find(path):
+        parent.setdefault(path, path)
+        while parent[path] != path:
+            parent[path] = parent[parent[path]]
+            path = parent[path]
+        return path
+
+    for keeper, duplicate in pattern.findall(data):
+        parent[find(duplicate)] = find(keeper)
+    classes = {}
+    for path in parent:
+        classes.setdefault(find(path), []).append(path)
+    return list(classes.values())
+
+
 PARSERS = {"dupelink": parse_dupelink, "jdupes": parse_jdupes, "rdfind": parse_rdfind,
-           "rmlint": parse_rmlint, "fdupes": parse_fdupes}
+           "rmlint": parse_rmlint, "fdupes": parse_fdupes, "hardlink": parse_hardlink}
 
 
 def parse_manifest(path, root):

@@ -4,7 +4,7 @@
 # usage: Benchmarks/peers.sh [--runs K] [--tools LIST] [--manifest PATH] [--no-cold] [--no-warm]
 #                            [--no-build] [--keep] CORPUS
 #   --runs K        runs per tool and cache state (default 3); tools alternate within each round
-#   --tools LIST    comma-separated subset of dupelink,jdupes,rdfind,rmlint,fdupes (default: all)
+#   --tools LIST    comma-separated subset of dupelink,jdupes,rdfind,rmlint,fdupes,hardlink (default: all)
 #   --manifest P    expected classes (default: CORPUS.manifest.json, written by make-corpus.py)
 #   --no-cold       skip cold-cache runs;  --no-warm: skip warm-cache runs
 #   --no-build      do not run `swift build -c release` when the dupelink binary is missing
@@ -40,6 +40,12 @@
 #             one), -l: names of one inode are reported in the same group.
 #   fdupes    -r -q -n ROOT
 #             -n leaves out empty files (fdupes counts them by default); no -s, no -H; byte compare.
+#   hardlink  -n -c -y memcmp -v ROOT                           (util-linux)
+#             -n dry run: compares, prints "[DryRun] Linking KEEPER to DUPLICATE", changes nothing;
+#             -c content only (same as -pot: mode, owner and mtime may differ, as for the others);
+#             -y memcmp byte comparison (its default, sha256 in the kernel, trusts a digest); -v
+#             prints each link, which is the report. Defaults kept: empty files and symlinks left
+#             out, names of one inode are already linked and not printed.
 # Hard links differ between tools (jdupes and fdupes treat names of one inode as non-duplicates,
 # rdfind drops all but one, rmlint lists them all); the check is fair because peers-report.py
 # compares classes of inodes, not of names, and drops any class that has only one inode.
@@ -47,7 +53,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-all_tools=dupelink,jdupes,rdfind,rmlint,fdupes
+all_tools=dupelink,jdupes,rdfind,rmlint,fdupes,hardlink
 
 runs=3 tools=$all_tools manifest= do_cold=1 do_warm=1 do_build=1 keep=0 corpus=
 usage() { sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
@@ -80,7 +86,8 @@ done
 missing_packages=()
 for tool in "${selected[@]}"; do
     [ "$tool" = dupelink ] && continue
-    command -v "$tool" >/dev/null || missing_packages+=("$tool")
+    # util-linux ships hardlink (Debian 12 and later); the others are packages of their own name.
+    command -v "$tool" >/dev/null || missing_packages+=("$([ "$tool" = hardlink ] && echo util-linux || echo "$tool")")
 done
 [ -x /usr/bin/time ] || missing_packages+=(time)
 if [ ${#missing_packages[@]} -gt 0 ]; then
@@ -150,6 +157,7 @@ run_tool() {
         rdfind) command=(rdfind -dryrun true -outputname "$dir/results.txt" "$root") ;;
         rmlint) command=(rmlint -T df -r -F -o "json:$dir/rmlint.json" "$root") ;;
         fdupes) command=(fdupes -r -q -n "$root") ;;
+        hardlink) command=(hardlink -n -c -y memcmp -v "$root") ;;
     esac
     local status=0
     (cd "$dir/cwd" && /usr/bin/time -f '%e %U %S %M' -o "$dir/time" "${command[@]}" >"$dir/out" 2>"$dir/stderr") || status=$?

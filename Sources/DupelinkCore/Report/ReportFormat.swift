@@ -13,7 +13,7 @@ public enum ReportFormat: String, CaseIterable, Sendable {
     public func render(_ report: ScanReport, into writer: inout ByteWriter) {
         switch self {
         case .text: TextRenderer.render(report, into: &writer)
-        case .json: writer.write(bytes: JSONReport(report).encoded())
+        case .json: JSONReportWriter.write(report, into: &writer)
         case .csv: CSVRenderer.render(report, into: &writer)
         case .fdupes: FdupesRenderer.render(report, into: &writer)
         }

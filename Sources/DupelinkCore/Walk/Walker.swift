@@ -20,6 +20,14 @@ public struct WalkResult: Sendable {
 /// Reads only metadata: `readdir` and `fstatat` with `AT_SYMLINK_NOFOLLOW`. Symbolic links below a
 /// root are never followed, and FIFOs, sockets and devices are never opened. A directory is entered
 /// at most once, so a root given twice, or nested inside another root, yields each file once.
+///
+/// Each root's directories are read by `WalkOptions.threads` threads at once (`WorkerPool.drain`),
+/// one root after the other. The result does not depend on which thread read what: the threads
+/// record, per directory, the order `readdir` gave, and the shards are merged in the order a
+/// single-threaded depth-first walk visits them, so files, directories and diagnostics come out in
+/// that order. The one thing timing could decide, which of two paths under one root reaches a
+/// directory first (a bind mount, or a directory moved while the walk runs), makes the walk start
+/// again on one thread.
 public struct Walker: Sendable {
     /// What to include.
     public var options: WalkOptions
@@ -33,18 +41,21 @@ public struct Walker: Sendable {
     /// `find -H`); nothing below a root is. A root that names a regular file is scanned as that one
     /// file.
     ///
+    /// When SIGINT or SIGTERM arrives the walk stops early and returns what it found; the caller
+    /// checks `Cancellation`.
+    ///
     /// Touches the disk: reads directories and metadata, changes nothing.
     public func walk(roots: [[UInt8]], progress: ScanProgress? = nil) -> WalkResult {
         Syscalls.raiseDescriptorLimit()
-        var state = WalkState(options: options, progress: progress)
-        for (index, root) in roots.enumerated() {
-            state.walkRoot(normalized(root), rootIndex: Int32(index))
+        let threads = max(1, options.threads)
+        var walk = RootWalk(options: options, progress: progress, threads: threads)
+        walk.walk(roots.map(normalized))
+        if walk.reachedTwiceWithinRoot && !Cancellation.isRequested {
+            progress?.addFilesWalked(-walk.filesFound)
+            walk = RootWalk(options: options, progress: progress, threads: 1)
+            walk.walk(roots.map(normalized))
         }
-        state.flushProgress()
-        if state.rootFiles > 0 { state.removeRepeatedNames() }
-        return WalkResult(
-            table: state.table, files: state.files, diagnostics: state.diagnostics,
-            skippedSpecial: state.skippedSpecial, rootsScanned: state.rootsScanned)
+        return walk.merged()
     }
 
     /// Removes trailing slashes (but keeps `/` itself).
@@ -55,30 +66,56 @@ public struct Walker: Sendable {
     }
 }
 
-private struct WalkState {
-    let options: WalkOptions
-    let progress: ScanProgress?
-    var table = PathTable()
-    var files: [FileRecord] = []
-    var diagnostics: [Diagnostic] = []
-    var skippedSpecial = 0
-    var rootsScanned = 0
-    var rootFiles = 0
-    var visited = Set<FileID>()
-    var unreportedFiles = 0
-    let nameExcludes: [[CChar]]
-    let pathExcludes: [[CChar]]
-
-    init(options: WalkOptions, progress: ScanProgress?) {
-        self.options = options
-        self.progress = progress
-        nameExcludes = options.excludes.filter { !$0.contains("/") }.map { Array($0.utf8CString) }
-        pathExcludes = options.excludes.filter { $0.contains("/") }.map { Array($0.utf8CString) }
+/// One pass over the roots: each directory root is read by the pool, then the next root; the
+/// shards and the roots' trees are kept for `merged()`.
+private struct RootWalk {
+    /// What each root became, in root order.
+    enum Item {
+        case directory(DirectoryNode)
+        case file(RootFile)
+        case diagnostic(Diagnostic)
     }
 
-    mutating func flushProgress() {
-        progress?.addFilesWalked(unreportedFiles)
-        unreportedFiles = 0
+    /// A root that names a file: its directory becomes a root node so the linker can reach it.
+    struct RootFile {
+        var directory: [UInt8]
+        var directoryID: FileID
+        var isShown: Bool
+        var name: [UInt8]
+        var status: FileStatus
+        var rootIndex: Int32
+    }
+
+    let options: WalkOptions
+    let progress: ScanProgress?
+    let pool: WorkerPool
+    let reader: DirectoryReader
+    var items: [Item] = []
+    var shards: [WalkShard] = []
+    var rootsScanned = 0
+    var rootFiles = 0
+
+    init(options: WalkOptions, progress: ScanProgress?, threads: Int) {
+        self.options = options
+        self.progress = progress
+        pool = WorkerPool(threadCount: threads)
+        reader = DirectoryReader(options: options, visited: VisitedDirectories(), progress: progress, isThreaded: threads > 1)
+    }
+
+    var reachedTwiceWithinRoot: Bool { shards.contains { $0.reachedTwiceWithinRoot } }
+    var filesFound: Int { shards.reduce(rootFiles) { $0 + $1.files.count } }
+
+    mutating func walk(_ roots: [[UInt8]]) {
+        for (index, root) in roots.enumerated() {
+            if Cancellation.isRequested { break }
+            walkRoot(root, rootIndex: Int32(index))
+        }
+        var unreported = 0
+        for index in shards.indices {
+            unreported += shards[index].unreportedFiles
+            shards[index].unreportedFiles = 0
+        }
+        progress?.addFilesWalked(unreported)
     }
 
     mutating func walkRoot(_ root: [UInt8], rootIndex: Int32) {
@@ -87,7 +124,7 @@ private struct WalkState {
         do {
             linkStatus = try Syscalls.status(of: cRoot, in: Syscalls.currentDirectory)
         } catch {
-            diagnostics.append(Diagnostic(.walk, DupelinkError(.badRoot, path: root, errno: error, operation: "scan")))
+            items.append(.diagnostic(Diagnostic(.walk, DupelinkError(.badRoot, path: root, errno: error, operation: "scan"))))
             return
         }
         var status = linkStatus
@@ -95,14 +132,13 @@ private struct WalkState {
             do {
                 status = try Syscalls.status(of: cRoot, in: Syscalls.currentDirectory, followSymlinks: true)
             } catch {
-                diagnostics.append(
-                    Diagnostic(.walk, DupelinkError(.badRoot, path: root, errno: error, operation: "follow the symbolic link")))
+                items.append(.diagnostic(Diagnostic(.walk,
+                    DupelinkError(.badRoot, path: root, errno: error, operation: "follow the symbolic link"))))
                 return
             }
             guard status.kind == .directory else {
-                diagnostics.append(
-                    Diagnostic(.walk, DupelinkError(.badRoot, path: root,
-                        detail: "a symbolic link to a file is not scanned; name the file itself")))
+                items.append(.diagnostic(Diagnostic(.walk, DupelinkError(.badRoot, path: root,
+                    detail: "a symbolic link to a file is not scanned; name the file itself"))))
                 return
             }
         }
@@ -112,8 +148,8 @@ private struct WalkState {
         case .regular:
             addRootFile(root, rootIndex: rootIndex)
         default:
-            diagnostics.append(
-                Diagnostic(.walk, DupelinkError(.badRoot, path: root, detail: "not a directory or a regular file")))
+            items.append(.diagnostic(Diagnostic(.walk,
+                DupelinkError(.badRoot, path: root, detail: "not a directory or a regular file"))))
         }
     }
 
@@ -124,19 +160,30 @@ private struct WalkState {
             descriptor = try Syscalls.openDirectory(cRoot, in: Syscalls.currentDirectory, followSymlinks: true)
             status = try Syscalls.status(of: descriptor)
         } catch {
-            diagnostics.append(Diagnostic(.walk, DupelinkError(.badRoot, path: root, errno: error, operation: "open directory")))
+            items.append(.diagnostic(Diagnostic(.walk,
+                DupelinkError(.badRoot, path: root, errno: error, operation: "open directory"))))
             return
         }
         rootsScanned += 1
-        guard visited.insert(status.id).inserted else {
+        guard reader.visited.claim(status.id, root: rootIndex) == .entered else {
             Syscalls.closeQuietly(descriptor)
             return
         }
-        let index = table.addDirectory(parent: -1, name: root, id: status.id, root: rootIndex)
-        walkTree(from: descriptor, index: index, device: status.id.device, rootIndex: rootIndex)
+        let node = DirectoryNode(root: root, rootIndex: rootIndex, descriptor: descriptor, id: status.id)
+        items.append(.directory(node))
+        let base = Int32(shards.count)
+        let reader = reader
+        do {
+            shards += try pool.drain([node], makeState: { WalkShard(index: base + Int32($0)) }) { node, shard, found in
+                reader.read(node, into: &shard, found: &found)
+            }
+        } catch {
+            // Cancelled: the scan stops; what was read is dropped with the shards.
+            if let descriptor = node.rootDescriptor { Syscalls.closeQuietly(descriptor) }
+            items.removeLast()
+        }
     }
 
-    /// A root that names a file: its directory becomes a root node so the linker can reach it.
     mutating func addRootFile(_ root: [UInt8], rootIndex: Int32) {
         let slash = root.lastIndex(of: UInt8(ascii: "/"))
         let directory: [UInt8] = slash.map { $0 == 0 ? [UInt8(ascii: "/")] : Array(root[..<$0]) } ?? [UInt8(ascii: ".")]
@@ -149,154 +196,124 @@ private struct WalkState {
             let directoryStatus = try Syscalls.status(of: descriptor)
             let fileStatus = try Syscalls.status(of: cName, in: descriptor)
             rootsScanned += 1
-            guard fileStatus.kind == .regular, isInSizeRange(fileStatus.size) else { return }
-            let index = table.addDirectory(
-                parent: -1, name: directory, id: directoryStatus.id, root: rootIndex, isShown: slash != nil)
-            let (start, length) = table.appendName(name)
-            files.append(FileRecord(directory: index, nameStart: start, nameLength: UInt16(length), status: fileStatus))
+            guard fileStatus.kind == .regular, reader.isInSizeRange(fileStatus.size) else { return }
+            items.append(.file(RootFile(directory: directory, directoryID: directoryStatus.id, isShown: slash != nil,
+                name: name, status: fileStatus, rootIndex: rootIndex)))
             rootFiles += 1
-            unreportedFiles += 1
+            progress?.addFilesWalked(1)
         } catch {
-            diagnostics.append(Diagnostic(.walk, DupelinkError(.badRoot, path: root, errno: error, operation: "scan")))
+            items.append(.diagnostic(Diagnostic(.walk, DupelinkError(.badRoot, path: root, errno: error, operation: "scan"))))
         }
     }
 
-    func isInSizeRange(_ size: Int64) -> Bool {
-        size >= options.minimumSize && (options.maximumSize.map { size <= $0 } ?? true)
+    /// One table, one array of files and one list of diagnostics, in the order a single-threaded
+    /// depth-first walk of the roots, one after the other, would have found them.
+    consuming func merged() -> WalkResult {
+        var merger = ShardMerger(shards: shards)
+        for item in items {
+            switch item {
+            case .directory(let node): merger.add(tree: node)
+            case .file(let file): merger.add(file)
+            case .diagnostic(let diagnostic): merger.diagnostics.append(diagnostic)
+            }
+        }
+        items = []
+        var result = WalkResult(table: merger.table, files: merger.files, diagnostics: merger.diagnostics,
+            skippedSpecial: shards.reduce(0) { $0 + $1.skippedSpecial }, rootsScanned: rootsScanned)
+        if rootFiles > 0 { result.removeRepeatedNames() }
+        return result
+    }
+}
+
+/// Builds the walk's one `PathTable` from the shards: the shards' name arenas are copied as they
+/// are, one after the other, and the directories and files are emitted in depth-first order.
+private struct ShardMerger {
+    var table = PathTable()
+    var files: [FileRecord] = []
+    var diagnostics: [Diagnostic] = []
+    let shards: [WalkShard]
+    /// Where each shard's arena starts in the table's.
+    var offsets: [UInt32] = []
+
+    init(shards: [WalkShard]) {
+        self.shards = shards
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(shards.reduce(0) { $0 + $1.bytes.count } + 4096)
+        for shard in shards {
+            offsets.append(UInt32(bytes.count))
+            bytes.append(contentsOf: shard.bytes)
+        }
+        table.bytes = bytes
+        files.reserveCapacity(shards.reduce(0) { $0 + $1.files.count })
     }
 
-    /// Depth-first walk with one open directory stream per level; descriptors are closed as each
-    /// directory is finished.
-    mutating func walkTree(from descriptor: FileDescriptor, index: Int32, device: UInt64, rootIndex: Int32) {
-        guard let stream = fdopendir(descriptor.rawValue) else {
-            diagnostics.append(Diagnostic(.walk, DupelinkError(.ioError, path: table.path(ofDirectory: index),
-                errno: Errno(rawValue: errno), operation: "read directory")))
-            Syscalls.closeQuietly(descriptor)
-            return
+    mutating func add(_ file: RootWalk.RootFile) {
+        let index = table.addDirectory(parent: -1, name: file.directory, id: file.directoryID, root: file.rootIndex,
+            isShown: file.isShown)
+        let (start, length) = table.appendName(file.name)
+        files.append(FileRecord(directory: index, nameStart: start, nameLength: UInt16(length), status: file.status))
+    }
+
+    /// Emits a root's tree. Iterative, so a deep tree cannot overflow the stack; each node lets go
+    /// of its subdirectories once they are emitted, so the tree is freed leaf first, not by a
+    /// recursion as deep as the tree.
+    mutating func add(tree root: DirectoryNode) {
+        struct Frame {
+            let node: DirectoryNode
+            let index: Int32
+            var entry = 0
+            var file: Int32
         }
-        var stack: [(stream: OpaquePointer, index: Int32)] = [(stream, index)]
-        while let top = stack.last {
-            errno = 0
-            guard let entry = readdir(top.stream) else {
-                if errno != 0 {
-                    diagnostics.append(Diagnostic(.walk, DupelinkError(.ioError, path: table.path(ofDirectory: top.index),
-                        errno: Errno(rawValue: errno), operation: "read directory")))
-                }
-                closedir(top.stream)
+        var stack = [Frame(node: root, index: addDirectory(root, parent: -1), file: root.filesStart)]
+        while !stack.isEmpty {
+            let top = stack.count - 1
+            let node = stack[top].node
+            guard stack[top].entry < node.entries.count else {
+                copyFiles(of: node, upTo: node.filesEnd, from: stack[top].file, directory: stack[top].index)
+                node.entries = []
                 stack.removeLast()
                 continue
             }
-            if unreportedFiles >= 4096 { flushProgress() }
-            let type = entry.pointee.d_type
-            let pushed: (OpaquePointer, Int32)? = withUnsafePointer(to: &entry.pointee.d_name) { tuple in
-                tuple.withMemoryRebound(to: CChar.self, capacity: 256) { name in
-                    visit(name: name, type: type, parentStream: top.stream, parent: top.index, device: device, rootIndex: rootIndex)
-                }
-            }
-            if let pushed { stack.append((stream: pushed.0, index: pushed.1)) }
-        }
-    }
-
-    /// Handles one directory entry; returns the stream of a subdirectory to descend into.
-    mutating func visit(
-        name: UnsafePointer<CChar>, type: UInt8, parentStream: OpaquePointer, parent: Int32, device: UInt64,
-        rootIndex: Int32
-    ) -> (OpaquePointer, Int32)? {
-        let length = strlen(name)
-        if name[0] == 0x2E && (length == 1 || (length == 2 && name[1] == 0x2E)) { return nil }
-        if !options.includeHidden && name[0] == 0x2E { return nil }
-        let parentDescriptor = FileDescriptor(rawValue: dirfd(parentStream))
-        switch Int(type) {
-        case Int(DT_LNK), Int(DT_FIFO), Int(DT_SOCK), Int(DT_CHR), Int(DT_BLK):
-            skippedSpecial += 1
-            return nil
-        case Int(DT_DIR):
-            if isExcluded(name: name, parent: parent) { return nil }
-            return enterDirectory(name: name, parent: parentDescriptor, parentIndex: parent, device: device, rootIndex: rootIndex)
-        default:
-            // DT_REG, or DT_UNKNOWN on filesystems that do not fill d_type: fstatat decides.
-            let status: FileStatus
-            do {
-                status = try Syscalls.status(of: name, in: parentDescriptor)
-            } catch {
-                if error != .noSuchFileOrDirectory { record(error, name: name, parent: parent, operation: "stat") }
-                return nil
-            }
-            switch status.kind {
-            case .regular:
-                guard isInSizeRange(status.size), !isExcluded(name: name, parent: parent) else { return nil }
-                let (start, nameLength) = table.appendName(
-                    UnsafeBufferPointer(start: UnsafeRawPointer(name).assumingMemoryBound(to: UInt8.self), count: length))
-                files.append(FileRecord(directory: parent, nameStart: start, nameLength: UInt16(nameLength), status: status))
-                unreportedFiles += 1
-                return nil
-            case .directory:
-                if isExcluded(name: name, parent: parent) { return nil }
-                return enterDirectory(name: name, parent: parentDescriptor, parentIndex: parent, device: device, rootIndex: rootIndex)
-            default:
-                skippedSpecial += 1
-                return nil
+            let entry = node.entries[stack[top].entry]
+            stack[top].entry += 1
+            let upTo = node.filesStart + entry.filesBefore
+            copyFiles(of: node, upTo: upTo, from: stack[top].file, directory: stack[top].index)
+            stack[top].file = upTo
+            switch entry.kind {
+            case .diagnostic(let diagnostic):
+                diagnostics.append(diagnostic)
+            case .directory(let child):
+                if let failure = child.failure { diagnostics.append(failure) }
+                guard child.isEntered else { continue }
+                stack.append(Frame(node: child, index: addDirectory(child, parent: stack[top].index), file: child.filesStart))
             }
         }
     }
 
-    mutating func enterDirectory(
-        name: UnsafePointer<CChar>, parent: FileDescriptor, parentIndex: Int32, device: UInt64, rootIndex: Int32
-    ) -> (OpaquePointer, Int32)? {
-        let descriptor: FileDescriptor
-        let status: FileStatus
-        do {
-            descriptor = try Syscalls.openDirectory(name, in: parent)
-        } catch {
-            // ELOOP/ENOTDIR: the entry was swapped for something else since readdir; ENOENT: gone.
-            if error != .noSuchFileOrDirectory && error != .tooManySymbolicLinkLevels && error != .notDirectory {
-                record(error, name: name, parent: parentIndex, operation: "open directory")
+    private mutating func addDirectory(_ node: DirectoryNode, parent: Int32) -> Int32 {
+        table.addDirectory(parent: parent, name: node.name, id: node.id, root: node.rootIndex)
+    }
+
+    private mutating func copyFiles(of node: DirectoryNode, upTo end: Int32, from start: Int32, directory: Int32) {
+        guard start < end else { return }
+        let offset = offsets[Int(node.shard)]
+        shards[Int(node.shard)].files.withUnsafeBufferPointer { shardFiles in
+            for position in Int(start)..<Int(end) {
+                var record = shardFiles[position]
+                record.directory = directory
+                record.nameStart += offset
+                files.append(record)
             }
-            return nil
         }
-        do {
-            status = try Syscalls.status(of: descriptor)
-        } catch {
-            record(error, name: name, parent: parentIndex, operation: "stat")
-            Syscalls.closeQuietly(descriptor)
-            return nil
-        }
-        if (options.oneFileSystem && status.id.device != device) || !visited.insert(status.id).inserted {
-            Syscalls.closeQuietly(descriptor)
-            return nil
-        }
-        guard let stream = fdopendir(descriptor.rawValue) else {
-            record(Errno(rawValue: errno), name: name, parent: parentIndex, operation: "read directory")
-            Syscalls.closeQuietly(descriptor)
-            return nil
-        }
-        let buffer = UnsafeBufferPointer(start: UnsafeRawPointer(name).assumingMemoryBound(to: UInt8.self), count: strlen(name))
-        let index = table.addDirectory(parent: parentIndex, name: buffer, id: status.id, root: rootIndex)
-        return (stream, index)
     }
+}
 
-    func isExcluded(name: UnsafePointer<CChar>, parent: Int32) -> Bool {
-        for pattern in nameExcludes where fnmatch(pattern, name, 0) == 0 { return true }
-        if pathExcludes.isEmpty { return false }
-        var path = table.path(ofDirectory: parent)
-        path.append(UInt8(ascii: "/"))
-        path.append(contentsOf: UnsafeBufferPointer(start: UnsafeRawPointer(name).assumingMemoryBound(to: UInt8.self), count: strlen(name)))
-        let cPath = path.map { CChar(bitPattern: $0) } + [0]
-        for pattern in pathExcludes where fnmatch(pattern, cPath, 0) == 0 { return true }
-        return false
-    }
-
-    mutating func record(_ error: Errno, name: UnsafePointer<CChar>, parent: Int32, operation: String) {
-        var path = table.path(ofDirectory: parent)
-        path.append(UInt8(ascii: "/"))
-        path.append(contentsOf: UnsafeBufferPointer(start: UnsafeRawPointer(name).assumingMemoryBound(to: UInt8.self), count: strlen(name)))
-        diagnostics.append(Diagnostic(.walk, DupelinkError(.ioError, path: path, errno: error, operation: operation)))
-    }
-
+extension WalkResult {
     /// A root that names a file may also be found under a directory root: keep one record per
-    /// (directory, name).
-    mutating func removeRepeatedNames() {
+    /// (directory, name), the first in root order.
+    fileprivate mutating func removeRepeatedNames() {
         var seen = Set<NameKey>()
+        let table = table
         files = files.filter { record in
             seen.insert(NameKey(directory: table.directories[Int(record.directory)].id, name: Array(table.name(ofFile: record)))).inserted
         }

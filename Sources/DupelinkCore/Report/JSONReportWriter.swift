@@ -1,0 +1,253 @@
+/// Writes the JSON report straight to bytes: the document `JSONReport(report).encoded()` gives,
+/// byte for byte (same keys in the same sorted order, same pretty-printed layout, same escapes,
+/// same numbers), without building the `Codable` tree or running Foundation's encoder.
+///
+/// For 100,000 files the `Codable` route builds a `String` per path and a dictionary per object,
+/// and the encoder walks them again; this writer appends each path's bytes once, escaped as it
+/// goes, into a buffer handed on in 64 KiB pieces. `JSONReport` stays the schema and the decoder;
+/// `JSONReportWriterTests` checks that the two give the same document, so they cannot drift.
+///
+/// Strings are escaped as `JSONEncoder` does, within RFC 8259: `"` and `\` with a backslash;
+/// `\b \t \n \f \r` by name; other control characters as `\u00XX`; `/` and everything from U+007F
+/// on as is. A path that is not valid UTF-8 is written as `path` with U+FFFD for each bad sequence,
+/// plus `pathBase64` with its exact bytes.
+public enum JSONReportWriter {
+    /// Writes `report` as JSON, ending in a newline, into `writer` (without flushing it).
+    public static func write(_ report: ScanReport, into writer: inout ByteWriter) {
+        var output = JSONOutput(writer: writer)
+        output.report(report)
+        output.flush()
+        writer = output.writer
+    }
+
+    /// The report as JSON bytes, ending in a newline.
+    public static func bytes(_ report: ScanReport) -> [UInt8] {
+        var result: [UInt8] = []
+        var writer = ByteWriter { result.append(contentsOf: $0) }
+        write(report, into: &writer)
+        writer.flush()
+        return result
+    }
+}
+
+// MARK: The document
+
+extension JSONOutput {
+    /// The whole report; keys in sorted order, as `JSONEncoder`'s `.sortedKeys` puts them.
+    mutating func report(_ report: ScanReport) {
+        let scan = report.scan
+        buffer.append(UInt8(ascii: "{"))
+        var first = true
+        key("classes", indent: 1, first: &first)
+        classes(report)
+        key("command", indent: 1, first: &first)
+        string(report.command)
+        key("dryRun", indent: 1, first: &first)
+        bool(report.dryRun)
+        key("refusals", indent: 1, first: &first)
+        buffer.append(UInt8(ascii: "["))
+        var firstRefusal = true
+        for refusal in report.refusals {
+            element(indent: 2, first: &firstRefusal)
+            buffer.append(UInt8(ascii: "{"))
+            var member = true
+            key("bytes", indent: 3, first: &member)
+            integer(refusal.bytes)
+            key("message", indent: 3, first: &member)
+            string(refusal.reason.message)
+            key("path", indent: 3, first: &member)
+            loadPath(ofFile: scan.files[Int(refusal.file)], in: scan.table)
+            pathObject(indent: 3)
+            key("reason", indent: 3, first: &member)
+            string(refusal.reason.code)
+            close(UInt8(ascii: "}"), indent: 2, wasEmpty: false)
+            flushIfFull()
+        }
+        close(UInt8(ascii: "]"), indent: 1, wasEmpty: firstRefusal)
+        if report.command == "link" {
+            key("replacements", indent: 1, first: &first)
+            buffer.append(UInt8(ascii: "["))
+            var firstReplacement = true
+            for replacement in report.replacements {
+                element(indent: 2, first: &firstReplacement)
+                buffer.append(UInt8(ascii: "{"))
+                var member = true
+                key("bytesFreed", indent: 3, first: &member)
+                integer(replacement.bytesFreed)
+                key("duplicate", indent: 3, first: &member)
+                loadPath(ofFile: scan.files[Int(replacement.duplicate)], in: scan.table)
+                pathObject(indent: 3)
+                key("keeper", indent: 3, first: &member)
+                loadPath(ofFile: scan.files[Int(replacement.keeper)], in: scan.table)
+                pathObject(indent: 3)
+                close(UInt8(ascii: "}"), indent: 2, wasEmpty: false)
+                flushIfFull()
+            }
+            close(UInt8(ascii: "]"), indent: 1, wasEmpty: firstReplacement)
+        }
+        key("roots", indent: 1, first: &first)
+        buffer.append(UInt8(ascii: "["))
+        var firstRoot = true
+        for root in report.roots {
+            element(indent: 2, first: &firstRoot)
+            pathObject(root, indent: 2)
+        }
+        close(UInt8(ascii: "]"), indent: 1, wasEmpty: firstRoot)
+        if let scanID = report.scanID {
+            key("scanID", indent: 1, first: &first)
+            integer(scanID)
+        }
+        key("schemaVersion", indent: 1, first: &first)
+        raw("1")
+        key("statistics", indent: 1, first: &first)
+        statistics(scan.statistics)
+        key("summary", indent: 1, first: &first)
+        totals(report.totals)
+        key("warnings", indent: 1, first: &first)
+        buffer.append(UInt8(ascii: "["))
+        var firstWarning = true
+        for diagnostic in report.diagnostics {
+            element(indent: 2, first: &firstWarning)
+            buffer.append(UInt8(ascii: "{"))
+            var member = true
+            key("code", indent: 3, first: &member)
+            string(diagnostic.error.code.rawValue)
+            key("message", indent: 3, first: &member)
+            string(diagnostic.error.description)
+            key("path", indent: 3, first: &member)
+            pathObject(diagnostic.error.path, indent: 3)
+            key("stage", indent: 3, first: &member)
+            string(diagnostic.stage.rawValue)
+            close(UInt8(ascii: "}"), indent: 2, wasEmpty: false)
+            flushIfFull()
+        }
+        close(UInt8(ascii: "]"), indent: 1, wasEmpty: firstWarning)
+        close(UInt8(ascii: "}"), indent: 0, wasEmpty: false)
+        buffer.append(UInt8(ascii: "\n"))
+    }
+
+    mutating func classes(_ report: ScanReport) {
+        let scan = report.scan
+        buffer.append(UInt8(ascii: "["))
+        var firstClass = true
+        for (index, duplicateClass) in scan.classes.enumerated() {
+            element(indent: 2, first: &firstClass)
+            buffer.append(UInt8(ascii: "{"))
+            var member = true
+            if let digest = duplicateClass.digest {
+                key("digest", indent: 3, first: &member)
+                string(digest.description)
+            }
+            key("files", indent: 3, first: &member)
+            buffer.append(UInt8(ascii: "["))
+            var firstFile = true
+            for inode in duplicateClass.members {
+                let status = inode.status
+                for name in inode.names {
+                    let record = scan.files[Int(name)]
+                    let directory = scan.table.directories[Int(record.directory)].id
+                    element(indent: 4, first: &firstFile)
+                    buffer.append(UInt8(ascii: "{"))
+                    var field = true
+                    key("changeTimeNs", indent: 5, first: &field)
+                    integer(status.changeTime)
+                    key("device", indent: 5, first: &field)
+                    integer(inode.id.device)
+                    key("directoryDevice", indent: 5, first: &field)
+                    integer(directory.device)
+                    key("directoryInode", indent: 5, first: &field)
+                    integer(directory.inode)
+                    key("gid", indent: 5, first: &field)
+                    integer(status.groupID)
+                    key("inode", indent: 5, first: &field)
+                    integer(inode.id.inode)
+                    key("links", indent: 5, first: &field)
+                    integer(status.linkCount)
+                    key("mode", indent: 5, first: &field)
+                    integer(status.mode)
+                    key("modificationTimeNs", indent: 5, first: &field)
+                    integer(status.modificationTime)
+                    loadPath(ofFile: record, in: scan.table)
+                    pathMembers(indent: 5, first: &field)
+                    key("size", indent: 5, first: &field)
+                    integer(status.size)
+                    key("uid", indent: 5, first: &field)
+                    integer(status.userID)
+                    close(UInt8(ascii: "}"), indent: 4, wasEmpty: false)
+                    flushIfFull()
+                }
+            }
+            close(UInt8(ascii: "]"), indent: 3, wasEmpty: firstFile)
+            key("reclaimableBytes", indent: 3, first: &member)
+            integer(report.reclaimableByClass[index])
+            key("size", indent: 3, first: &member)
+            integer(duplicateClass.size)
+            close(UInt8(ascii: "}"), indent: 2, wasEmpty: false)
+        }
+        close(UInt8(ascii: "]"), indent: 1, wasEmpty: firstClass)
+    }
+
+    mutating func statistics(_ statistics: ScanStatistics) {
+        buffer.append(UInt8(ascii: "{"))
+        var first = true
+        key("bytesReadContent", indent: 2, first: &first)
+        integer(statistics.bytesReadContent)
+        key("bytesReadHeadTail", indent: 2, first: &first)
+        integer(statistics.bytesReadHeadTail)
+        key("bytesWalked", indent: 2, first: &first)
+        integer(statistics.bytesWalked)
+        key("catalogHits", indent: 2, first: &first)
+        integer(statistics.catalogHits)
+        key("contentSeconds", indent: 2, first: &first)
+        double(statistics.contentSeconds)
+        key("filesAfterHeadTail", indent: 2, first: &first)
+        integer(statistics.filesAfterHeadTail)
+        key("filesAfterSizeGrouping", indent: 2, first: &first)
+        integer(statistics.filesAfterSizeGrouping)
+        key("filesConfirmedByCatalog", indent: 2, first: &first)
+        integer(statistics.filesConfirmedByCatalog)
+        key("filesWalked", indent: 2, first: &first)
+        integer(statistics.filesWalked)
+        key("floorBytes", indent: 2, first: &first)
+        integer(statistics.floorBytes)
+        key("headTailSeconds", indent: 2, first: &first)
+        double(statistics.headTailSeconds)
+        key("rootsScanned", indent: 2, first: &first)
+        integer(statistics.rootsScanned)
+        key("specialFilesSkipped", indent: 2, first: &first)
+        integer(statistics.specialFilesSkipped)
+        key("walkSeconds", indent: 2, first: &first)
+        double(statistics.walkSeconds)
+        close(UInt8(ascii: "}"), indent: 1, wasEmpty: false)
+    }
+
+    mutating func totals(_ totals: ScanReport.Totals) {
+        buffer.append(UInt8(ascii: "{"))
+        var first = true
+        if let bytesFreed = totals.bytesFreed {
+            key("bytesFreed", indent: 2, first: &first)
+            integer(bytesFreed)
+        }
+        key("bytesScanned", indent: 2, first: &first)
+        integer(totals.bytesScanned)
+        key("classes", indent: 2, first: &first)
+        integer(totals.classes)
+        key("duplicateFiles", indent: 2, first: &first)
+        integer(totals.duplicateFiles)
+        if let filesLinked = totals.filesLinked {
+            key("filesLinked", indent: 2, first: &first)
+            integer(filesLinked)
+        }
+        key("filesScanned", indent: 2, first: &first)
+        integer(totals.filesScanned)
+        key("reclaimableBytes", indent: 2, first: &first)
+        integer(totals.reclaimableBytes)
+        key("refusedBytes", indent: 2, first: &first)
+        integer(totals.refusedBytes)
+        key("refusedFiles", indent: 2, first: &first)
+        integer(totals.refusedFiles)
+        key("warnings", indent: 2, first: &first)
+        integer(totals.warnings)
+        close(UInt8(ascii: "}"), indent: 1, wasEmpty: false)
+    }
+}
