@@ -25,7 +25,7 @@ struct WalkOptionGroup: ParsableArguments {
     @Flag(name: .long, help: "Leave out files and directories whose names start with '.'.")
     var noHidden = false
 
-    @Option(name: [.short, .long], help: ArgumentHelp("Worker threads for reading and comparing (default: twice the number of processors, at least 8).", valueName: "n"))
+    @Option(name: [.short, .long], help: ArgumentHelp("Worker threads for walking, reading and comparing (default: twice the number of processors, at least 8).", valueName: "n"))
     var jobs: Int?
 
     mutating func validate() throws {
@@ -53,7 +53,10 @@ struct WalkOptionGroup: ParsableArguments {
         options.walk.maximumSize = maxSize.flatMap(ByteSize.parse)
         options.walk.excludes = exclude
         options.walk.includeHidden = !noHidden
-        if let jobs { options.jobs = jobs }
+        if let jobs {
+            options.jobs = jobs
+            options.walk.threads = jobs
+        }
         return options
     }
 }
