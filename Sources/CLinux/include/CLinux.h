@@ -22,6 +22,12 @@ int dl_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *ne
 /// The value of `RENAME_NOREPLACE`.
 unsigned int dl_rename_noreplace(void);
 
+/// `openat2(dirfd, path, {flags | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS})`: opens `path` relative to
+/// `dirfd` without following a symbolic link in any component, the last included. Returns the
+/// descriptor, or -1 with errno set (`ELOOP` for a symbolic link on the way, `ENOSYS` where the
+/// kernel is older than 5.6 or a filter refuses the call).
+int dl_open_no_symlinks(int dirfd, const char *path, int flags);
+
 /// The value of `O_NOATIME`: reading a file as its owner (or root) then leaves its atime alone.
 int dl_o_noatime(void);
 
