@@ -68,11 +68,12 @@ import Testing
         #expect(KillTests.temporaryNames(tree).isEmpty)
     }
 
-    /// `split` on a small tmpfs: the space check passes, then, as soon as the first name is seen
-    /// separated, the test fills the filesystem. The copies after that fail with "No space left on
-    /// device": each is reported, every name keeps its content, and no temporary name is left.
-    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
-    func filesystemFillingUpDuringSplitLosesNothingAndLeavesNoTemporaryName() throws {
+    /// `split` or `undo` on a small tmpfs: the space check passes, then, as soon as the first
+    /// name is seen separated, the test fills the filesystem. The copies after that fail with "No
+    /// space left on device": each is reported, every name keeps its content, and no temporary
+    /// name is left.
+    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"), arguments: ["split", "undo"])
+    func filesystemFillingUpDuringACopyLosesNothingAndLeavesNoTemporaryName(command: String) throws {
         let mountPoint = try TestTree()
         guard run("/bin/mount", ["-t", "tmpfs", "-o", "size=96m", "tmpfs", mountPoint.rootString]) == 0 else {
             try Test.cancel("cannot mount a tmpfs here")
@@ -83,13 +84,27 @@ import Testing
             attempts += 1
             _ = run("/bin/rm", ["-rf", mountPoint.rootString + "/tree", mountPoint.rootString + "/filler"])
             var contents: [Int: [UInt8]] = [:]
+            let state = try TestTree()
+            let catalog = state.rootString + "/catalog.sqlite"
             for index in 0..<6 {
                 let bytes = patternBytes(count: 6 << 20, seed: UInt64(700 + index))
                 try mountPoint.write("tree/a\(index)", bytes)
-                try mountPoint.link("tree/a\(index)", "tree/b\(index)")
+                if command == "split" {
+                    try mountPoint.link("tree/a\(index)", "tree/b\(index)")
+                } else {
+                    try mountPoint.write("tree/b\(index)", bytes)
+                }
                 contents[index] = bytes
             }
-            let running = try CLI.start(["split", "--no-catalog"].map { Array($0.utf8) } + (0..<6).map { mountPoint.path("tree/b\($0)") })
+            let arguments: [[UInt8]]
+            if command == "split" {
+                arguments = ["split", "--no-catalog"].map { Array($0.utf8) } + (0..<6).map { mountPoint.path("tree/b\($0)") }
+            } else {
+                let link = try CLI.run("link", "--quiet", "--catalog", catalog, mountPoint.rootString + "/tree")
+                try #require(link.status == 0, "\(link.standardError)")
+                arguments = Hostile.arguments("undo", "--catalog", catalog, "1")
+            }
+            let running = try CLI.start(arguments)
             var filled = false
             let deadline = Date().addingTimeInterval(60)
             while !KillTests.hasExited(running.pid) && Date() < deadline {
@@ -102,7 +117,7 @@ import Testing
                     close(fd)
                 }
             }
-            if !KillTests.hasExited(running.pid) { running.signal(SIGKILL); Issue.record("split hung") }
+            if !KillTests.hasExited(running.pid) { running.signal(SIGKILL); Issue.record("\(command) hung") }
             let result = try running.wait()
             for (index, bytes) in contents {
                 #expect(try mountPoint.read("tree/a\(index)") == bytes)
@@ -112,13 +127,13 @@ import Testing
             let separated = (0..<6).filter { (try? mountPoint.status("tree/b\($0)").st_nlink) == 1 }.count
             if separated < 6 {
                 filledInTime = true
-                print("disk full during split, attempt \(attempts): \(separated) of 6 names separated; \(result.standardError)")
+                print("disk full during \(command), attempt \(attempts): \(separated) of 6 names separated; \(result.standardError)")
                 #expect(result.status == 1, "\(result.standardError)")
                 #expect(result.standardError.contains("No space left on device"), "\(result.standardError)")
             } else {
                 #expect(result.status == 0, "\(result.standardError)")
             }
         }
-        #expect(filledInTime, "split finished every copy before the filesystem could be filled, \(attempts) times")
+        #expect(filledInTime, "\(command) finished every copy before the filesystem could be filled, \(attempts) times")
     }
 }
