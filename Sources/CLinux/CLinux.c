@@ -44,6 +44,14 @@ int dl_open_no_symlinks(int dirfd, const char *path, int flags) {
 #endif
 }
 
+int dl_take_read_lease(int fd) {
+    static int sigio_ignored = 0;
+    if (!__atomic_exchange_n(&sigio_ignored, 1, __ATOMIC_SEQ_CST)) {
+        signal(SIGIO, SIG_IGN);
+    }
+    return fcntl(fd, F_SETLEASE, F_RDLCK);
+}
+
 int dl_o_noatime(void) { return O_NOATIME; }
 
 static volatile sig_atomic_t cancel_signal = 0;
