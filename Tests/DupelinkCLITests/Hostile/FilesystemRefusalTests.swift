@@ -110,7 +110,7 @@ import Testing
             while !KillTests.hasExited(running.pid) && Date() < deadline {
                 if !filled, (0..<6).contains(where: { (try? mountPoint.status("tree/b\($0)").st_nlink) == 1 }) {
                     filled = true
-                    let fd = open(mountPoint.rootString + "/filler", O_WRONLY | O_CREAT, 0o600)
+                    let fd = open(mountPoint.rootString + "/filler", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
                     var space = statvfs()
                     statvfs(mountPoint.rootString, &space)
                     _ = posix_fallocate(fd, 0, off_t(space.f_bavail) * off_t(space.f_frsize))

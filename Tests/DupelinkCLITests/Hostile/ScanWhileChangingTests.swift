@@ -71,12 +71,12 @@ import Testing
         let block = patternBytes(count: 4096, seed: generator.next())
         switch operation {
         case 0:
-            let fd = withCPath(path) { open($0, O_WRONLY | O_APPEND) }
+            let fd = withCPath(path) { open($0, O_WRONLY | O_APPEND | O_CLOEXEC) }
             if fd >= 0 { _ = block.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }; close(fd) }
         case 1:
             _ = withCPath(path) { truncate($0, off_t(Int.random(in: 0..<hotSize, using: &generator))) }
         case 2:
-            let fd = withCPath(path) { open($0, O_WRONLY) }
+            let fd = withCPath(path) { open($0, O_WRONLY | O_CLOEXEC) }
             if fd >= 0 {
                 let offset = off_t(Int.random(in: 0..<hotSize, using: &generator))
                 _ = block.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, offset) }
@@ -84,7 +84,7 @@ import Testing
             }
         case 3:
             let temporary = path + Array(".new".utf8)
-            let fd = withCPath(temporary) { open($0, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
+            let fd = withCPath(temporary) { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
             if fd >= 0 {
                 _ = block.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
                 close(fd)
@@ -94,10 +94,10 @@ import Testing
             _ = withCPath(path) { unlink($0) }
             // Every other time the file stays gone (until another change writes it again).
             if Bool.random(using: &generator) { return }
-            let fd = withCPath(path) { open($0, O_WRONLY | O_CREAT | O_EXCL, 0o644) }
+            let fd = withCPath(path) { open($0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
             if fd >= 0 { _ = block.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }; close(fd) }
         default:
-            let fd = withCPath(path) { open($0, O_WRONLY | O_TRUNC) }
+            let fd = withCPath(path) { open($0, O_WRONLY | O_TRUNC | O_CLOEXEC) }
             if fd >= 0 { _ = block.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }; close(fd) }
         }
     }
