@@ -30,7 +30,7 @@ import Testing
         }
         // The writer: every fourth file of the side held, open for appending for the whole run.
         let heldNames = stride(from: 0, to: 40, by: 4).map { (held == .duplicate ? "d" : "k") + "\($0)" }
-        let descriptors = heldNames.map { name in withCPath(tree.path(name)) { open($0, O_WRONLY | O_APPEND) } }
+        let descriptors = heldNames.map { name in withCPath(tree.path(name)) { open($0, O_WRONLY | O_APPEND | O_CLOEXEC) } }
         #expect(descriptors.allSatisfy { $0 >= 0 })
         let result = try #require(try Hostile.run(Hostile.arguments("link", "--no-catalog", tree.rootString)))
         // The program goes on writing, then closes.
@@ -51,6 +51,43 @@ import Testing
         // The rest was linked.
         for index in 0..<40 where index % 4 != 0 {
             #expect(try tree.status("k\(index)").st_ino == tree.status("d\(index)").st_ino)
+        }
+    }
+
+    @Test(arguments: ["split", "undo"])
+    func aNameHeldOpenForWritingIsNotSeparatedAndNoLaterWriteIsLost(command: String) throws {
+        let tree = try TestTree()
+        let state = try TestTree()
+        let catalog = state.rootString + "/catalog.sqlite"
+        let contents = (0..<6).map { patternBytes(count: 8000 + $0, seed: UInt64(950 + $0)) }
+        for index in 0..<6 {
+            try tree.write("a\(index)", contents[index])
+            try tree.write("b\(index)", contents[index])
+        }
+        let link = try CLI.run("link", "--quiet", "--catalog", catalog, tree.rootString)
+        try #require(link.status == 0, "\(link.standardError)")
+        // A program holds b0 and b3 open for writing.
+        let heldNames = ["b0", "b3"]
+        let descriptors = heldNames.map { name in withCPath(tree.path(name)) { open($0, O_WRONLY | O_APPEND | O_CLOEXEC) } }
+        #expect(descriptors.allSatisfy { $0 >= 0 })
+        let arguments = command == "split"
+            ? ["split", "--catalog", catalog].map { Array($0.utf8) } + (0..<6).map { tree.path("b\($0)") }
+            : Hostile.arguments("undo", "--catalog", catalog, "1")
+        let result = try #require(try Hostile.run(arguments))
+        let line = Array("written after the run\n".utf8)
+        for descriptor in descriptors {
+            #expect(line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } == line.count)
+            close(descriptor)
+        }
+        #expect(result.status == 1, "\(result.standardError)")
+        for name in heldNames {
+            #expect(try tree.read(name) == contents[Int(name.dropFirst()) ?? 0] + line, "\(name): a write was lost")
+            #expect(result.standardError.contains(tree.rootString + "/" + name + ": open for writing by another program"), "\(result.standardError)")
+        }
+        // The names nobody held are files of their own again, with their content.
+        for index in [1, 2, 4, 5] {
+            #expect(try tree.status("b\(index)").st_nlink == 1)
+            #expect(try tree.read("b\(index)") == contents[index])
         }
     }
 }
