@@ -67,6 +67,13 @@ import Testing
                 #expect(try tree.read(name) == bytes, "trial \(trial): \(name) lost or changed")
             }
             leftoversSeen += Self.temporaryNames(tree).count
+            #expect(try TreeSnapshot(state.path("outside")) == outsideBefore, "trial \(trial): a file outside the tree changed")
+            // The catalog the killed run left opens and reads, before any run recovers it.
+            do {
+                let afterKill = try Catalog.open(at: Array(catalog.utf8))
+                _ = try afterKill.journalRuns()
+                _ = try afterKill.pendingJournalEntries()
+            }
 
             let again = try CLI.run("link", "--quiet", "--catalog", catalog, tree.rootString)
             // 0 when it linked what the killed run had not, 3 when that run had linked it all.
@@ -124,6 +131,12 @@ import Testing
                 #expect(try tree.read(name) == bytes, "trial \(trial): \(name) lost or changed")
             }
             leftoversSeen += Self.temporaryNames(tree).count
+            #expect(try TreeSnapshot(state.path("outside")) == outsideBefore, "trial \(trial): a file outside the tree changed")
+            do {
+                let afterKill = try Catalog.open(at: Array(catalog.utf8))
+                _ = try afterKill.journalRuns()
+                _ = try afterKill.pendingJournalEntries()
+            }
 
             let again = try CLI.run("undo", "--quiet", "--catalog", catalog, "1")
             // 0 when it linked what the killed run had not, 3 when that run had linked it all.
