@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/openat2.h>
 
 int dl_statx(int dirfd, const char *path, int flags, dl_statx_result *out) {
     struct statx sx;
@@ -27,6 +30,27 @@ int dl_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *ne
 }
 
 unsigned int dl_rename_noreplace(void) { return RENAME_NOREPLACE; }
+
+int dl_open_no_symlinks(int dirfd, const char *path, int flags) {
+#ifdef SYS_openat2
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (uint64_t)(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_NO_SYMLINKS;
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int dl_take_read_lease(int fd) {
+    static int sigio_ignored = 0;
+    if (!__atomic_exchange_n(&sigio_ignored, 1, __ATOMIC_SEQ_CST)) {
+        signal(SIGIO, SIG_IGN);
+    }
+    return fcntl(fd, F_SETLEASE, F_RDLCK);
+}
 
 int dl_o_noatime(void) { return O_NOATIME; }
 

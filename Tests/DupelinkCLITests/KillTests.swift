@@ -39,7 +39,10 @@ import Testing
                     try tree.write(name, bytes)
                     contents[name] = bytes
                 }
+                // Look-alikes beside the tree, which no run may touch.
+                try state.write("outside/\(index)", bytes)
             }
+            let outsideBefore = try TreeSnapshot(state.path("outside"))
             // The moment: after a random number of pairs is seen linked, plus a random number of
             // extra polls; target 0 may fall before linking starts.
             let target = Int.random(in: 0..<pairs, using: &generator)
@@ -64,6 +67,13 @@ import Testing
                 #expect(try tree.read(name) == bytes, "trial \(trial): \(name) lost or changed")
             }
             leftoversSeen += Self.temporaryNames(tree).count
+            #expect(try TreeSnapshot(state.path("outside")) == outsideBefore, "trial \(trial): a file outside the tree changed")
+            // The catalog the killed run left opens and reads, before any run recovers it.
+            do {
+                let afterKill = try Catalog.open(at: Array(catalog.utf8))
+                _ = try afterKill.journalRuns()
+                _ = try afterKill.pendingJournalEntries()
+            }
 
             let again = try CLI.run("link", "--quiet", "--catalog", catalog, tree.rootString)
             // 0 when it linked what the killed run had not, 3 when that run had linked it all.
@@ -73,6 +83,7 @@ import Testing
                 #expect(try tree.status("a/\(index)").st_ino == tree.status("b/\(index)").st_ino)
                 #expect(try tree.read("b/\(index)") == contents["b/\(index)"])
             }
+            #expect(try TreeSnapshot(state.path("outside")) == outsideBefore, "trial \(trial): a file outside the tree changed")
             // The catalog opens, and the killed run is no longer pending.
             let opened = try Catalog.open(at: Array(catalog.utf8))
             #expect(try opened.pendingJournalEntries().isEmpty)
@@ -97,7 +108,9 @@ import Testing
                     try tree.write(name, bytes)
                     contents[name] = bytes
                 }
+                try state.write("outside/\(index)", bytes)
             }
+            let outsideBefore = try TreeSnapshot(state.path("outside"))
             let link = try CLI.run("link", "--quiet", "--catalog", catalog, tree.rootString)
             try #require(link.status == 0, "\(link.standardError)")
             let target = Int.random(in: 0..<pairs, using: &generator)
@@ -118,6 +131,12 @@ import Testing
                 #expect(try tree.read(name) == bytes, "trial \(trial): \(name) lost or changed")
             }
             leftoversSeen += Self.temporaryNames(tree).count
+            #expect(try TreeSnapshot(state.path("outside")) == outsideBefore, "trial \(trial): a file outside the tree changed")
+            do {
+                let afterKill = try Catalog.open(at: Array(catalog.utf8))
+                _ = try afterKill.journalRuns()
+                _ = try afterKill.pendingJournalEntries()
+            }
 
             let again = try CLI.run("undo", "--quiet", "--catalog", catalog, "1")
             // 0 when it linked what the killed run had not, 3 when that run had linked it all.
@@ -128,6 +147,7 @@ import Testing
                 #expect(try tree.status("b/\(index)").st_nlink == 1)
                 #expect(try tree.read("b/\(index)") == contents["b/\(index)"])
             }
+            #expect(try TreeSnapshot(state.path("outside")) == outsideBefore, "trial \(trial): a file outside the tree changed")
             let opened = try Catalog.open(at: Array(catalog.utf8))
             #expect(try opened.pendingJournalEntries().isEmpty)
             #expect(try opened.journalEntries(runID: 1).allSatisfy { $0.state == .undone })

@@ -29,6 +29,7 @@ final class PipedCLI {
             posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
         }
         posix_spawn_file_actions_adddup2(&actions, errorPipe[1], 2)
+        SpawnHygiene.closeInheritedDescriptors(&actions)
 
         let argv = [CLI.binary] + arguments
         let cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]

@@ -8,9 +8,13 @@ import Glibc
 public final class OpenWatcher {
     private let descriptor: Int32
     private var names: [Int32: String] = [:]
+    private let countsDirectories: Bool
 
-    /// Watches every directory under `root` (as bytes).
-    public init(root: [UInt8]) throws {
+    /// Watches every directory under `root` (as bytes); with `countingDirectories`, directories
+    /// opened below `root` are counted too (the root's own opens are not: it is watched, not
+    /// watched from its parent).
+    public init(root: [UInt8], countingDirectories: Bool = false) throws {
+        countsDirectories = countingDirectories
         descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard descriptor >= 0 else { throw POSIXFailure(operation: "inotify_init1", code: errno) }
         let rootString = String(decoding: root, as: UTF8.self)
@@ -32,7 +36,7 @@ public final class OpenWatcher {
 
     deinit { close(descriptor) }
 
-    /// The regular files opened since the watch began (or since the last call), as paths.
+    /// The regular files (and with `countingDirectories`, the directories) opened since the watch began (or since the last call), as paths.
     public func openedFiles() -> [String] {
         var opened: [String] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
@@ -44,7 +48,7 @@ public final class OpenWatcher {
                 let event = buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: inotify_event.self) }
                 let nameStart = offset + MemoryLayout<inotify_event>.size
                 let nameBytes = buffer[nameStart..<(nameStart + Int(event.len))].prefix { $0 != 0 }
-                if event.mask & UInt32(IN_ISDIR) == 0 {
+                if event.mask & UInt32(IN_ISDIR) == 0 || (countsDirectories && !nameBytes.isEmpty) {
                     opened.append((names[event.wd] ?? "?") + "/" + String(decoding: nameBytes, as: UTF8.self))
                 }
                 offset = nameStart + Int(event.len)

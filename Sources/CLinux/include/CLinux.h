@@ -22,6 +22,18 @@ int dl_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *ne
 /// The value of `RENAME_NOREPLACE`.
 unsigned int dl_rename_noreplace(void);
 
+/// `openat2(dirfd, path, {flags | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS})`: opens `path` relative to
+/// `dirfd` without following a symbolic link in any component, the last included. Returns the
+/// descriptor, or -1 with errno set (`ELOOP` for a symbolic link on the way, `ENOSYS` where the
+/// kernel is older than 5.6 or a filter refuses the call).
+int dl_open_no_symlinks(int dirfd, const char *path, int flags);
+
+/// `fcntl(fd, F_SETLEASE, F_RDLCK)` on a descriptor opened read-only: granted only while no
+/// process has the file open for writing (else -1 with `EAGAIN`). The first call sets `SIGIO`,
+/// which announces a lease break and would end the process, to be ignored: the opener that
+/// breaks the lease simply waits until the descriptor is closed.
+int dl_take_read_lease(int fd);
+
 /// The value of `O_NOATIME`: reading a file as its owner (or root) then leaves its atime alone.
 int dl_o_noatime(void);
 

@@ -6,7 +6,11 @@ import SystemPackage
 ///
 /// A file is opened relative to its directory (`openat` with `O_NOFOLLOW`), and a worker keeps the
 /// last directory open, so the kernel resolves a directory's path once for all the candidates in
-/// it, not once per file. The directory is checked against the identity the walk recorded, and the
+/// it, not once per file. Whatever is opened by a path is opened relative to its root, following
+/// no symbolic link on the way (`openat2` with `RESOLVE_NO_SYMLINKS`): a directory swapped for a
+/// link to somewhere else after the walk never leads a read, run as root over a tree other users
+/// can write to, outside the root (where merely opening a device can have effects). The directory
+/// is checked against the identity the walk recorded, and the
 /// file's descriptor is `fstat`ed and must name the walked inode with the walked size and mtime:
 /// whatever happened to the path in between, the bytes read are the bytes of the file listed.
 struct FileOpener: Sendable {
@@ -28,17 +32,16 @@ struct FileOpener: Sendable {
                     try Syscalls.openForReading(name, in: directory)
                 }
             } else {
-                // The first file asked for in this directory: one path lookup, as a directory
-                // descriptor would cost; the directory is opened when a second file follows.
-                let cPath = table.path(ofFile: record).map { CChar(bitPattern: $0) } + [0]
-                descriptor = try Syscalls.openForReading(cPath, in: Syscalls.currentDirectory)
+                // The first file asked for in this directory: one path lookup from the root, as a
+                // directory descriptor would cost; the directory is opened when a second file follows.
+                descriptor = try directories.openBelowRoot(record, in: table)
             }
         } catch let error as DupelinkError {
             throw error
         } catch let error as Errno {
             let path = table.path(ofFile: record)
             if error == .tooManySymbolicLinkLevels {
-                throw DupelinkError(.fileChanged, path: path, detail: "now a symbolic link")
+                throw DupelinkError(.fileChanged, path: path, detail: "now a symbolic link, or a directory on its path is")
             }
             throw DupelinkError(.ioError, path: path, errno: error, operation: "open")
         } catch {
@@ -62,20 +65,29 @@ struct FileOpener: Sendable {
     }
 }
 
-/// A worker thread's last opened directory, kept open for the next files in it.
+/// A worker thread's last opened directory, kept open for the next files in it, and the roots it
+/// opened paths from.
 final class DirectoryCache {
     private var current: (index: Int32, descriptor: FileDescriptor)?
     private var lastAsked: Int32 = -1
+    private var roots: [Int32: FileDescriptor] = [:]
+    /// Set when `openat2` is not offered (a kernel before 5.6, or a filter): paths are then opened
+    /// one component at a time.
+    private var withoutOpenat2 = false
 
-    deinit { if let current { Syscalls.closeQuietly(current.descriptor) } }
+    deinit {
+        if let current { Syscalls.closeQuietly(current.descriptor) }
+        for descriptor in roots.values { Syscalls.closeQuietly(descriptor) }
+    }
 
     /// The open directory at `index` of `table`, or nil the first time in a row it is asked for
     /// (a lone file is cheaper to open by its path) when its path is short enough for that.
     ///
     /// The second time in a row, the directory is opened and kept until another is asked for.
-    /// A directory whose path is short is opened in one call (the last component with
-    /// `O_NOFOLLOW`, except for a root, which may be a symbolic link the user named); a longer one
-    /// one component at a time. Its identity must be the one the walk recorded.
+    /// A directory whose path is short is opened in one call relative to its root (opened as the
+    /// walk opened it: a symbolic link the user named as a root is followed), following no
+    /// symbolic link below the root; a longer one one component at a time. Its identity must be
+    /// the one the walk recorded.
     /// - Throws: `DupelinkError` with `.directoryChanged` or `.ioError`.
     func descriptor(for index: Int32, in table: PathTable) throws(DupelinkError) -> FileDescriptor? {
         if let current, current.index == index { return current.descriptor }
@@ -89,11 +101,19 @@ final class DirectoryCache {
         }
         lastAsked = index
         let descriptor: FileDescriptor
-        if path.count < Int(PATH_MAX) {
-            let cPath = path.map { CChar(bitPattern: $0) } + [0]
+        let below = Self.pathBelowRoot(ofDirectory: index, in: table)
+        if entry.parent < 0 || withoutOpenat2 || below.count >= Int(PATH_MAX) {
+            descriptor = try DirectoryHandle.open(directory: index, in: table).release()
+        } else {
+            let root = try root(of: index, in: table)
+            let cPath = below.map { CChar(bitPattern: $0) } + [0]
             do {
-                descriptor = try Syscalls.openDirectory(cPath, in: Syscalls.currentDirectory, followSymlinks: entry.parent < 0)
+                descriptor = try Syscalls.openWithoutSymlinks(cPath, in: root, flags: O_RDONLY | O_DIRECTORY | O_NOCTTY)
             } catch {
+                if error == .noFunction {
+                    withoutOpenat2 = true
+                    return try self.descriptor(for: index, in: table)
+                }
                 if error == .tooManySymbolicLinkLevels || error == .notDirectory {
                     throw DupelinkError(.directoryChanged, path: path, errno: error)
                 }
@@ -110,10 +130,83 @@ final class DirectoryCache {
                 Syscalls.closeQuietly(descriptor)
                 throw DupelinkError(.directoryChanged, path: path)
             }
-        } else {
-            descriptor = try DirectoryHandle.open(directory: index, in: table).release()
         }
         current = (index, descriptor)
         return descriptor
+    }
+
+    /// Opens the file of `record` for reading by its path below its root, following no symbolic
+    /// link below the root (one component at a time where `openat2` is not offered).
+    ///
+    /// Touches the disk: opens the file (and its root, once per worker).
+    /// - Throws: `DupelinkError` when its root or directory cannot be opened or changed; the
+    ///   `Errno` of the file's open otherwise (`ELOOP` for a symbolic link on the way).
+    func openBelowRoot(_ record: FileRecord, in table: PathTable) throws -> FileDescriptor {
+        if !withoutOpenat2 {
+            let root = try root(of: record.directory, in: table)
+            var below = Self.pathBelowRoot(ofDirectory: record.directory, in: table)
+            if !below.isEmpty { below.append(UInt8(ascii: "/")) }
+            below += table.name(ofFile: record)
+            let cPath = below.map { CChar(bitPattern: $0) } + [0]
+            let opened = Result { () throws(Errno) -> FileDescriptor in
+                try Syscalls.openForReadingWithoutSymlinks(cPath, in: root)
+            }
+            switch opened {
+            case .success(let descriptor): return descriptor
+            case .failure(.noFunction): withoutOpenat2 = true
+            case .failure(let error): throw error
+            }
+        }
+        let directory = try DirectoryHandle.open(directory: record.directory, in: table).release()
+        defer { Syscalls.closeQuietly(directory) }
+        return try table.withCName(start: record.nameStart) { (name) throws(Errno) -> FileDescriptor in
+            try Syscalls.openForReading(name, in: directory)
+        }
+    }
+
+    /// The root above directory `directory`, opened as the walk opened it (a symbolic link the
+    /// user named as a root is followed) and checked against the identity the walk recorded when
+    /// the table knows it (a table rebuilt from a saved scan may not: the directory below is then
+    /// what gets checked).
+    private func root(of directory: Int32, in table: PathTable) throws(DupelinkError) -> FileDescriptor {
+        let index = table.chain(toDirectory: directory)[0]
+        if let open = roots[index] { return open }
+        let entry = table.directories[Int(index)]
+        let path = table.path(ofDirectory: index)
+        let descriptor: FileDescriptor
+        do {
+            descriptor = try table.withCName(start: entry.nameStart) { (name) throws(Errno) -> FileDescriptor in
+                try Syscalls.openDirectory(name, in: Syscalls.currentDirectory, followSymlinks: true)
+            }
+        } catch {
+            if error == .notDirectory { throw DupelinkError(.directoryChanged, path: path, errno: error) }
+            throw DupelinkError(.ioError, path: path, errno: error, operation: "open directory")
+        }
+        if entry.id != .unverifiedDirectory {
+            let status: FileStatus
+            do {
+                status = try Syscalls.status(of: descriptor)
+            } catch {
+                Syscalls.closeQuietly(descriptor)
+                throw DupelinkError(.ioError, path: path, errno: error, operation: "stat")
+            }
+            guard status.id == entry.id else {
+                Syscalls.closeQuietly(descriptor)
+                throw DupelinkError(.directoryChanged, path: path)
+            }
+        }
+        roots[index] = descriptor
+        return descriptor
+    }
+
+    /// The path of directory `index` below its root: the names after the root's, joined by `/`;
+    /// empty for a root.
+    static func pathBelowRoot(ofDirectory index: Int32, in table: PathTable) -> [UInt8] {
+        var result: [UInt8] = []
+        for directory in table.chain(toDirectory: index).dropFirst() {
+            if !result.isEmpty { result.append(UInt8(ascii: "/")) }
+            result += table.name(ofDirectory: directory)
+        }
+        return result
     }
 }

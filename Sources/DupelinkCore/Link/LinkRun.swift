@@ -30,6 +30,8 @@ final class LinkRun {
     let dryRun: Bool
     /// Whether to swap names with `RENAME_EXCHANGE` (see `Linker.usesExchange`).
     let usesExchange: Bool
+    /// Whether to take read leases on the files of each replacement (see `Linker.usesLeases`).
+    let usesLeases: Bool
     /// Called with the duplicate's path after every check and right before its name is swapped.
     let beforeSwap: (@Sendable ([UInt8]) -> Void)?
     /// What happened so far.
@@ -47,13 +49,14 @@ final class LinkRun {
 
     /// Starts a run; nothing is opened yet.
     init(
-        scan: ScanResult, dryRun: Bool, usesExchange: Bool, beforeSwap: (@Sendable ([UInt8]) -> Void)?,
+        scan: ScanResult, dryRun: Bool, usesExchange: Bool, usesLeases: Bool = true, beforeSwap: (@Sendable ([UInt8]) -> Void)?,
         journal: LinkJournal? = nil
     ) {
         self.scan = scan
         self.journal = journal
         self.dryRun = dryRun
         self.usesExchange = usesExchange
+        self.usesLeases = usesLeases
         self.beforeSwap = beforeSwap
         outcome = LinkOutcome(isDryRun: dryRun)
     }
@@ -161,6 +164,22 @@ final class LinkRun {
         guard let opened = try? Syscalls.status(of: reader), opened.kind == .regular,
             opened.isUnchanged(comparedTo: duplicateSnapshot)
         else { throw .skipped(DupelinkError(.fileChanged, path: path(of: duplicate))) }
+        // A program holding either file open for writing would go on writing after the swap: to
+        // an inode with no name left (the duplicate), or under every name (the keeper). Leave
+        // them; a read lease is granted only while nobody has the file open for writing, and
+        // while it is held (until these descriptors close) an open for writing waits.
+        try holdReadLease(on: reader, file: duplicate)
+        let keeperReader: FileDescriptor
+        do {
+            keeperReader = try Syscalls.openForReading(keeperName, in: source)
+        } catch {
+            throw changedOrFailed(error, file: keeper.file, operation: "open")
+        }
+        defer { Syscalls.closeQuietly(keeperReader) }
+        guard (try? Syscalls.status(of: keeperReader))?.id == keeperSnapshot.id else {
+            throw .skipped(keeperChanged(keeper.file, duplicate: duplicate))
+        }
+        try holdReadLease(on: keeperReader, file: keeper.file)
 
         journal?.prepare(
             path: path(of: duplicate), rootLength: rootLength(of: duplicateRecord.directory),
@@ -242,6 +261,21 @@ final class LinkRun {
                 DupelinkError(.fileChanged, path: path(of: duplicate), detail: "replaced by another program while it was being linked"))
         }
         return final?.linkCount == 0 ? scan.classes[classIndex].size : 0
+    }
+
+    /// Takes a read lease on `descriptor` (of `file`), or refuses the replacement when a program
+    /// has the file open for writing. Where leases are not granted (a user who does not own the
+    /// file, a filesystem without them), the checks after the swap are all there is.
+    private func holdReadLease(on descriptor: FileDescriptor, file: Int32) throws(LinkFailure) {
+        guard usesLeases else { return }
+        do {
+            try Syscalls.takeReadLease(descriptor)
+        } catch .resourceTemporarilyUnavailable {
+            throw .skipped(
+                DupelinkError(.openForWriting, path: path(of: file), detail: "open for writing by another program; left as it is"))
+        } catch {
+            // No lease here: go on.
+        }
     }
 
     /// A name that holds the replaced duplicate after a swap, and how it got there.

@@ -14,6 +14,13 @@ public struct Linker: Sendable {
     /// the keeper is renamed over it. Tests turn it off to exercise that path.
     var usesExchange = true
 
+    /// Whether a read lease is taken on both files of each replacement, so that a file another
+    /// program has open for writing is left alone and a program opening one for writing waits
+    /// until the replacement is done. Tests that write to a file from `beforeSwap`, in the
+    /// linker's own thread, turn it off: their open would wait out the lease break time (45 s by
+    /// default) and then exercise the checks after the swap.
+    var usesLeases = true
+
     /// Called with the duplicate's path after all checks, right before its name is swapped: tests
     /// change the duplicate there to prove the change is noticed and undone.
     var beforeSwap: (@Sendable ([UInt8]) -> Void)? = nil
@@ -34,7 +41,9 @@ public struct Linker: Sendable {
     public func execute(
         _ plan: LinkPlan, scan: ScanResult, dryRun: Bool, progress: ScanProgress? = nil, journal: LinkJournal? = nil
     ) -> LinkOutcome {
-        let run = LinkRun(scan: scan, dryRun: dryRun, usesExchange: usesExchange, beforeSwap: beforeSwap, journal: journal)
+        let run = LinkRun(
+            scan: scan, dryRun: dryRun, usesExchange: usesExchange, usesLeases: usesLeases, beforeSwap: beforeSwap,
+            journal: journal)
         progress?.begin(.link, jobs: plan.actions.count)
         for action in plan.actions {
             if Cancellation.isRequested {

@@ -192,6 +192,17 @@ public struct Separator {
         guard let opened = try? Syscalls.status(of: source), opened.isUnchanged(comparedTo: expected) else {
             throw DupelinkError(.fileChanged, path: path, detail: "skipped, left as it is")
         }
+        // A program holding the shared file open for writing would go on writing to it once this
+        // name holds a copy: its writes would show under the other names and not under this one.
+        // Leave it; while the lease is held (until `source` closes) an open for writing waits.
+        // Where no lease is granted (not the owner, no CAP_LEASE), the check after the copy remains.
+        do {
+            try Syscalls.takeReadLease(source)
+        } catch .resourceTemporarilyUnavailable {
+            throw DupelinkError(.openForWriting, path: path, detail: "open for writing by another program; left as it is")
+        } catch {
+            // No lease here: go on.
+        }
 
         // The copy: unnamed until it is complete, so a crash leaves nothing behind.
         let restore = item.restore ?? expected

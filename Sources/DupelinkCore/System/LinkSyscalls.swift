@@ -44,3 +44,19 @@ extension Syscalls {
         return result.mask & statxMountIDFlag != 0 ? result.mount_id : nil
     }
 }
+
+extension Syscalls {
+    /// Takes a read lease on `descriptor`, which must be open read-only: it is granted only while
+    /// no process has the file open for writing, and while it is held (until the descriptor is
+    /// closed) another process's open for writing, or truncate, waits. Ignores `SIGIO` from the
+    /// first call on.
+    ///
+    /// - Throws: the `Errno` that `fcntl` set: `EAGAIN` when a process has the file open for
+    ///   writing; `EACCES` when the caller neither owns the file nor has `CAP_LEASE`; `EINVAL`
+    ///   where the filesystem offers no leases.
+    ///
+    /// The corresponding C function is `fcntl` with `F_SETLEASE` and `F_RDLCK`.
+    public static func takeReadLease(_ descriptor: FileDescriptor) throws(Errno) {
+        if dl_take_read_lease(descriptor.rawValue) != 0 { throw Errno(rawValue: errno) }
+    }
+}

@@ -73,6 +73,40 @@ public enum Syscalls {
         }
     }
 
+    /// Opens `path`, a relative path of one or more components, in `directory` without following
+    /// a symbolic link in any component (the last included); `O_CLOEXEC` is always added.
+    ///
+    /// Retries on `EINTR`.
+    /// - Throws: the `Errno` that `openat2` set: `ELOOP` when a component is a symbolic link,
+    ///   `ENOSYS` when the kernel (before 5.6) or a system-call filter does not offer the call.
+    ///
+    /// The corresponding C function is `openat2` with `RESOLVE_NO_SYMLINKS`.
+    public static func openWithoutSymlinks(
+        _ path: UnsafePointer<CChar>, in directory: FileDescriptor, flags: Int32
+    ) throws(Errno) -> FileDescriptor {
+        while true {
+            let fd = dl_open_no_symlinks(directory.rawValue, path, flags)
+            if fd >= 0 { return FileDescriptor(rawValue: fd) }
+            if errno != EINTR { throw Errno(rawValue: errno) }
+        }
+    }
+
+    /// Opens a regular file for reading as `openForReading` does, by a relative path of one or
+    /// more components below `directory`, following no symbolic link in any component.
+    ///
+    /// - Throws: the `Errno` that `openat2` set (`ELOOP` for a symbolic link on the way, `ENOSYS`
+    ///   where the call is not offered).
+    public static func openForReadingWithoutSymlinks(
+        _ path: UnsafePointer<CChar>, in directory: FileDescriptor
+    ) throws(Errno) -> FileDescriptor {
+        let flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY
+        do {
+            return try openWithoutSymlinks(path, in: directory, flags: flags | dl_o_noatime())
+        } catch .notPermitted {
+            return try openWithoutSymlinks(path, in: directory, flags: flags)
+        }
+    }
+
     /// Opens `name` in `directory` as a directory, refusing a symbolic link.
     ///
     /// - Throws: the `Errno` that `openat` set (`ELOOP` or `ENOTDIR` for a symbolic link).
