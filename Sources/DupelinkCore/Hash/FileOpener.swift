@@ -119,17 +119,7 @@ final class DirectoryCache {
                 }
                 throw DupelinkError(.ioError, path: path, errno: error, operation: "open directory")
             }
-            let status: FileStatus
-            do {
-                status = try Syscalls.status(of: descriptor)
-            } catch {
-                Syscalls.closeQuietly(descriptor)
-                throw DupelinkError(.ioError, path: path, errno: error, operation: "stat")
-            }
-            guard status.id == entry.id else {
-                Syscalls.closeQuietly(descriptor)
-                throw DupelinkError(.directoryChanged, path: path)
-            }
+            try checkIdentity(of: descriptor, is: entry.id, path: path)
         }
         current = (index, descriptor)
         return descriptor
@@ -183,17 +173,7 @@ final class DirectoryCache {
             throw DupelinkError(.ioError, path: path, errno: error, operation: "open directory")
         }
         if entry.id != .unverifiedDirectory {
-            let status: FileStatus
-            do {
-                status = try Syscalls.status(of: descriptor)
-            } catch {
-                Syscalls.closeQuietly(descriptor)
-                throw DupelinkError(.ioError, path: path, errno: error, operation: "stat")
-            }
-            guard status.id == entry.id else {
-                Syscalls.closeQuietly(descriptor)
-                throw DupelinkError(.directoryChanged, path: path)
-            }
+            try checkIdentity(of: descriptor, is: entry.id, path: path)
         }
         roots[index] = descriptor
         return descriptor
@@ -208,5 +188,23 @@ final class DirectoryCache {
             result += table.name(ofDirectory: directory)
         }
         return result
+    }
+}
+
+/// Checks that an open directory is the one the walk recorded; closes it and throws otherwise.
+///
+/// - Throws: `DupelinkError` with `.directoryChanged` when it is another directory, or `.ioError`
+///   when it cannot be `fstat`ed.
+private func checkIdentity(of descriptor: FileDescriptor, is expected: FileID, path: [UInt8]) throws(DupelinkError) {
+    let status: FileStatus
+    do {
+        status = try Syscalls.status(of: descriptor)
+    } catch {
+        Syscalls.closeQuietly(descriptor)
+        throw DupelinkError(.ioError, path: path, errno: error, operation: "stat")
+    }
+    guard status.id == expected else {
+        Syscalls.closeQuietly(descriptor)
+        throw DupelinkError(.directoryChanged, path: path)
     }
 }
