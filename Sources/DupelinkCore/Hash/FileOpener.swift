@@ -71,6 +71,8 @@ final class DirectoryCache {
     private var current: (index: Int32, descriptor: FileDescriptor)?
     private var lastAsked: Int32 = -1
     private var roots: [Int32: FileDescriptor] = [:]
+    /// The path below its root of the directory asked for last, built once for all its files.
+    private var lastBelow: (index: Int32, path: [UInt8])?
     /// Set when `openat2` is not offered (a kernel before 5.6, or a filter): paths are then opened
     /// one component at a time.
     private var withoutOpenat2 = false
@@ -94,14 +96,15 @@ final class DirectoryCache {
         if let current { Syscalls.closeQuietly(current.descriptor) }
         current = nil
         let entry = table.directories[Int(index)]
-        let path = table.path(ofDirectory: index)
-        if lastAsked != index && path.count < Int(PATH_MAX) - 256 {
+        let below = pathBelowRoot(ofDirectory: index, in: table)
+        if lastAsked != index && below.count < Int(PATH_MAX) - 256 {
             lastAsked = index
             return nil
         }
         lastAsked = index
+        // The full path is for messages only; build it when one is needed.
+        let path = { table.path(ofDirectory: index) }
         let descriptor: FileDescriptor
-        let below = Self.pathBelowRoot(ofDirectory: index, in: table)
         if entry.parent < 0 || withoutOpenat2 || below.count >= Int(PATH_MAX) {
             descriptor = try DirectoryHandle.open(directory: index, in: table).release()
         } else {
@@ -115,9 +118,9 @@ final class DirectoryCache {
                     return try self.descriptor(for: index, in: table)
                 }
                 if error == .tooManySymbolicLinkLevels || error == .notDirectory {
-                    throw DupelinkError(.directoryChanged, path: path, errno: error)
+                    throw DupelinkError(.directoryChanged, path: path(), errno: error)
                 }
-                throw DupelinkError(.ioError, path: path, errno: error, operation: "open directory")
+                throw DupelinkError(.ioError, path: path(), errno: error, operation: "open directory")
             }
             try checkIdentity(of: descriptor, is: entry.id, path: path)
         }
@@ -134,7 +137,7 @@ final class DirectoryCache {
     func openBelowRoot(_ record: FileRecord, in table: PathTable) throws -> FileDescriptor {
         if !withoutOpenat2 {
             let root = try root(of: record.directory, in: table)
-            var below = Self.pathBelowRoot(ofDirectory: record.directory, in: table)
+            var below = pathBelowRoot(ofDirectory: record.directory, in: table)
             if !below.isEmpty { below.append(UInt8(ascii: "/")) }
             below += table.name(ofFile: record)
             let cPath = below.map { CChar(bitPattern: $0) } + [0]
@@ -162,21 +165,29 @@ final class DirectoryCache {
         let index = table.chain(toDirectory: directory)[0]
         if let open = roots[index] { return open }
         let entry = table.directories[Int(index)]
-        let path = table.path(ofDirectory: index)
+        let path = { table.path(ofDirectory: index) }
         let descriptor: FileDescriptor
         do {
             descriptor = try table.withCName(start: entry.nameStart) { (name) throws(Errno) -> FileDescriptor in
                 try Syscalls.openDirectory(name, in: Syscalls.currentDirectory, followSymlinks: true)
             }
         } catch {
-            if error == .notDirectory { throw DupelinkError(.directoryChanged, path: path, errno: error) }
-            throw DupelinkError(.ioError, path: path, errno: error, operation: "open directory")
+            if error == .notDirectory { throw DupelinkError(.directoryChanged, path: path(), errno: error) }
+            throw DupelinkError(.ioError, path: path(), errno: error, operation: "open directory")
         }
         if entry.id != .unverifiedDirectory {
             try checkIdentity(of: descriptor, is: entry.id, path: path)
         }
         roots[index] = descriptor
         return descriptor
+    }
+
+    /// The path of directory `index` below its root, remembered for the next file in it.
+    private func pathBelowRoot(ofDirectory index: Int32, in table: PathTable) -> [UInt8] {
+        if let lastBelow, lastBelow.index == index { return lastBelow.path }
+        let path = Self.pathBelowRoot(ofDirectory: index, in: table)
+        lastBelow = (index, path)
+        return path
     }
 
     /// The path of directory `index` below its root: the names after the root's, joined by `/`;
@@ -195,16 +206,18 @@ final class DirectoryCache {
 ///
 /// - Throws: `DupelinkError` with `.directoryChanged` when it is another directory, or `.ioError`
 ///   when it cannot be `fstat`ed.
-private func checkIdentity(of descriptor: FileDescriptor, is expected: FileID, path: [UInt8]) throws(DupelinkError) {
+private func checkIdentity(
+    of descriptor: FileDescriptor, is expected: FileID, path: () -> [UInt8]
+) throws(DupelinkError) {
     let status: FileStatus
     do {
         status = try Syscalls.status(of: descriptor)
     } catch {
         Syscalls.closeQuietly(descriptor)
-        throw DupelinkError(.ioError, path: path, errno: error, operation: "stat")
+        throw DupelinkError(.ioError, path: path(), errno: error, operation: "stat")
     }
     guard status.id == expected else {
         Syscalls.closeQuietly(descriptor)
-        throw DupelinkError(.directoryChanged, path: path)
+        throw DupelinkError(.directoryChanged, path: path())
     }
 }
