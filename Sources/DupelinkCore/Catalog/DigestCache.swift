@@ -143,6 +143,12 @@ extension Catalog {
             let insertFilesystem = try db.cachedStatement(
                 sql: "INSERT INTO filesystem (identity) VALUES (?) ON CONFLICT (identity) DO UPDATE SET identity = excluded.identity RETURNING id"
             )
+            // A stored value absent from the new entry is kept only for the same file content.
+            let sameFingerprint = """
+                size = excluded.size AND modificationTime = excluded.modificationTime \
+                AND changeTime = excluded.changeTime AND headTailHigh = excluded.headTailHigh \
+                AND headTailLow = excluded.headTailLow
+                """
             let statement = RawStatement(
                 try db.cachedStatement(
                     sql: """
@@ -150,26 +156,11 @@ extension Catalog {
                                             headTailHigh, headTailLow, fullHigh, fullLow, storedAt, contentGroup)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (filesystemId, inode) DO UPDATE SET
-                            fullHigh = CASE WHEN excluded.fullHigh IS NULL
-                                             AND size = excluded.size
-                                             AND modificationTime = excluded.modificationTime
-                                             AND changeTime = excluded.changeTime
-                                             AND headTailHigh = excluded.headTailHigh
-                                             AND headTailLow = excluded.headTailLow
+                            fullHigh = CASE WHEN excluded.fullHigh IS NULL AND \(sameFingerprint)
                                        THEN fullHigh ELSE excluded.fullHigh END,
-                            fullLow = CASE WHEN excluded.fullLow IS NULL
-                                             AND size = excluded.size
-                                             AND modificationTime = excluded.modificationTime
-                                             AND changeTime = excluded.changeTime
-                                             AND headTailHigh = excluded.headTailHigh
-                                             AND headTailLow = excluded.headTailLow
+                            fullLow = CASE WHEN excluded.fullLow IS NULL AND \(sameFingerprint)
                                        THEN fullLow ELSE excluded.fullLow END,
-                            contentGroup = CASE WHEN excluded.contentGroup IS NULL
-                                             AND size = excluded.size
-                                             AND modificationTime = excluded.modificationTime
-                                             AND changeTime = excluded.changeTime
-                                             AND headTailHigh = excluded.headTailHigh
-                                             AND headTailLow = excluded.headTailLow
+                            contentGroup = CASE WHEN excluded.contentGroup IS NULL AND \(sameFingerprint)
                                        THEN contentGroup ELSE excluded.contentGroup END,
                             size = excluded.size,
                             modificationTime = excluded.modificationTime,
