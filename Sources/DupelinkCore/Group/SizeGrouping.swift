@@ -17,15 +17,19 @@ public enum SizeGrouping {
             var end = start + 1
             while end < bySize.count && bySize[end].size == bySize[start].size { end += 1 }
             if end - start > 1 {
-                var byInode: [FileID: Int] = [:]
                 var members: [Member] = []
+                members.reserveCapacity(end - start)
+                // Names of one inode are rare: a short group is searched in place, a long one
+                // through a dictionary.
+                var byInode: [FileID: Int]? = end - start > 32 ? [:] : nil
                 for entry in bySize[start..<end] {
                     let status = files[Int(entry.index)].status
-                    if let position = byInode[status.id] {
+                    let position = byInode != nil ? byInode?[status.id] : members.firstIndex { $0.id == status.id }
+                    if let position {
                         members[position].names.append(entry.index)
                     } else {
-                        byInode[status.id] = members.count
-                        members.append(Member(id: status.id, names: [entry.index], status: status))
+                        byInode?[status.id] = members.count
+                        members.append(Member(names: [entry.index], status: status))
                     }
                 }
                 if members.count > 1 { groups.append(members) }

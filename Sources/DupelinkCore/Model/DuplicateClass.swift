@@ -1,18 +1,23 @@
 /// One inode in a duplicate class, with every name of it that the walk found.
 public struct Member: Sendable {
-    /// The inode's identity.
-    public var id: FileID
     /// Indices into the scan's `files` of every name of this inode inside the roots, in path order.
-    public var names: [Int32]
+    public var names: NameList
     /// The metadata of the inode as `fstat` reported it on the descriptor whose bytes were compared.
     /// The linker refuses to touch the inode unless its size, mtime and ctime still match.
     public var status: FileStatus
 
+    /// The inode's identity.
+    public var id: FileID { status.id }
+
     /// Creates a member.
-    public init(id: FileID, names: [Int32], status: FileStatus) {
-        self.id = id
+    public init(names: NameList, status: FileStatus) {
         self.names = names
         self.status = status
+    }
+
+    /// Creates a member from an array of names.
+    public init(names: [Int32], status: FileStatus) {
+        self.init(names: NameList(names), status: status)
     }
 }
 

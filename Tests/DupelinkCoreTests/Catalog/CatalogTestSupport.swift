@@ -104,7 +104,7 @@ func makeScan(
                     FileRecord(directory: directory, nameStart: start, nameLength: UInt16(length), status: member.status))
                 names.append(Int32(files.count - 1))
             }
-            members.append(Member(id: member.status.id, names: names, status: member.status))
+            members.append(Member(names: names, status: member.status))
         }
         built.append(DuplicateClass(size: duplicateClass.size, digest: duplicateClass.digest, members: members))
     }

@@ -48,7 +48,7 @@ enum LinkTestScan {
                     members[existing].names.append(entry.file)
                 } else {
                     memberOfInode[entry.status.id] = members.count
-                    members.append(Member(id: entry.status.id, names: [entry.file], status: entry.status))
+                    members.append(Member(names: [entry.file], status: entry.status))
                 }
             }
             classes.append(DuplicateClass(size: key.size, digest: nil, members: members))
