@@ -3,16 +3,11 @@
 /// Safety checks compare snapshots: a file whose `size`, `modificationTime` or `changeTime`
 /// differs from the snapshot taken when it was compared is never linked.
 public struct FileStatus: Hashable, Sendable {
+    // The wide fields first and the link count in 32 bits: 64 bytes a snapshot, not 72, and every
+    // file the walk finds holds one.
+
     /// The inode's identity.
     public var id: FileID
-    /// The file type and permission bits (`st_mode`).
-    public var mode: UInt32
-    /// The number of names the inode has (`st_nlink`), inside or outside the scanned roots.
-    public var linkCount: UInt64
-    /// The owner's user id.
-    public var userID: UInt32
-    /// The owner's group id.
-    public var groupID: UInt32
     /// The size in bytes.
     public var size: Int64
     /// The number of 512-byte blocks allocated.
@@ -21,6 +16,20 @@ public struct FileStatus: Hashable, Sendable {
     public var modificationTime: Int64
     /// The last status change (content, owner, mode or link count), in nanoseconds since the epoch.
     public var changeTime: Int64
+    /// The file type and permission bits (`st_mode`).
+    public var mode: UInt32
+    /// The owner's user id.
+    public var userID: UInt32
+    /// The owner's group id.
+    public var groupID: UInt32
+    /// No Linux filesystem allows more than 2^32 - 1 names to an inode (ext4: 65,000; XFS: 2^31).
+    private var links: UInt32
+
+    /// The number of names the inode has (`st_nlink`), inside or outside the scanned roots.
+    public var linkCount: UInt64 {
+        get { UInt64(links) }
+        set { links = UInt32(clamping: newValue) }
+    }
 
     /// Creates a snapshot from its fields.
     public init(
@@ -29,7 +38,7 @@ public struct FileStatus: Hashable, Sendable {
     ) {
         self.id = id
         self.mode = mode
-        self.linkCount = linkCount
+        self.links = UInt32(clamping: linkCount)
         self.userID = userID
         self.groupID = groupID
         self.size = size
