@@ -31,7 +31,7 @@ extension WorkerPool {
             return state
         }
         if stack.wasCancelled { throw DupelinkError(.cancelled) }
-        return states
+        return Array(states)
     }
 }
 

@@ -36,9 +36,9 @@ public struct WorkerPool: Sendable {
         count: Int,
         makeState: @escaping @Sendable () -> State,
         _ body: @escaping @Sendable (Int, inout State) -> Result
-    ) throws(DupelinkError) -> [Result] {
-        if count == 0 { return [] }
+    ) throws(DupelinkError) -> PoolResults<Result> {
         let slots = ResultSlots<Result>(count: count)
+        if count == 0 { return PoolResults(slots: slots) }
         let next = Counter()
         let work: @Sendable () -> Void = {
             var state = makeState()
@@ -55,14 +55,14 @@ public struct WorkerPool: Sendable {
             let handles = (0..<threads).map { _ in startThread(work) }
             for handle in handles { pthread_join(handle, nil) }
         }
-        guard let results = slots.take() else { throw DupelinkError(.cancelled) }
-        return results
+        guard slots.isComplete else { throw DupelinkError(.cancelled) }
+        return PoolResults(slots: slots)
     }
 }
 
 /// One slot per job; each slot is written by exactly one thread, and read only after every thread
 /// has been joined, so no lock is needed.
-private final class ResultSlots<Result>: @unchecked Sendable {
+fileprivate final class ResultSlots<Result>: @unchecked Sendable {
     private let storage: UnsafeMutableBufferPointer<Result?>
 
     init(count: Int) {
@@ -77,16 +77,23 @@ private final class ResultSlots<Result>: @unchecked Sendable {
 
     func store(_ result: Result, at index: Int) { storage[index] = result }
 
-    /// All results, or nil when some job never ran.
-    func take() -> [Result]? {
-        var results: [Result] = []
-        results.reserveCapacity(storage.count)
-        for index in storage.indices {
-            guard let result = storage[index].take() else { return nil }
-            results.append(result)
-        }
-        return results
-    }
+    /// Whether every job stored its result.
+    var isComplete: Bool { !storage.contains { $0 == nil } }
+
+    /// The result of job `index`, once `isComplete`.
+    subscript(index: Int) -> Result { storage[index]! }
+
+    var count: Int { storage.count }
+}
+
+/// The results of `WorkerPool.map`, in job order: the slots the workers filled, handed over without
+/// a copy (a million results would otherwise be held twice for a moment).
+public struct PoolResults<Result>: RandomAccessCollection {
+    fileprivate let slots: ResultSlots<Result>
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { slots.count }
+    public subscript(position: Int) -> Result { slots[position] }
 }
 
 private final class Counter: Sendable {
