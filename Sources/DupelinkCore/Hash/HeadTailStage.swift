@@ -12,10 +12,20 @@ public enum HeadTailStage {
     /// Files up to this size are digested whole in this stage.
     public static let wholeFileLimit: Int64 = 16 * 1024
 
-    /// What reading one file gave.
+    /// What reading one file gave: kept small, one per file read.
     enum Outcome: Sendable {
-        case digest(Digest, FileStatus, bytesRead: Int)
-        case failed(DupelinkError)
+        /// The digest, the change time `fstat` saw on the descriptor that was read (the catalog
+        /// stores it with the digest), and the bytes read.
+        case digest(Digest, changeTime: Int64, bytesRead: Int32)
+        indirect case failed(DupelinkError)
+    }
+
+    /// A head/tail digest computed in this run, for the catalog: the file (an index into the
+    /// walk's records, whose inode, size and mtime the open checked) and its change time when read.
+    public struct Computed: Sendable {
+        public var file: Int32
+        public var changeTime: Int64
+        public var digest: Digest
     }
 
     /// Whether the head/tail digest of a file of `size` bytes is its full digest.
@@ -24,25 +34,38 @@ public enum HeadTailStage {
     /// Reads the head and tail of every member of every group on the pool, and returns the
     /// groups split by digest, singletons dropped.
     ///
-    /// `known` supplies digests already known (from the catalog) by inode; those files are not read.
+    /// `known` supplies digests already known (from the catalog), one per member, group after
+    /// group (nil for a file to read); those files are not read.
     /// The digests of the files that were read are appended to `computed`, for the catalog.
     /// Touches the disk: reads files, changes nothing.
     /// - Throws: `DupelinkError(.cancelled)` when a stop was requested.
     static func split(
-        _ groups: [[Member]], opener: FileOpener, pool: WorkerPool, known: [FileID: Digest] = [:],
+        _ groups: [[Member]], opener: FileOpener, pool: WorkerPool, known: [Digest?]? = nil,
         progress: ScanProgress?, statistics: inout ScanStatistics, diagnostics: inout [Diagnostic],
-        computed: inout [(status: FileStatus, digest: Digest)]
+        computed: inout [Computed]?
     ) throws(DupelinkError) -> [(members: [Member], digest: Digest)] {
+        // Every member's digest in one flat array, group after group; known ones filled in now.
+        var firstOfGroup: [Int] = []
+        firstOfGroup.reserveCapacity(groups.count + 1)
+        var total = 0
+        for group in groups {
+            firstOfGroup.append(total)
+            total += group.count
+        }
+        firstOfGroup.append(total)
+        var digests = known ?? [Digest?](repeating: nil, count: total)
+        precondition(digests.count == total, "one known digest per member")
         // One job per inode that needs reading, in inode order so a disk reads roughly in layout order.
-        var jobs: [(group: Int, member: Int)] = []
+        var jobs: [(group: Int32, member: Int32)] = []
         for (g, group) in groups.enumerated() {
-            for (m, member) in group.enumerated() where known[member.id] == nil { jobs.append((g, m)) }
+            for m in group.indices where digests[firstOfGroup[g] + m] == nil { jobs.append((Int32(g), Int32(m))) }
         }
         // Directory by directory (a worker keeps its last directory open), inode order within one.
-        let directoryOf = { (job: (group: Int, member: Int)) in opener.files[Int(groups[job.group][job.member].names[0])].directory }
+        let memberOf = { @Sendable (job: (group: Int32, member: Int32)) in groups[Int(job.group)][Int(job.member)] }
+        let directoryOf = { (job: (group: Int32, member: Int32)) in opener.files[Int(memberOf(job).names[0])].directory }
         jobs.sort {
             let (left, right) = (directoryOf($0), directoryOf($1))
-            return left != right ? left < right : groups[$0.group][$0.member].id < groups[$1.group][$1.member].id
+            return left != right ? left < right : memberOf($0).id < memberOf($1).id
         }
         progress?.begin(.headTail, jobs: jobs.count)
         let jobList = jobs
@@ -50,31 +73,39 @@ public enum HeadTailStage {
             count: jobList.count,
             makeState: { ReadBuffers(count: 1, capacity: Int(wholeFileLimit)) },
             { index, buffers in
-                let job = jobList[index]
-                let member = groups[job.group][job.member]
-                let outcome = digest(member, opener: opener, buffers: buffers)
-                if case .digest(_, _, let bytes) = outcome { progress?.addBytesRead(bytes) }
+                let outcome = digest(memberOf(jobList[index]), opener: opener, buffers: buffers)
+                if case .digest(_, _, let bytes) = outcome { progress?.addBytesRead(Int(bytes)) }
                 progress?.jobFinished()
                 return outcome
             })
-        var digests: [FileID: Digest] = known
+        if computed != nil { computed?.reserveCapacity(jobList.count) }
         for (job, outcome) in zip(jobList, outcomes) {
             switch outcome {
-            case .digest(let digest, let status, let bytes):
-                digests[groups[job.group][job.member].id] = digest
-                computed.append((status, digest))
+            case .digest(let digest, let changeTime, let bytes):
+                digests[firstOfGroup[Int(job.group)] + Int(job.member)] = digest
+                computed?.append(Computed(file: memberOf(job).names[0], changeTime: changeTime, digest: digest))
                 statistics.bytesReadHeadTail += Int64(bytes)
             case .failed(let error):
                 diagnostics.append(Diagnostic(.hash, error))
             }
         }
+        // Split each group by digest: sort its members' positions by digest, keep runs of two or more.
         var result: [(members: [Member], digest: Digest)] = []
-        for group in groups {
-            var byDigest: [Digest: [Member]] = [:]
-            for member in group {
-                if let digest = digests[member.id] { byDigest[digest, default: []].append(member) }
+        var keyed: [(digest: Digest, member: Int)] = []
+        for (g, group) in groups.enumerated() {
+            keyed.removeAll(keepingCapacity: true)
+            for m in group.indices {
+                if let digest = digests[firstOfGroup[g] + m] { keyed.append((digest, m)) }
             }
-            for (digest, members) in byDigest where members.count > 1 { result.append((members, digest)) }
+            if keyed.count < 2 { continue }
+            keyed.sort { $0.digest != $1.digest ? $0.digest < $1.digest : $0.member < $1.member }
+            var start = 0
+            while start < keyed.count {
+                var end = start + 1
+                while end < keyed.count && keyed[end].digest == keyed[start].digest { end += 1 }
+                if end - start > 1 { result.append((keyed[start..<end].map { group[$0.member] }, keyed[start].digest)) }
+                start = end
+            }
         }
         return result
     }
@@ -98,7 +129,7 @@ public enum HeadTailStage {
                 guard count == Int(size) else {
                     return .failed(DupelinkError(.fileChanged, path: path(), detail: "shrank while being read"))
                 }
-                return .digest(XXH3Hasher.digest(UnsafeRawBufferPointer(buffer)), status, bytesRead: count)
+                return .digest(XXH3Hasher.digest(UnsafeRawBufferPointer(buffer)), changeTime: status.changeTime, bytesRead: Int32(count))
             }
             hasher.hasher.reset()
             let head = buffers.buffer(0, length: blockSize)
@@ -109,7 +140,7 @@ public enum HeadTailStage {
             guard count == 2 * blockSize else {
                 return .failed(DupelinkError(.fileChanged, path: path(), detail: "shrank while being read"))
             }
-            return .digest(hasher.hasher.finalize(), status, bytesRead: count)
+            return .digest(hasher.hasher.finalize(), changeTime: status.changeTime, bytesRead: Int32(count))
         } catch {
             return .failed(DupelinkError(.ioError, path: path(), errno: error, operation: "read"))
         }

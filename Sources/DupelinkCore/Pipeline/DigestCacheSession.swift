@@ -9,8 +9,8 @@
 struct DigestCacheSession {
     private let catalog: Catalog?
     private var identities = FilesystemIdentities()
-    /// What the catalog still trusts, by inode.
-    private var cached: [FileID: CachedDigests] = [:]
+    /// What the catalog still trusts of the inodes it has compared in full, by inode.
+    private var compared: [FileID: (full: Digest, contentGroup: Int64)] = [:]
 
     init(catalog: Catalog?, table: PathTable) {
         self.catalog = catalog
@@ -23,6 +23,8 @@ struct DigestCacheSession {
         struct Job {
             /// The files to read.
             var members: [Member]
+            /// The head/tail digest all of them share.
+            var headTail: Digest
             /// For a file read on behalf of its content group, the other members of that group.
             var stands: [FileID: [Member]] = [:]
             /// The whole head/tail group the job came from, to read in full if a file that stands
@@ -35,42 +37,43 @@ struct DigestCacheSession {
         var settled: [(digest: Digest, members: [Member])] = []
     }
 
-    /// The head/tail digests the catalog still trusts for the members of `groups`, by inode.
-    mutating func headTailDigests(for groups: [[Member]], diagnostics: inout [Diagnostic]) -> [FileID: Digest] {
-        guard let catalog else { return [:] }
+    /// The head/tail digests the catalog still trusts for the members of `groups`, one per member,
+    /// group after group (nil for a member to read), or nil without a catalog.
+    mutating func headTailDigests(for groups: [[Member]], diagnostics: inout [Diagnostic]) -> [Digest?]? {
+        guard let catalog else { return nil }
         let statuses = groups.flatMap { $0.map(\.status) }
         do {
             let hits = try catalog.cachedDigests(for: statuses, filesystems: identities)
-            var known: [FileID: Digest] = [:]
+            var known: [Digest?] = []
+            known.reserveCapacity(hits.count)
             for (status, hit) in zip(statuses, hits) {
-                guard let hit else { continue }
-                known[status.id] = hit.headTail
-                cached[status.id] = hit
+                known.append(hit?.headTail)
+                if let full = hit?.full, let group = hit?.contentGroup { compared[status.id] = (full, group) }
             }
             return known
         } catch {
             diagnostics.append(Diagnostic(.catalog, error))
-            return [:]
+            return nil
         }
     }
 
     /// Decides which of the head/tail survivors must be read. A content group of the catalog is
     /// represented by one of its members; a group alone with its full digest needs no reading.
-    func plan(_ groups: [[Member]]) -> ContentPlan {
+    func plan(_ groups: [(members: [Member], digest: Digest)]) -> ContentPlan {
         var plan = ContentPlan()
-        for members in groups {
+        for (members, headTail) in groups {
             var unknown: [Member] = []
             var byGroup: [Int64: [Member]] = [:]
             var digestOfGroup: [Int64: Digest] = [:]
             for member in members {
-                if let hit = cached[member.id], let group = hit.contentGroup, let full = hit.full {
+                if let (full, group) = compared[member.id] {
                     byGroup[group, default: []].append(member)
                     digestOfGroup[group] = full
                 } else {
                     unknown.append(member)
                 }
             }
-            var job = ContentPlan.Job(members: unknown, headTailGroup: members)
+            var job = ContentPlan.Job(members: unknown, headTail: headTail, headTailGroup: members)
             var groupsByDigest: [Digest: [Int64]] = [:]
             for group in byGroup.keys.sorted() {
                 guard let digest = digestOfGroup[group] else { continue }
@@ -96,23 +99,23 @@ struct DigestCacheSession {
     /// Stores the head/tail digests read in this scan, and for every partition the content stage
     /// read, the full digest and content group of its members, in one transaction.
     mutating func store(
-        headTail computed: [(status: FileStatus, digest: Digest)], known: [FileID: Digest],
-        readPartitions: [(digest: Digest, members: [Member])], diagnostics: inout [Diagnostic]
+        headTail computed: [HeadTailStage.Computed], files: [FileRecord],
+        readPartitions: [(full: Digest, headTail: Digest, members: [Member])], diagnostics: inout [Diagnostic]
     ) {
         guard let catalog else { return }
-        var headTailOf = known
         var entries: [DigestEntry] = []
-        for (status, digest) in computed {
-            headTailOf[status.id] = digest
+        entries.reserveCapacity(computed.count)
+        for item in computed {
+            // The open checked inode, size and mtime against the walk; the change time is the read's.
+            var status = files[Int(item.file)].status
+            status.changeTime = item.changeTime
             guard let filesystem = identities.identity(ofDevice: status.id.device) else { continue }
-            entries.append(DigestEntry(filesystem: filesystem, status: status, digests: CachedDigests(headTail: digest)))
+            entries.append(DigestEntry(filesystem: filesystem, status: status, digests: CachedDigests(headTail: item.digest)))
         }
         var groups: [[DigestEntry]] = []
-        for (full, members) in readPartitions {
+        for (full, headTail, members) in readPartitions {
             let group = members.compactMap { member -> DigestEntry? in
-                guard let filesystem = identities.identity(ofDevice: member.id.device),
-                    let headTail = headTailOf[member.id]
-                else { return nil }
+                guard let filesystem = identities.identity(ofDevice: member.id.device) else { return nil }
                 return DigestEntry(filesystem: filesystem, status: member.status,
                     digests: CachedDigests(headTail: headTail, full: full))
             }

@@ -46,10 +46,11 @@ public struct Pipeline: Sendable {
 
         var cache = DigestCacheSession(catalog: catalog, table: walk.table)
         let known = cache.headTailDigests(for: bySize, diagnostics: &diagnostics)
-        statistics.catalogHits = known.count
+        statistics.catalogHits = known?.reduce(0) { $0 + ($1 == nil ? 0 : 1) } ?? 0
 
         let opener = FileOpener(table: walk.table, files: walk.files)
-        var computed: [(status: FileStatus, digest: Digest)] = []
+        // Only a catalog wants the digests computed here.
+        var computed: [HeadTailStage.Computed]? = catalog == nil ? nil : []
         let byHeadTail = try HeadTailStage.split(
             bySize, opener: opener, pool: pool, known: known, progress: progress, statistics: &statistics,
             diagnostics: &diagnostics, computed: &computed)
@@ -57,7 +58,7 @@ public struct Pipeline: Sendable {
         statistics.floorBytes = byHeadTail.reduce(0) { $0 + $1.members[0].status.size * Int64($1.members.count) }
         statistics.headTailSeconds = clock.lap()
 
-        let content = cache.plan(byHeadTail.map(\.members))
+        let content = cache.plan(byHeadTail)
         let sizeOfJob = { (job: Int) in content.jobs[job].members[0].status.size }
         var compared = try options.comparer.partitions(
             content.jobs.map(\.members), size: sizeOfJob, opener: opener, pool: pool, progress: progress)
@@ -73,10 +74,10 @@ public struct Pipeline: Sendable {
                 pool: pool, progress: progress)
             for (position, job) in retried.enumerated() { compared[job] = again[position] }
         }
-        var readPartitions: [(digest: Digest, members: [Member])] = []
+        var readPartitions: [(full: Digest, headTail: Digest, members: [Member])] = []
         var expanded: [(digest: Digest, members: [Member])] = []
         for (job, result) in compared.enumerated() {
-            readPartitions += result.partitions
+            readPartitions += result.partitions.map { ($0.digest, content.jobs[job].headTail, $0.members) }
             statistics.bytesReadContent += result.bytesRead
             diagnostics.append(contentsOf: result.failures.map { Diagnostic(.compare, $0) })
             // A file read for its content group brings the group's other members along.
@@ -93,7 +94,7 @@ public struct Pipeline: Sendable {
             DuplicateClass(size: $0.members[0].status.size, digest: $0.digest, members: $0.members)
         }
         statistics.contentSeconds = clock.lap()
-        cache.store(headTail: computed, known: known, readPartitions: readPartitions, diagnostics: &diagnostics)
+        cache.store(headTail: computed ?? [], files: walk.files, readPartitions: readPartitions, diagnostics: &diagnostics)
         progress?.begin(.done)
 
         let ordered = Self.ordered(classes, table: walk.table, files: walk.files)
