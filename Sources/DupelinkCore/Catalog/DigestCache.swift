@@ -84,11 +84,14 @@ extension Catalog {
             let statement = RawStatement(
                 try db.cachedStatement(
                     sql: """
-                        SELECT headTailHigh, headTailLow, fullHigh, fullLow, contentGroup FROM digest
-                        WHERE filesystemId = ? AND inode = ? AND size = ? AND modificationTime = ? AND changeTime = ?
+                        SELECT inode, size, modificationTime, changeTime, headTailHigh, headTailLow, fullHigh, fullLow,
+                               contentGroup
+                        FROM digest WHERE filesystemId = ? AND inode >= ? ORDER BY inode
                         """))
-            // Look up in key order: neighbouring keys share B-tree pages, so a large catalog is
-            // read page by page instead of at random (2-3 times faster on 100,000 shuffled inodes).
+            // Walk the rows in key order beside the inodes sorted the same way: a rescan, which
+            // asks for most rows, reads the table once from end to end instead of searching the
+            // B-tree for each inode (3 times faster on 100,000 inodes); a cursor that falls more
+            // than a few rows behind searches again, so a few inodes in a large catalog stay cheap.
             var order: [(filesystem: Int64, inode: Int64, index: Int)] = []
             order.reserveCapacity(statuses.count)
             for (index, status) in statuses.enumerated() {
@@ -98,27 +101,41 @@ extension Catalog {
             }
             order.sort { ($0.filesystem, $0.inode) < ($1.filesystem, $1.inode) }
             var results = [CachedDigests?](repeating: nil, count: statuses.count)
-            for key in order {
-                let status = statuses[key.index]
-                statement.bind(1, key.filesystem)
-                statement.bind(2, key.inode)
-                statement.bind(3, status.size)
-                statement.bind(4, status.modificationTime)
-                statement.bind(5, status.changeTime)
-                guard try statement.step() else {
-                    statement.reset()
-                    continue
-                }
-                let headTail = Digest(
-                    high: UInt64(bitPattern: statement.int64(0)), low: UInt64(bitPattern: statement.int64(1)))
-                var full: Digest? = nil
-                if !statement.isNull(2) && !statement.isNull(3) {
-                    full = Digest(high: UInt64(bitPattern: statement.int64(2)), low: UInt64(bitPattern: statement.int64(3)))
-                }
-                let contentGroup: Int64? = full != nil && !statement.isNull(4) ? statement.int64(4) : nil
+            let seek = { (filesystem: Int64, inode: Int64) throws -> Int64? in
                 statement.reset()
+                statement.bind(1, filesystem)
+                statement.bind(2, inode)
+                return try statement.step() ? statement.int64(0) : nil
+            }
+            var cursor: (filesystem: Int64, inode: Int64?)? = nil
+            for key in order {
+                if cursor?.filesystem != key.filesystem {
+                    cursor = (key.filesystem, try seek(key.filesystem, key.inode))
+                }
+                var skipped = 0
+                while let current = cursor?.inode, current < key.inode {
+                    if skipped == 16 {
+                        cursor?.inode = try seek(key.filesystem, key.inode)
+                        break
+                    }
+                    cursor?.inode = try statement.step() ? statement.int64(0) : nil
+                    skipped += 1
+                }
+                guard cursor?.inode == key.inode else { continue }
+                let status = statuses[key.index]
+                guard statement.int64(1) == status.size, statement.int64(2) == status.modificationTime,
+                    statement.int64(3) == status.changeTime
+                else { continue }
+                let headTail = Digest(
+                    high: UInt64(bitPattern: statement.int64(4)), low: UInt64(bitPattern: statement.int64(5)))
+                var full: Digest? = nil
+                if !statement.isNull(6) && !statement.isNull(7) {
+                    full = Digest(high: UInt64(bitPattern: statement.int64(6)), low: UInt64(bitPattern: statement.int64(7)))
+                }
+                let contentGroup: Int64? = full != nil && !statement.isNull(8) ? statement.int64(8) : nil
                 results[key.index] = CachedDigests(headTail: headTail, full: full, contentGroup: contentGroup)
             }
+            statement.reset()
             return results
         }
     }
