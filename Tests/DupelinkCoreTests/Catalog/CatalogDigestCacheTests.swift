@@ -61,6 +61,34 @@ struct CatalogDigestCacheTests {
         #expect(found[1] == CachedDigests(headTail: makeDigest(4), full: makeDigest(5)))
     }
 
+    /// The lookup steps through the rows beside the sorted inodes and searches again when it falls
+    /// far behind: rows asked for densely, sparsely, past the last row, and on two
+    /// filesystems must all be found, and no row of the other filesystem.
+    @Test func lookupsDenseSparseAndAcrossFilesystemsFindExactlyTheStoredRows() throws {
+        let catalog = try Catalog.inMemory()
+        var entries: [DigestEntry] = []
+        for inode in stride(from: UInt64(10), through: 3000, by: 10) {
+            entries.append(DigestEntry(filesystem: disk, status: makeStatus(inode: inode),
+                digests: CachedDigests(headTail: makeDigest(inode))))
+            entries.append(DigestEntry(filesystem: other, status: makeStatus(device: 64, inode: inode + 5),
+                digests: CachedDigests(headTail: makeDigest(inode + 5))))
+        }
+        try catalog.store(entries)
+        // Dense runs, gaps of hundreds of rows, inodes between rows, and past the end.
+        let asked: [UInt64] = [10, 20, 30, 40, 50, 55, 60, 1500, 1510, 1511, 2990, 3000, 3010, 5, 2000, 2010, 990]
+        var statuses = asked.map { makeStatus(inode: $0) }
+        statuses += asked.map { makeStatus(device: 64, inode: $0 + 5) }
+
+        let found = try catalog.cachedDigests(for: statuses, filesystems: identities([(2049, disk), (64, other)]))
+
+        for (status, hit) in zip(statuses, found) {
+            let inode = status.id.inode
+            let stored = status.id.device == 64 ? (inode - 5) % 10 == 0 && inode - 5 >= 10 && inode - 5 <= 3000
+                : inode % 10 == 0 && inode >= 10 && inode <= 3000
+            #expect(hit == (stored ? CachedDigests(headTail: makeDigest(inode)) : nil), "device \(status.id.device) inode \(inode)")
+        }
+    }
+
     @Test func sameInodeOnAnotherFilesystemIsNotFound() throws {
         let catalog = try Catalog.inMemory()
         let status = makeStatus(inode: 7)
