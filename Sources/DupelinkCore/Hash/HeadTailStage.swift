@@ -9,6 +9,8 @@ import SystemPackage
 public enum HeadTailStage {
     /// The size of the head and of the tail block.
     public static let blockSize = 4096
+    /// Files read by one batch of the pool.
+    static let batchSize = 1 << 16
     /// Files up to this size are digested whole in this stage.
     public static let wholeFileLimit: Int64 = 16 * 1024
 
@@ -69,24 +71,28 @@ public enum HeadTailStage {
         }
         progress?.begin(.headTail, jobs: jobs.count)
         let jobList = jobs
-        let outcomes = try pool.map(
-            count: jobList.count,
-            makeState: { ReadBuffers(count: 1, capacity: Int(wholeFileLimit)) },
-            { index, buffers in
-                let outcome = digest(memberOf(jobList[index]), opener: opener, buffers: buffers)
-                if case .digest(_, _, let bytes) = outcome { progress?.addBytesRead(Int(bytes)) }
-                progress?.jobFinished()
-                return outcome
-            })
         if computed != nil { computed?.reserveCapacity(jobList.count) }
-        for (job, outcome) in zip(jobList, outcomes) {
-            switch outcome {
-            case .digest(let digest, let changeTime, let bytes):
-                digests[firstOfGroup[Int(job.group)] + Int(job.member)] = digest
-                computed?.append(Computed(file: memberOf(job).names[0], changeTime: changeTime, digest: digest))
-                statistics.bytesReadHeadTail += Int64(bytes)
-            case .failed(let error):
-                diagnostics.append(Diagnostic(.hash, error))
+        // In batches, so that the outcomes of a million files are never all held at once.
+        for batch in stride(from: 0, to: jobList.count, by: batchSize) {
+            let end = min(batch + batchSize, jobList.count)
+            let outcomes = try pool.map(
+                count: end - batch,
+                makeState: { ReadBuffers(count: 1, capacity: Int(wholeFileLimit)) },
+                { index, buffers in
+                    let outcome = digest(memberOf(jobList[batch + index]), opener: opener, buffers: buffers)
+                    if case .digest(_, _, let bytes) = outcome { progress?.addBytesRead(Int(bytes)) }
+                    progress?.jobFinished()
+                    return outcome
+                })
+            for (job, outcome) in zip(jobList[batch..<end], outcomes) {
+                switch outcome {
+                case .digest(let digest, let changeTime, let bytes):
+                    digests[firstOfGroup[Int(job.group)] + Int(job.member)] = digest
+                    computed?.append(Computed(file: memberOf(job).names[0], changeTime: changeTime, digest: digest))
+                    statistics.bytesReadHeadTail += Int64(bytes)
+                case .failed(let error):
+                    diagnostics.append(Diagnostic(.hash, error))
+                }
             }
         }
         // Split each group by digest: sort its members' positions by digest, keep runs of two or more.
