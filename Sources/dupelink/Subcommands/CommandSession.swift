@@ -25,6 +25,7 @@ final class CommandSession {
     ///   while waiting for it.
     init(output: OutputOptionGroup, catalog options: CatalogOptionGroup) throws {
         let started = Date()
+        Allocator.returnLargeBlocksWhenFreed()
         self.output = output
         var summary = RunSummary(
             command: RunSummary.commandName, startedAt: RunSummary.timestamp(started),
