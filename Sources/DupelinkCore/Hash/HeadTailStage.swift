@@ -57,18 +57,19 @@ public enum HeadTailStage {
         firstOfGroup.append(total)
         var digests = known ?? [Digest?](repeating: nil, count: total)
         precondition(digests.count == total, "one known digest per member")
-        // One job per inode that needs reading, in inode order so a disk reads roughly in layout order.
-        var jobs: [(group: Int32, member: Int32)] = []
+        // One job per inode that needs reading: directory by directory (a worker keeps its last
+        // directory open), in inode order within one so a disk reads roughly in layout order. The
+        // sort keys are gathered first: fetching them in the comparator cost more than the sort.
+        var keyed: [(directory: Int32, inode: UInt64, group: Int32, member: Int32)] = []
         for (g, group) in groups.enumerated() {
-            for m in group.indices where digests[firstOfGroup[g] + m] == nil { jobs.append((Int32(g), Int32(m))) }
+            for (m, member) in group.enumerated() where digests[firstOfGroup[g] + m] == nil {
+                keyed.append((opener.files[Int(member.names[0])].directory, member.id.inode, Int32(g), Int32(m)))
+            }
         }
-        // Directory by directory (a worker keeps its last directory open), inode order within one.
+        keyed.sort { ($0.directory, $0.inode) < ($1.directory, $1.inode) }
+        let jobs = keyed.map { (group: $0.group, member: $0.member) }
+        keyed = []
         let memberOf = { @Sendable (job: (group: Int32, member: Int32)) in groups[Int(job.group)][Int(job.member)] }
-        let directoryOf = { (job: (group: Int32, member: Int32)) in opener.files[Int(memberOf(job).names[0])].directory }
-        jobs.sort {
-            let (left, right) = (directoryOf($0), directoryOf($1))
-            return left != right ? left < right : memberOf($0).id < memberOf($1).id
-        }
         progress?.begin(.headTail, jobs: jobs.count)
         let jobList = jobs
         if computed != nil { computed?.reserveCapacity(jobList.count) }
@@ -97,19 +98,19 @@ public enum HeadTailStage {
         }
         // Split each group by digest: sort its members' positions by digest, keep runs of two or more.
         var result: [(members: [Member], digest: Digest)] = []
-        var keyed: [(digest: Digest, member: Int)] = []
+        var byDigest: [(digest: Digest, member: Int)] = []
         for (g, group) in groups.enumerated() {
-            keyed.removeAll(keepingCapacity: true)
+            byDigest.removeAll(keepingCapacity: true)
             for m in group.indices {
-                if let digest = digests[firstOfGroup[g] + m] { keyed.append((digest, m)) }
+                if let digest = digests[firstOfGroup[g] + m] { byDigest.append((digest, m)) }
             }
-            if keyed.count < 2 { continue }
-            keyed.sort { $0.digest != $1.digest ? $0.digest < $1.digest : $0.member < $1.member }
+            if byDigest.count < 2 { continue }
+            byDigest.sort { $0.digest != $1.digest ? $0.digest < $1.digest : $0.member < $1.member }
             var start = 0
-            while start < keyed.count {
+            while start < byDigest.count {
                 var end = start + 1
-                while end < keyed.count && keyed[end].digest == keyed[start].digest { end += 1 }
-                if end - start > 1 { result.append((keyed[start..<end].map { group[$0.member] }, keyed[start].digest)) }
+                while end < byDigest.count && byDigest[end].digest == byDigest[start].digest { end += 1 }
+                if end - start > 1 { result.append((byDigest[start..<end].map { group[$0.member] }, byDigest[start].digest)) }
                 start = end
             }
         }
