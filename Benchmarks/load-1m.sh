@@ -3,15 +3,17 @@
 # under `/usr/bin/time -v`, and prints wall time, peak resident set size, exit status and the
 # number of classes found by each.
 #
-# usage: Benchmarks/load-1m.sh [--files N] [--seed S] [--keep] [--no-build] [WORKDIR]
+# usage: Benchmarks/load-1m.sh [--files N] [--seed S] [--keep] [--no-build] [--corpus DIR] [WORKDIR]
 #   --files N     files in the corpus (default 1000000)
 #   --seed S      corpus seed (default 1)
 #   --keep        keep the corpus and the reports (default: the corpus is deleted at the end)
 #   --no-build    do not run `swift build -c release` when the dupelink binary is missing
-#   WORKDIR       where the corpus goes (default /work/dupelink-load); a million files take about
-#                 10 GB and 3-5 minutes to generate
+#   --corpus DIR  scan DIR (made earlier by make-corpus.py) instead of generating one; it is kept
+#   WORKDIR       where the corpus and reports go (default /work/dupelink-load); a million files
+#                 take about 10 GB and 3-5 minutes to generate
 # Environment: DUPELINK (default <repo>/.build/release/dupelink).
-# Exit status: 0 when both tools ran (whatever they found); 2 on a usage or setup error.
+# Exit status: 0 when both tools ran and dupelink's peak RSS was at most jdupes' (the load
+# target); 1 when dupelink failed, found no class, or used more memory; 2 on a usage or setup error.
 #
 # Flags, as in peers.sh: `dupelink scan --no-catalog --format json ROOT` (reads every candidate,
 # writes nothing) and `jdupes -r -q ROOT` (byte confirmation on, no symlinks followed). The page
@@ -21,14 +23,15 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-files=1000000 seed=1 keep=0 build=1 work=/work/dupelink-load
-usage() { sed -n '6,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+files=1000000 seed=1 keep=0 build=1 work=/work/dupelink-load corpus=
+usage() { sed -n '6,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --files) files=${2:?}; shift 2 ;;
         --seed) seed=${2:?}; shift 2 ;;
         --keep) keep=1; shift ;;
         --no-build) build=0; shift ;;
+        --corpus) corpus=${2:?}; shift 2 ;;
         -h|--help) usage ;;
         -*) echo "load-1m.sh: unknown option $1" >&2; usage ;;
         *) work=$1; shift ;;
@@ -43,14 +46,19 @@ fi
 for tool in /usr/bin/time jdupes python3; do
     command -v "$tool" >/dev/null || { echo "load-1m.sh: $tool is not installed" >&2; exit 2; }
 done
-if [ -e "$work/corpus" ]; then echo "load-1m.sh: $work/corpus exists; remove it or choose another WORKDIR" >&2; exit 2; fi
 mkdir -p "$work"
-cleanup() { if [ "$keep" = 0 ]; then rm -rf "$work/corpus" "$work/corpus.manifest.json"; fi; }
-trap cleanup EXIT
-
-start=$(date +%s)
-python3 "$here/make-corpus.py" --files "$files" --seed "$seed" --out "$work/corpus" --quiet
-echo "corpus: $files files, $(du -sh "$work/corpus" | cut -f1), generated in $(( $(date +%s) - start )) s" >&2
+if [ -n "$corpus" ]; then
+    [ -d "$corpus" ] || { echo "load-1m.sh: $corpus is not a directory" >&2; exit 2; }
+    echo "corpus: $corpus, $(find "$corpus" -type f | wc -l) files, $(du -sh "$corpus" | cut -f1)" >&2
+else
+    if [ -e "$work/corpus" ]; then echo "load-1m.sh: $work/corpus exists; remove it, choose another WORKDIR, or pass --corpus" >&2; exit 2; fi
+    corpus=$work/corpus
+    cleanup() { if [ "$keep" = 0 ]; then rm -rf "$work/corpus" "$work/corpus.manifest.json"; fi; }
+    trap cleanup EXIT
+    start=$(date +%s)
+    python3 "$here/make-corpus.py" --files "$files" --seed "$seed" --out "$corpus" --quiet
+    echo "corpus: $files files, $(du -sh "$corpus" | cut -f1), generated in $(( $(date +%s) - start )) s" >&2
+fi
 
 # Runs one tool under /usr/bin/time -v; its report goes to WORK/NAME.out, the timing to WORK/NAME.time.
 measure() {
@@ -59,8 +67,9 @@ measure() {
     /usr/bin/time -v "$@" > "$work/$name.out" 2> "$work/$name.time"
     set -e
 }
-measure dupelink "$dupelink" scan --no-catalog --format json "$work/corpus"
-measure jdupes jdupes -r -q "$work/corpus"
+measure dupelink "$dupelink" scan --no-catalog --format json "$corpus"
+measure jdupes jdupes -r -q "$corpus"
+measure find find "$corpus" -printf '%s\n'
 
 field() { grep -F "$2" "$work/$1.time" | tail -1 | sed 's/.*: //'; }
 dupelink_classes=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["classes"]))' "$work/dupelink.out" 2>/dev/null || echo "?")
@@ -74,3 +83,22 @@ for name in dupelink jdupes; do
         "$(field "$name" 'Maximum resident set size')" "$(field "$name" 'Exit status')" "$classes"
 done
 echo "(classes may differ in count where names of one inode are involved: dupelink folds them into one member, jdupes without -H does not match them; peers.sh compares classes exactly)" >&2
+
+# The walk target: dupelink's own walk (statistics.walkSeconds) within 1.5x of find's whole run.
+walk=$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["statistics"]["walkSeconds"], 2))' "$work/dupelink.out" 2>/dev/null || echo "?")
+find_wall=$(field find 'Elapsed (wall clock) time')
+echo "walk: dupelink ${walk} s, find -printf '%s' ${find_wall} (m:ss)"
+
+dupelink_kb=$(field dupelink 'Maximum resident set size')
+jdupes_kb=$(field jdupes 'Maximum resident set size')
+dupelink_status=$(field dupelink 'Exit status')
+if [ "$dupelink_status" != 0 ] || [ "$dupelink_classes" = "?" ] || [ "$dupelink_classes" = 0 ]; then
+    echo "load target: NOT MET (dupelink exited $dupelink_status with $dupelink_classes classes)"
+    exit 1
+fi
+if [ "$dupelink_kb" -le "$jdupes_kb" ]; then
+    echo "load target: met (peak RSS $dupelink_kb KiB <= jdupes' $jdupes_kb KiB, ratio $(python3 -c "print(round($dupelink_kb/$jdupes_kb, 2))"))"
+else
+    echo "load target: NOT MET (peak RSS $dupelink_kb KiB > jdupes' $jdupes_kb KiB)"
+    exit 1
+fi
