@@ -104,12 +104,27 @@ struct RunSummary: Encodable {
         return Array(data) + [UInt8(ascii: "\n")]
     }
 
-    /// `2026-11-27T03:30:00.123Z`.
+    /// `2026-11-27T03:30:00.123Z`: RFC 3339 in UTC, with milliseconds.
+    ///
+    /// Formatted by hand: `ISO8601DateFormatter` loads ICU's calendar data, a few milliseconds of
+    /// every run's start for a string every run writes.
     static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var seconds = time_t(milliseconds.quotientAndRemainder(dividingBy: 1000).quotient)
+        var fraction = Int(milliseconds % 1000)
+        if fraction < 0 {
+            seconds -= 1
+            fraction += 1000
+        }
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func padded(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(padded(parts.tm_year + 1900, 4))-\(padded(parts.tm_mon + 1, 2))-\(padded(parts.tm_mday, 2))T"
+            + "\(padded(parts.tm_hour, 2)):\(padded(parts.tm_min, 2)):\(padded(parts.tm_sec, 2))."
+            + "\(padded(Int32(fraction), 3))Z"
     }
 
     /// The subcommand on the command line (`scan`, `link`), known before any report is.
