@@ -100,9 +100,15 @@ public struct PathTable: Sendable {
     public func path(ofFile record: FileRecord) -> [UInt8] {
         var result: [UInt8] = []
         appendPath(ofDirectory: record.directory, to: &result)
-        if !result.isEmpty && result.last != UInt8(ascii: "/") { result.append(UInt8(ascii: "/")) }
+        if Self.needsSlash(after: result) { result.append(UInt8(ascii: "/")) }
         result.append(contentsOf: name(start: record.nameStart, length: UInt32(record.nameLength)))
         return result
+    }
+
+    /// Whether a path continues past `path` with a slash before the next name: it is not empty and
+    /// does not already end in one (a root given as `/` or `dir/`).
+    static func needsSlash(after path: [UInt8]) -> Bool {
+        !path.isEmpty && path.last != UInt8(ascii: "/")
     }
 
     /// The file's own name, without its directory.
@@ -114,7 +120,7 @@ public struct PathTable: Sendable {
         for (position, directory) in chain(toDirectory: index).enumerated() {
             let entry = directories[Int(directory)]
             if position == 0 && !entry.isShown { continue }
-            if !result.isEmpty && result.last != UInt8(ascii: "/") { result.append(UInt8(ascii: "/")) }
+            if Self.needsSlash(after: result) { result.append(UInt8(ascii: "/")) }
             result.append(contentsOf: name(start: entry.nameStart, length: entry.nameLength))
         }
     }
