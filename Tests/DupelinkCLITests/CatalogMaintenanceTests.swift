@@ -25,12 +25,18 @@ import Testing
         return try #require(object as? [String: Any])
     }
 
+    /// Sets the modification time of `relative` in `tree`, so the scan after finds a changed member.
+    static func touch(_ tree: TestTree, _ relative: String, day: Int) {
+        #expect(run("/usr/bin/touch", ["-m", "-d", "2001-02-0\(day) 04:05:06", tree.rootString + "/" + relative]) == 0)
+    }
+
     @Test func infoCountsDigestsScansAndTheLastScanAfterTwoScans() throws {
         let tree = try Self.tree()
         let folder = try TestTree()
         let catalog = folder.rootString + "/catalog.sqlite"
         let before = Date(timeIntervalSinceNow: -1)
         #expect(try CLI.run("scan", "--catalog", catalog, tree.rootString).status == 0)
+        Self.touch(tree, "a", day: 1)
         #expect(try CLI.run("scan", "--catalog", catalog, tree.rootString).status == 0)
         let after = Date(timeIntervalSinceNow: 1)
 
@@ -85,7 +91,11 @@ import Testing
         let tree = try Self.tree()
         let folder = try TestTree()
         let catalog = folder.rootString + "/catalog.sqlite"
-        for _ in 0..<3 { #expect(try CLI.run("scan", "--catalog", catalog, tree.rootString).status == 0) }
+        // A member changes before each scan, so each is saved as a new one.
+        for day in 1...3 {
+            Self.touch(tree, "a", day: day)
+            #expect(try CLI.run("scan", "--catalog", catalog, tree.rootString).status == 0)
+        }
         let last = try Self.info(catalog)["lastScanStartedAt"] as? String
         #expect(try Self.info(catalog)["scans"] as? Int == 3)
 
@@ -96,7 +106,9 @@ import Testing
         #expect(info["scans"] as? Int == 1)
         #expect(info["lastScanStartedAt"] as? String == last)
         #expect(info["digests"] as? Int == 4)
-        // The next scan keeps counting from the newest one.
+        // A scan that finds what the newest found updates it; the next new one keeps counting.
+        #expect(try CLI.run("scan", "--catalog", catalog, tree.rootString).output.contains("Saved in the catalog as scan 3."))
+        Self.touch(tree, "a", day: 4)
         #expect(try CLI.run("scan", "--catalog", catalog, tree.rootString).output.contains("Saved in the catalog as scan 4."))
     }
 

@@ -64,7 +64,8 @@ import Testing
         #expect(holder.finish().status == 0)
         let second = waiter.finish()
         #expect(second.status == 0, "\(second.standardError)")
-        #expect(second.output.contains("Saved in the catalog as scan 2."))
+        // It found what the first run found, so it updated the first run's scan.
+        #expect(second.output.contains("Saved in the catalog as scan 1."))
         // The lock file names the last holder.
         #expect(try String(contentsOfFile: catalog + ".lock", encoding: .utf8) == "\(waiter.pid)\n")
     }

@@ -139,7 +139,9 @@ import Testing
         for summary in summaries { #expect(Set(summary.keys) == Self.documentedKeys) }
         #expect(summaries.map { $0["exitStatus"] as? Int } == [0, 0, 3, 2])
         #expect(summaries.map { $0["command"] as? String } == ["scan", "link", "link", "link"])
-        #expect(summaries.map { $0["scanID"] as? Int } == [1, 2, 3, nil])
+        // The first link found what the scan found, so it updated scan 1; the second found the
+        // files linked, which is a new scan.
+        #expect(summaries.map { $0["scanID"] as? Int } == [1, 1, 2, nil])
         #expect(summaries[1]["filesLinked"] as? Int == 3)
         #expect(summaries[2]["filesLinked"] as? Int == 0 && summaries[2]["classes"] as? Int == 0)
         #expect((summaries[3]["error"] as? String)?.contains("notes.txt") == true)

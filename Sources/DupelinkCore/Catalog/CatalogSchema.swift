@@ -105,6 +105,12 @@ enum CatalogSchema {
             try db.execute(
                 sql: "CREATE INDEX digestContentGroup ON digest(contentGroup) WHERE contentGroup IS NOT NULL")
         }
+        // A scan's fingerprint (`ScanFingerprint`, 16 bytes): a rescan that finds exactly what the
+        // newest scan found updates that scan instead of saving every row again. NULL for scans
+        // saved before, which therefore never match.
+        migrator.registerMigration("v5-scan-fingerprint") { db in
+            try db.execute(sql: "ALTER TABLE scan ADD COLUMN fingerprint BLOB")
+        }
         return migrator
     }
 }

@@ -5,12 +5,18 @@ extension Catalog {
     /// Saves a scan: its roots, counters, classes, and every member name with its directory's
     /// identity and its inode's fingerprint, in one write transaction.
     ///
+    /// A scan that found exactly what the newest saved scan found (the same roots in the same
+    /// order, and the same classes, members and names with every field the catalog keeps; see
+    /// `ScanFingerprint`) is not saved again: that scan gets this one's start and save times and
+    /// counters, and keeps its number. Only the newest is compared, so numbers still follow time.
+    ///
     /// Touches the disk: writes the database.
     /// - Parameters:
     ///   - scan: what the scan found.
     ///   - roots: the roots as given on the command line.
     ///   - startedAt: when the scan started, in nanoseconds since the epoch.
-    /// - Returns: the new scan's number, for `loadScan(id:)`.
+    /// - Returns: the scan's number, for `loadScan(id:)`: a new one, or the newest scan's when it
+    ///   was updated.
     /// - Throws: `DupelinkError(.catalog)` when the database cannot be written; nothing is saved then.
     @discardableResult
     public func saveScan(_ scan: ScanResult, roots: [[UInt8]], startedAt: Int64) throws(DupelinkError) -> Int64 {
@@ -22,11 +28,20 @@ extension Catalog {
         } catch {
             throw DupelinkError(.catalog, path: path, operation: "save the scan", detail: "its statistics cannot be encoded: \(error)")
         }
+        let fingerprint = ScanFingerprint(scan, roots: roots).bytes
         let savedAt = CatalogFile.now()
         return try write { db in
+            let newest = try Row.fetchOne(db, sql: "SELECT id, fingerprint FROM scan ORDER BY id DESC LIMIT 1")
+            if let newest, let newestFingerprint: Data = newest[1], newestFingerprint == fingerprint {
+                let scanID: Int64 = newest[0]
+                try db.execute(
+                    sql: "UPDATE scan SET startedAt = ?, savedAt = ?, statistics = ? WHERE id = ?",
+                    arguments: [startedAt, savedAt, statistics, scanID])
+                return scanID
+            }
             try db.execute(
-                sql: "INSERT INTO scan (startedAt, savedAt, statistics) VALUES (?, ?, ?)",
-                arguments: [startedAt, savedAt, statistics])
+                sql: "INSERT INTO scan (startedAt, savedAt, statistics, fingerprint) VALUES (?, ?, ?, ?)",
+                arguments: [startedAt, savedAt, statistics, fingerprint])
             let scanID = db.lastInsertedRowID
             let insertRoot = try db.cachedStatement(sql: "INSERT INTO scanRoot (scanId, position, path) VALUES (?, ?, ?)")
             for (position, root) in roots.enumerated() {

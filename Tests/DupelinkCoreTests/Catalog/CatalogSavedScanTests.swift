@@ -111,7 +111,10 @@ struct CatalogSavedScanTests {
     @Test func deletingAllButTheLatestScansKeepsTheNewest() throws {
         let catalog = try Catalog.inMemory()
         var ids: [Int64] = []
-        for start in 1...5 { ids.append(try catalog.saveScan(sampleScan(), roots: [], startedAt: Int64(start))) }
+        // Each of other roots: a scan that found what the newest found would update it instead.
+        for start in 1...5 {
+            ids.append(try catalog.saveScan(sampleScan(), roots: [Array("/\(start)".utf8)], startedAt: Int64(start)))
+        }
 
         #expect(try catalog.deleteScans(keepingLatest: 2) == 3)
 
@@ -149,10 +152,14 @@ struct CatalogSavedScanTests {
         let saveTime = try clock.measure { id = try catalog.saveScan(scan, roots: [Array("/data".utf8)], startedAt: 1) }
         var saved: SavedScan? = nil
         let loadTime = try clock.measure { saved = try catalog.loadScan(id: id) }
+        var again: Int64 = 0
+        let resaveTime = try clock.measure { again = try catalog.saveScan(scan, roots: [Array("/data".utf8)], startedAt: 2) }
+        let fingerprintTime = clock.measure { _ = ScanFingerprint(scan, roots: [Array("/data".utf8)]) }
 
         let names = try #require(saved).classes.flatMap { $0.members.flatMap { $0.names.map(\.path) } }
         #expect(names == scan.classes.flatMap { $0.members.flatMap { $0.names.map { scan.path(ofFile: $0) } } })
         #expect(names.count == 100_000)
-        print("catalog scan: save 100000 names in \(saveTime), load in \(loadTime)")
+        #expect(again == id)
+        print("catalog scan: save 100000 names in \(saveTime), load in \(loadTime), save unchanged in \(resaveTime) (fingerprint \(fingerprintTime))")
     }
 }
