@@ -7,13 +7,14 @@
 public struct SavedScan: Hashable, Sendable {
     /// The scan's number in the catalog.
     public var id: Int64
-    /// When the scan started, in nanoseconds since the epoch.
+    /// When the scan started, in nanoseconds since the epoch: the latest scan that found this,
+    /// when later scans found the same and updated it.
     public var startedAt: Int64
-    /// When it was saved, in nanoseconds since the epoch.
+    /// When it was saved or last updated, in nanoseconds since the epoch.
     public var savedAt: Int64
     /// The roots, as given on the command line.
     public var roots: [[UInt8]]
-    /// The scan's counters.
+    /// The counters of the scan that last saved or updated it.
     public var statistics: ScanStatistics
     /// The duplicate classes, in the order the scan listed them.
     public var classes: [SavedClass]
@@ -85,9 +86,10 @@ public struct SavedName: Hashable, Sendable {
 public struct ScanSummary: Hashable, Sendable {
     /// The scan's number in the catalog.
     public var id: Int64
-    /// When the scan started, in nanoseconds since the epoch.
+    /// When the scan started (the latest scan that found the same, when one updated it), in
+    /// nanoseconds since the epoch.
     public var startedAt: Int64
-    /// When it was saved, in nanoseconds since the epoch.
+    /// When it was saved or last updated, in nanoseconds since the epoch.
     public var savedAt: Int64
     /// The roots, as given on the command line.
     public var roots: [[UInt8]]

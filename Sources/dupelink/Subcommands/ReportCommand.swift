@@ -7,8 +7,10 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Print a saved scan again (default: the latest); change nothing.",
         discussion: """
-            Every scan is saved in the catalog. This prints one again, in any --format, with the \
-            same reclaimable figures, without reading a file: review it, then apply it with \
+            Every scan is saved in the catalog (one that finds exactly what the newest saved scan \
+            found updates that scan, which keeps its number). This prints one again, in any \
+            --format, with the same reclaimable figures, without reading a file: review it, then \
+            apply it with \
             `dupelink link --scan ID`, which re-checks every file first. The warnings of the \
             original scan are not saved, and are not printed again.
 
