@@ -121,9 +121,65 @@ struct CatalogScanReuseTests {
         #expect(try catalog.listScans().count == 3)
     }
 
-    @Test func theStoredFingerprintIsTheDigestOfTheSavedRowsInTheirCanonicalForm() throws {
+    /// Scans whose paths take each way through the fingerprint's code.
+    enum Shape: String, CaseIterable, CustomTestStringConvertible {
+        /// The sample: names that are not UTF-8, hard links, a class without a digest.
+        case sample
+        /// A directory `/`, whose names are joined without another slash.
+        case rootDirectory
+        /// A path longer than the fingerprint's 64 KiB buffer, and more bytes than it holds.
+        case longPath
+        /// Files given as roots in the working directory: their directory `.` is not shown.
+        case hiddenRoot
+
+        var testDescription: String { rawValue }
+
+        func scan() -> ScanResult {
+            switch self {
+            case .sample:
+                return CatalogSavedScanTests().sampleScan()
+            case .rootDirectory:
+                return makeScan(classes: [
+                    (size: 5, digest: makeDigest(1), members: [
+                        (status: makeStatus(inode: 1, size: 5), names: [(Array("/".utf8), Array("top".utf8))]),
+                        (status: makeStatus(inode: 2, size: 5), names: [(Array("/srv/".utf8), Array("x".utf8))]),
+                    ])
+                ])
+            case .longPath:
+                let deep = Array("/deep".utf8) + [UInt8](repeating: UInt8(ascii: "d"), count: 70_000)
+                var classes: [(size: Int64, digest: Digest?, members: [(status: FileStatus, names: [(directory: [UInt8], name: [UInt8])])])] = []
+                for index in 0..<40 {
+                    let first = makeStatus(inode: UInt64(2 * index), size: 9)
+                    let second = makeStatus(inode: UInt64(2 * index + 1), size: 9)
+                    let members: [(status: FileStatus, names: [(directory: [UInt8], name: [UInt8])])] = [
+                        (status: first, names: [(directory: deep, name: Array("a\(index)".utf8))]),
+                        (status: second, names: [(directory: Array("/s".utf8), name: Array("b\(index)".utf8))]),
+                    ]
+                    classes.append((size: 9, digest: makeDigest(UInt64(index)), members: members))
+                }
+                return makeScan(classes: classes)
+            case .hiddenRoot:
+                var scan = makeScan(classes: [])
+                let dot = scan.table.addDirectory(parent: -1, name: Array(".".utf8), id: FileID(device: 1, inode: 2), root: 0, isShown: false)
+                let sub = scan.table.addDirectory(parent: dot, name: Array("sub".utf8), id: FileID(device: 1, inode: 3), root: 0)
+                var members: [Member] = []
+                for (index, directory) in [dot, sub].enumerated() {
+                    let status = makeStatus(inode: UInt64(10 + index), size: 3)
+                    let (start, length) = scan.table.appendName(Array("f\(index)".utf8))
+                    scan.files.append(FileRecord(directory: directory, nameStart: start, nameLength: UInt16(length), status: status))
+                    members.append(Member(names: [Int32(scan.files.count - 1)], status: status))
+                }
+                scan.classes = [DuplicateClass(size: 3, digest: nil, members: members)]
+                #expect(scan.path(ofFile: 0) == Array("f0".utf8) && scan.path(ofFile: 1) == Array("sub/f1".utf8))
+                return scan
+            }
+        }
+    }
+
+    @Test(arguments: Shape.allCases)
+    func theStoredFingerprintIsTheDigestOfTheSavedRowsInTheirCanonicalForm(shape: Shape) throws {
         let catalog = try Catalog.inMemory()
-        let id = try catalog.saveScan(base(), roots: roots, startedAt: 1)
+        let id = try catalog.saveScan(shape.scan(), roots: roots, startedAt: 1)
         let saved = try catalog.loadScan(id: id)
         let stored = try catalog.access("fingerprint") { db in
             try Data.fetchOne(db, sql: "SELECT fingerprint FROM scan WHERE id = ?", arguments: [id])
@@ -170,6 +226,7 @@ struct CatalogScanReuseTests {
         withUnsafeBytes(of: digest.low.bigEndian) { expected.append(contentsOf: $0) }
         #expect(stored == expected)
         #expect(stored?.count == 16)
+        #expect(try catalog.saveScan(shape.scan(), roots: roots, startedAt: 2) == id)
     }
 
     @Test func aScanSavedByAnOlderDupelinkIsNeverReusedButTheNextOneIs() throws {
