@@ -29,7 +29,7 @@ public enum SizeGrouping {
                         members[position].names.append(entry.index)
                     } else {
                         byInode?[status.id] = members.count
-                        members.append(Member(names: [entry.index], status: status))
+                        members.append(Member(names: NameList(entry.index), status: status))
                     }
                 }
                 if members.count > 1 { groups.append(members) }

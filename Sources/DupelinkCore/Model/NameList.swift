@@ -15,6 +15,12 @@ public struct NameList: RandomAccessCollection, MutableCollection, Hashable, Sen
         others = firstName < 0 ? [] : Array(IteratorSequence(iterator))
     }
 
+    /// Creates a list of one name.
+    public init(_ name: Int32) {
+        firstName = name
+        others = []
+    }
+
     /// Creates a list of `elements`, in order.
     public init(arrayLiteral elements: Int32...) {
         self.init(elements)
