@@ -101,28 +101,6 @@ public struct Pipeline: Sendable {
         return ScanResult(table: walk.table, files: walk.files, classes: ordered, diagnostics: diagnostics,
             statistics: statistics)
     }
-
-    /// Sorts names within members, members within classes, and classes by total size then path, so
-    /// that a report of the same tree always reads the same.
-    static func ordered(_ classes: [DuplicateClass], table: PathTable, files: [FileRecord]) -> [DuplicateClass] {
-        var keyed: [(key: [UInt8], value: DuplicateClass)] = classes.map { duplicateClass in
-            var sorted = duplicateClass
-            sorted.members = duplicateClass.members.map { member in
-                var member = member
-                member.names.sort { table.path(ofFile: files[Int($0)]).lexicographicallyPrecedes(table.path(ofFile: files[Int($1)])) }
-                return member
-            }
-            let firstPath = { (member: Member) in table.path(ofFile: files[Int(member.names[0])]) }
-            sorted.members.sort { firstPath($0).lexicographicallyPrecedes(firstPath($1)) }
-            return (firstPath(sorted.members[0]), sorted)
-        }
-        keyed.sort {
-            let left = $0.value.size * Int64($0.value.nameCount - 1)
-            let right = $1.value.size * Int64($1.value.nameCount - 1)
-            return left != right ? left > right : $0.key.lexicographicallyPrecedes($1.key)
-        }
-        return keyed.map(\.value)
-    }
 }
 
 /// Measures wall time between laps.
