@@ -26,20 +26,29 @@ public enum LinkPlanner {
         // Partitions in order of first appearance, so the plan is deterministic.
         var partitions: [[Int]] = []
         var partitionOfKey: [PartitionKey: Int] = [:]
+        // Most classes are one partition: a member like the one before it skips the lookup.
+        var previous: (key: PartitionKey, partition: Int)?
         for (index, member) in duplicateClass.members.enumerated() where !member.names.isEmpty {
             let key = PartitionKey(member.status, options: options)
-            if let existing = partitionOfKey[key] {
+            if let previous, previous.key == key {
+                partitions[previous.partition].append(index)
+            } else if let existing = partitionOfKey[key] {
                 partitions[existing].append(index)
+                previous = (key, existing)
             } else {
                 partitionOfKey[key] = partitions.count
+                previous = (key, partitions.count)
                 partitions.append([index])
             }
         }
         guard !partitions.isEmpty else { return }
 
-        let ranked = partitions.map {
-            rank($0, in: duplicateClass, scan: scan, preferred: preferred, preferredIDs: options.preferredDirectoryIDs,
-                rootOwnedFirst: options.ignoreOwner)
+        var ranked: [[Int]] = []
+        ranked.reserveCapacity(partitions.count)
+        for partition in partitions {
+            ranked.append(
+                rank(partition, in: duplicateClass, scan: scan, preferred: preferred,
+                    preferredIDs: options.preferredDirectoryIDs, rootOwnedFirst: options.ignoreOwner))
         }
         var largest = 0
         for (index, partition) in ranked.enumerated() where partition.count > ranked[largest].count {
@@ -98,10 +107,16 @@ public enum LinkPlanner {
     /// Orders a partition's members best keeper first: a name under a preferred directory (earlier
     /// entries first), then (with `ignoreOwner`) a root-owned inode, then the most names outside the scanned roots (replacing such an inode would
     /// free nothing), then the most names, then the oldest content, then the first path byte-wise.
+    ///
+    /// Paths are built only where they decide: all of a member's names when there are preferred
+    /// directories, and the first name of members that tie on everything else. The order is total
+    /// (members equal in all of it stay in partition order), so sorting the ties apart afterwards
+    /// gives what one sort on everything would.
     private static func rank(
         _ partition: [Int], in duplicateClass: DuplicateClass, scan: ScanResult, preferred: [[UInt8]],
         preferredIDs: [FileID], rootOwnedFirst: Bool
     ) -> [Int] {
+        guard partition.count > 1 else { return partition }
         struct Key {
             var index: Int
             var preference: Int
@@ -109,34 +124,61 @@ public enum LinkPlanner {
             var outsideNames: UInt64
             var linkCount: UInt64
             var modificationTime: Int64
-            var path: [UInt8]
+
+            /// Whether this member makes a better keeper than `other`, or nil when only their
+            /// paths can tell.
+            func isBetter(than other: Key) -> Bool? {
+                if preference != other.preference { return preference < other.preference }
+                if notRootOwned != other.notRootOwned { return !notRootOwned }
+                if outsideNames != other.outsideNames { return outsideNames > other.outsideNames }
+                if linkCount != other.linkCount { return linkCount > other.linkCount }
+                if modificationTime != other.modificationTime { return modificationTime < other.modificationTime }
+                return nil
+            }
         }
-        let keys = partition.map { index in
+        var keys = partition.map { index in
             let member = duplicateClass.members[index]
-            let paths = member.names.map { scan.path(ofFile: $0) }
-            let chains = Set(member.names.flatMap { name in
-                scan.table.chain(toDirectory: scan.files[Int(name)].directory).map { scan.table.directories[Int($0)].id }
-            })
-            let preference = preferred.indices.first { position in
-                paths.contains { isPath($0, under: preferred[position]) }
-                    || (position < preferredIDs.count && chains.contains(preferredIDs[position]))
-            } ?? Int.max
             let linkCount = member.status.linkCount
             let inside = UInt64(member.names.count)
             return Key(
-                index: index, preference: preference, notRootOwned: rootOwnedFirst && member.status.userID != 0,
+                index: index,
+                preference: preference(of: member, scan: scan, preferred: preferred, preferredIDs: preferredIDs),
+                notRootOwned: rootOwnedFirst && member.status.userID != 0,
                 outsideNames: linkCount > inside ? linkCount - inside : 0,
-                linkCount: linkCount, modificationTime: member.status.modificationTime, path: paths[0])
+                linkCount: linkCount, modificationTime: member.status.modificationTime)
         }
-        return keys.sorted { a, b in
-            if a.preference != b.preference { return a.preference < b.preference }
-            if a.notRootOwned != b.notRootOwned { return !a.notRootOwned }
-            if a.outsideNames != b.outsideNames { return a.outsideNames > b.outsideNames }
-            if a.linkCount != b.linkCount { return a.linkCount > b.linkCount }
-            if a.modificationTime != b.modificationTime { return a.modificationTime < b.modificationTime }
-            if a.path != b.path { return a.path.lexicographicallyPrecedes(b.path) }
-            return a.index < b.index
-        }.map(\.index)
+        keys.sort { $0.isBetter(than: $1) ?? ($0.index < $1.index) }
+        var start = 0
+        while start < keys.count {
+            var end = start + 1
+            while end < keys.count && keys[start].isBetter(than: keys[end]) == nil { end += 1 }
+            if end - start > 1 {
+                let tied = Array(keys[start..<end])
+                let paths = tied.map { scan.path(ofFile: duplicateClass.members[$0.index].names[0]) }
+                let order = tied.indices.sorted {
+                    paths[$0] != paths[$1] ? paths[$0].lexicographicallyPrecedes(paths[$1]) : tied[$0].index < tied[$1].index
+                }
+                keys.replaceSubrange(start..<end, with: order.map { tied[$0] })
+            }
+            start = end
+        }
+        return keys.map(\.index)
+    }
+
+    /// The position in `preferred` of the first preferred directory that holds a name of `member`
+    /// (by path, or by identity of a directory on the way), or `Int.max`.
+    private static func preference(
+        of member: Member, scan: ScanResult, preferred: [[UInt8]], preferredIDs: [FileID]
+    ) -> Int {
+        guard !preferred.isEmpty else { return Int.max }
+        let paths = member.names.map { scan.path(ofFile: $0) }
+        let chains = Set(member.names.flatMap { name in
+            scan.table.chain(toDirectory: scan.files[Int(name)].directory).map { scan.table.directories[Int($0)].id }
+        })
+        return preferred.indices.first { position in
+            paths.contains { isPath($0, under: preferred[position]) }
+                || (position < preferredIDs.count && chains.contains(preferredIDs[position]))
+        } ?? Int.max
     }
 
     private static func reason(_ status: FileStatus, differsFrom reference: FileStatus, options: LinkOptions) -> LinkRefusal.Reason {

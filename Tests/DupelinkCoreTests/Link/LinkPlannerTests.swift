@@ -81,6 +81,38 @@ import Testing
         #expect(keeperPath(plan, scan, classOf: try #require(scan.fileIndex(tree.path("scan/path/f")))) == tree.path("scan/path/e"))
     }
 
+    @Test func plannerBreaksTiesByFirstPathBytesWhateverTheMemberOrder() throws {
+        let tree = try LinkTestTree()
+        defer { tree.remove() }
+        // Three inodes of two names each, equal in everything but their paths; `a-b` sorts before
+        // `a/b` byte-wise ('-' is 0x2D, '/' 0x2F), and its second name sorts last.
+        let content = LinkTestTree.content(seed: 6, count: 700)
+        try tree.write("scan/a/b", content)
+        try tree.write("scan/a-b", content)
+        try tree.write("scan/c", content)
+        try tree.link("scan/a-b", "scan/z")
+        try tree.link("scan/a/b", "scan/x")
+        try tree.link("scan/c", "scan/y")
+        for relative in ["scan/a/b", "scan/a-b", "scan/c"] {
+            try setModificationTime(tree, relative, seconds: 1_600_000_000)
+        }
+        var scan = try LinkTestScan.scan([tree.path("scan")])
+        let file = try #require(scan.fileIndex(tree.path("scan/a/b")))
+        #expect(scan.classes.count == 1)
+        // Members in every order the planner could be handed: it ranks them the same way.
+        let members = scan.classes[0].members
+        for rotation in members.indices {
+            for reversed in [false, true] {
+                let rotated = Array(members[rotation...] + members[..<rotation])
+                scan.classes[0].members = reversed ? rotated.reversed() : rotated
+                let plan = LinkPlanner.plan(scan, options: LinkOptions())
+                #expect(keeperPath(plan, scan, classOf: file) == tree.path("scan/a-b"))
+                let replaced = plan.actions.map { scan.pathString($0.duplicate) }
+                #expect(replaced == ["scan/a/b", "scan/x", "scan/c", "scan/y"].map { tree.path($0) })
+            }
+        }
+    }
+
     @Test func plannerCountsBytesOncePerInodeAndNotForOutsideLinks() throws {
         let tree = try LinkTestTree()
         defer { tree.remove() }
