@@ -3,9 +3,11 @@
 /// same numbers), without building the `Codable` tree or running Foundation's encoder.
 ///
 /// For 100,000 files the `Codable` route builds a `String` per path and a dictionary per object,
-/// and the encoder walks them again; this writer appends each path's bytes once, escaped as it
-/// goes, into a buffer handed on in 64 KiB pieces. `JSONReport` stays the schema and the decoder;
-/// `JSONReportWriterTests` checks that the two give the same document, so they cannot drift.
+/// and the encoder walks them again; this writer builds each path once from its directory's cached
+/// path and writes it, escaped as it goes, through a `JSONCursor` into a buffer handed on in
+/// 64 KiB pieces; a file's object is written with three checks for room, not one per byte.
+/// `JSONReport` stays the schema and the decoder; `JSONReportWriterTests` checks that the two give
+/// the same document, so they cannot drift.
 ///
 /// Strings are escaped as `JSONEncoder` does, within RFC 8259: `"` and `\` with a backslash;
 /// `\b \t \n \f \r` by name; other control characters as `\u00XX`; `/` and everything from U+007F
@@ -14,7 +16,7 @@
 public enum JSONReportWriter {
     /// Writes `report` as JSON, ending in a newline, into `writer` (without flushing it).
     public static func write(_ report: ScanReport, into writer: inout ByteWriter) {
-        var output = JSONOutput(writer: writer)
+        var output = JSONOutput(writer: writer, table: report.scan.table)
         output.report(report)
         output.flush()
         writer = output.writer
@@ -36,7 +38,7 @@ extension JSONOutput {
     /// The whole report; keys in sorted order, as `JSONEncoder`'s `.sortedKeys` puts them.
     mutating func report(_ report: ScanReport) {
         let scan = report.scan
-        buffer.append(UInt8(ascii: "{"))
+        byte(UInt8(ascii: "{"))
         var first = true
         key("classes", indent: 1, first: &first)
         classes(report)
@@ -45,18 +47,18 @@ extension JSONOutput {
         key("dryRun", indent: 1, first: &first)
         bool(report.dryRun)
         key("refusals", indent: 1, first: &first)
-        buffer.append(UInt8(ascii: "["))
+        byte(UInt8(ascii: "["))
         var firstRefusal = true
         for refusal in report.refusals {
             element(indent: 2, first: &firstRefusal)
-            buffer.append(UInt8(ascii: "{"))
+            byte(UInt8(ascii: "{"))
             var member = true
             key("bytes", indent: 3, first: &member)
             integer(refusal.bytes)
             key("message", indent: 3, first: &member)
             string(refusal.reason.message)
             key("path", indent: 3, first: &member)
-            loadPath(ofFile: scan.files[Int(refusal.file)], in: scan.table)
+            loadPath(ofFile: scan.files[Int(refusal.file)])
             pathObject(indent: 3)
             key("reason", indent: 3, first: &member)
             string(refusal.reason.code)
@@ -66,19 +68,19 @@ extension JSONOutput {
         close(UInt8(ascii: "]"), indent: 1, wasEmpty: firstRefusal)
         if report.command == "link" {
             key("replacements", indent: 1, first: &first)
-            buffer.append(UInt8(ascii: "["))
+            byte(UInt8(ascii: "["))
             var firstReplacement = true
             for replacement in report.replacements {
                 element(indent: 2, first: &firstReplacement)
-                buffer.append(UInt8(ascii: "{"))
+                byte(UInt8(ascii: "{"))
                 var member = true
                 key("bytesFreed", indent: 3, first: &member)
                 integer(replacement.bytesFreed)
                 key("duplicate", indent: 3, first: &member)
-                loadPath(ofFile: scan.files[Int(replacement.duplicate)], in: scan.table)
+                loadPath(ofFile: scan.files[Int(replacement.duplicate)])
                 pathObject(indent: 3)
                 key("keeper", indent: 3, first: &member)
-                loadPath(ofFile: scan.files[Int(replacement.keeper)], in: scan.table)
+                loadPath(ofFile: scan.files[Int(replacement.keeper)])
                 pathObject(indent: 3)
                 close(UInt8(ascii: "}"), indent: 2, wasEmpty: false)
                 flushIfFull()
@@ -86,7 +88,7 @@ extension JSONOutput {
             close(UInt8(ascii: "]"), indent: 1, wasEmpty: firstReplacement)
         }
         key("roots", indent: 1, first: &first)
-        buffer.append(UInt8(ascii: "["))
+        byte(UInt8(ascii: "["))
         var firstRoot = true
         for root in report.roots {
             element(indent: 2, first: &firstRoot)
@@ -104,11 +106,11 @@ extension JSONOutput {
         key("summary", indent: 1, first: &first)
         totals(report.totals)
         key("warnings", indent: 1, first: &first)
-        buffer.append(UInt8(ascii: "["))
+        byte(UInt8(ascii: "["))
         var firstWarning = true
         for diagnostic in report.diagnostics {
             element(indent: 2, first: &firstWarning)
-            buffer.append(UInt8(ascii: "{"))
+            byte(UInt8(ascii: "{"))
             var member = true
             key("code", indent: 3, first: &member)
             string(diagnostic.error.code.rawValue)
@@ -123,57 +125,66 @@ extension JSONOutput {
         }
         close(UInt8(ascii: "]"), indent: 1, wasEmpty: firstWarning)
         close(UInt8(ascii: "}"), indent: 0, wasEmpty: false)
-        buffer.append(UInt8(ascii: "\n"))
+        byte(UInt8(ascii: "\n"))
     }
 
     mutating func classes(_ report: ScanReport) {
         let scan = report.scan
-        buffer.append(UInt8(ascii: "["))
+        byte(UInt8(ascii: "["))
         var firstClass = true
         for (index, duplicateClass) in scan.classes.enumerated() {
-            element(indent: 2, first: &firstClass)
-            buffer.append(UInt8(ascii: "{"))
             var member = true
-            if let digest = duplicateClass.digest {
-                key("digest", indent: 3, first: &member)
-                string(digest.description)
+            // At most 79 bytes: element 6, brace 1, two keys of at most 19, digest 34, bracket 1.
+            write(atMost: 128) { out in
+                out.element(indent: 2, first: &firstClass)
+                out.byte(UInt8(ascii: "{"))
+                if let digest = duplicateClass.digest {
+                    out.key("digest", indent: 3, first: &member)
+                    out.digest(digest)
+                }
+                out.key("files", indent: 3, first: &member)
+                out.byte(UInt8(ascii: "["))
             }
-            key("files", indent: 3, first: &member)
-            buffer.append(UInt8(ascii: "["))
             var firstFile = true
             for inode in duplicateClass.members {
                 let status = inode.status
                 for name in inode.names {
                     let record = scan.files[Int(name)]
                     let directory = scan.table.directories[Int(record.directory)].id
-                    element(indent: 4, first: &firstFile)
-                    buffer.append(UInt8(ascii: "{"))
+                    loadPath(ofFile: record)
                     var field = true
-                    key("changeTimeNs", indent: 5, first: &field)
-                    integer(status.changeTime)
-                    key("device", indent: 5, first: &field)
-                    integer(inode.id.device)
-                    key("directoryDevice", indent: 5, first: &field)
-                    integer(directory.device)
-                    key("directoryInode", indent: 5, first: &field)
-                    integer(directory.inode)
-                    key("gid", indent: 5, first: &field)
-                    integer(status.groupID)
-                    key("inode", indent: 5, first: &field)
-                    integer(inode.id.inode)
-                    key("links", indent: 5, first: &field)
-                    integer(status.linkCount)
-                    key("mode", indent: 5, first: &field)
-                    integer(status.mode)
-                    key("modificationTimeNs", indent: 5, first: &field)
-                    integer(status.modificationTime)
-                    loadPath(ofFile: record, in: scan.table)
+                    // At most: 10 (element) + 1 + 9 members of at most 35 (key) + 21 (value).
+                    write(atMost: 11 + 9 * 56) { out in
+                        out.element(indent: 4, first: &firstFile)
+                        out.byte(UInt8(ascii: "{"))
+                        out.key("changeTimeNs", indent: 5, first: &field)
+                        out.integer(status.changeTime)
+                        out.key("device", indent: 5, first: &field)
+                        out.integer(inode.id.device)
+                        out.key("directoryDevice", indent: 5, first: &field)
+                        out.integer(directory.device)
+                        out.key("directoryInode", indent: 5, first: &field)
+                        out.integer(directory.inode)
+                        out.key("gid", indent: 5, first: &field)
+                        out.integer(status.groupID)
+                        out.key("inode", indent: 5, first: &field)
+                        out.integer(inode.id.inode)
+                        out.key("links", indent: 5, first: &field)
+                        out.integer(status.linkCount)
+                        out.key("mode", indent: 5, first: &field)
+                        out.integer(status.mode)
+                        out.key("modificationTimeNs", indent: 5, first: &field)
+                        out.integer(status.modificationTime)
+                    }
                     pathMembers(indent: 5, first: &field)
-                    key("size", indent: 5, first: &field)
-                    integer(status.size)
-                    key("uid", indent: 5, first: &field)
-                    integer(status.userID)
-                    close(UInt8(ascii: "}"), indent: 4, wasEmpty: false)
+                    // At most: 2 members of at most 21 (key) + 21 (value), and 11 to close.
+                    write(atMost: 2 * 42 + 11) { out in
+                        out.key("size", indent: 5, first: &field)
+                        out.integer(status.size)
+                        out.key("uid", indent: 5, first: &field)
+                        out.integer(status.userID)
+                        out.close(UInt8(ascii: "}"), indent: 4, wasEmpty: false)
+                    }
                     flushIfFull()
                 }
             }
@@ -188,7 +199,7 @@ extension JSONOutput {
     }
 
     mutating func statistics(_ statistics: ScanStatistics) {
-        buffer.append(UInt8(ascii: "{"))
+        byte(UInt8(ascii: "{"))
         var first = true
         key("bytesReadContent", indent: 2, first: &first)
         integer(statistics.bytesReadContent)
@@ -222,7 +233,7 @@ extension JSONOutput {
     }
 
     mutating func totals(_ totals: ScanReport.Totals) {
-        buffer.append(UInt8(ascii: "{"))
+        byte(UInt8(ascii: "{"))
         var first = true
         if let bytesFreed = totals.bytesFreed {
             key("bytesFreed", indent: 2, first: &first)

@@ -74,6 +74,25 @@ import Testing
         }
     }
 
+    @Test func aReportOfManyPiecesGivesTheCodableDocumentByteForByte() throws {
+        // Long names in deep folders, some not UTF-8: more than three times the 64 KiB the writer
+        // hands on at once.
+        let tree = try TestTree()
+        let folder = (0..<4).map { level in Array(String(repeating: "d\(level)\u{E9}", count: 40).utf8) + [0x2F] }.joined()
+        for index in 0..<120 {
+            let contents = patternBytes(count: 100 + index, seed: UInt64(1000 + index))
+            let name = Array("file \(index) ".utf8) + (index % 7 == 0 ? [0xFE] : Array("\"quoted\"".utf8))
+            try tree.write(bytes: Array(folder) + name, contents)
+            try tree.write(bytes: Array("copy-".utf8) + name, contents)
+        }
+        let scan = try Pipeline(options: ScanOptions()).scan(roots: [tree.root])
+        let report = ScanReport(roots: [tree.root], scan: scan, plan: LinkPlanner.plan(scan, options: LinkOptions()))
+        #expect(scan.classes.count == 120)
+        let written = JSONReportWriter.bytes(report)
+        #expect(written.count > 3 * (1 << 16))
+        #expect(written == JSONReport(report).encoded())
+    }
+
     /// The scan report, a `link` report with replacements and skipped names (a dry run and a real
     /// one), and one with a catalog scan number.
     func variants(of report: ScanReport) -> [ScanReport] {
