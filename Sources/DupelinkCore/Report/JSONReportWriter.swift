@@ -130,6 +130,17 @@ extension JSONOutput {
 
     mutating func classes(_ report: ScanReport) {
         let scan = report.scan
+        // The records of every name, in the order they are written, gathered in a loop that does
+        // nothing else: they are scattered over the walk's array, and this way the processor
+        // fetches many at once instead of one per object written.
+        var records: [FileRecord] = []
+        records.reserveCapacity(scan.classes.reduce(0) { $0 + $1.nameCount })
+        for duplicateClass in scan.classes {
+            for member in duplicateClass.members {
+                for name in member.names { records.append(scan.files[Int(name)]) }
+            }
+        }
+        var next = 0
         byte(UInt8(ascii: "["))
         var firstClass = true
         for (index, duplicateClass) in scan.classes.enumerated() {
@@ -146,10 +157,13 @@ extension JSONOutput {
                 out.byte(UInt8(ascii: "["))
             }
             var firstFile = true
-            for inode in duplicateClass.members {
-                let status = inode.status
-                for name in inode.names {
-                    let record = scan.files[Int(name)]
+            // By position: a `for` over the members would copy each, and retain its names.
+            for position in duplicateClass.members.indices {
+                let status = duplicateClass.members[position].status
+                let id = duplicateClass.members[position].id
+                for _ in 0..<duplicateClass.members[position].names.count {
+                    let record = records[next]
+                    next += 1
                     let directory = scan.table.directories[Int(record.directory)].id
                     loadPath(ofFile: record)
                     var field = true
@@ -160,7 +174,7 @@ extension JSONOutput {
                         out.key("changeTimeNs", indent: 5, first: &field)
                         out.integer(status.changeTime)
                         out.key("device", indent: 5, first: &field)
-                        out.integer(inode.id.device)
+                        out.integer(id.device)
                         out.key("directoryDevice", indent: 5, first: &field)
                         out.integer(directory.device)
                         out.key("directoryInode", indent: 5, first: &field)
@@ -168,7 +182,7 @@ extension JSONOutput {
                         out.key("gid", indent: 5, first: &field)
                         out.integer(status.groupID)
                         out.key("inode", indent: 5, first: &field)
-                        out.integer(inode.id.inode)
+                        out.integer(id.inode)
                         out.key("links", indent: 5, first: &field)
                         out.integer(status.linkCount)
                         out.key("mode", indent: 5, first: &field)
