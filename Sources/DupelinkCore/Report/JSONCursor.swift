@@ -84,32 +84,31 @@ struct JSONCursor {
 
     /// At most 20 bytes.
     mutating func unsigned(_ value: UInt64) {
-        var digits = 1
-        var limit: UInt64 = 10
-        while value >= limit {
-            digits += 1
-            if digits == 20 { break }
-            limit &*= 10
+        // From the last digit back, two at a time, into the end of 20 bytes of scratch; then the
+        // digits written, copied at once.
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &scratch) { scratch in
+            var start = 20
+            var rest = value
+            while rest >= 100 {
+                let pair = Int(rest % 100)
+                rest /= 100
+                start -= 2
+                scratch[start] = UInt8(ascii: "0") + UInt8(pair / 10)
+                scratch[start + 1] = UInt8(ascii: "0") + UInt8(pair % 10)
+            }
+            if rest >= 10 {
+                start -= 2
+                scratch[start] = UInt8(ascii: "0") + UInt8(rest / 10)
+                scratch[start + 1] = UInt8(ascii: "0") + UInt8(rest % 10)
+            } else {
+                start -= 1
+                scratch[start] = UInt8(ascii: "0") + UInt8(rest)
+            }
+            guard let base = scratch.baseAddress else { return }
+            UnsafeMutableRawPointer(position).copyMemory(from: base + start, byteCount: 20 - start)
+            position += 20 - start
         }
-        // From the last digit back, two at a time.
-        var end = position + digits
-        var rest = value
-        while rest >= 100 {
-            let pair = Int(rest % 100)
-            rest /= 100
-            end -= 2
-            end[0] = UInt8(ascii: "0") + UInt8(pair / 10)
-            end[1] = UInt8(ascii: "0") + UInt8(pair % 10)
-        }
-        if rest >= 10 {
-            end -= 2
-            end[0] = UInt8(ascii: "0") + UInt8(rest / 10)
-            end[1] = UInt8(ascii: "0") + UInt8(rest % 10)
-        } else {
-            end -= 1
-            end[0] = UInt8(ascii: "0") + UInt8(rest)
-        }
-        position += digits
     }
 
     /// `true` or `false`: at most 5 bytes.
