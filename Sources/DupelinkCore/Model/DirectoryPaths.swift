@@ -15,6 +15,8 @@ struct DirectoryPaths {
     private var starts: [Int]
     /// Where each directory's path ends in `bytes`.
     private var ends: [Int]
+    /// Whether each directory's path is valid UTF-8.
+    private var isUTF8: [Bool]
     /// The directories being built, reused.
     private var pending: [Int32] = []
 
@@ -23,6 +25,7 @@ struct DirectoryPaths {
         self.table = table
         starts = Array(repeating: -1, count: table.directories.count)
         ends = Array(repeating: 0, count: table.directories.count)
+        isUTF8 = Array(repeating: false, count: table.directories.count)
     }
 
     /// Appends the full path of the file `record`, as `PathTable.path(ofFile:)` spells it.
@@ -36,6 +39,18 @@ struct DirectoryPaths {
             if bytes[end - 1] != UInt8(ascii: "/") { result.append(UInt8(ascii: "/")) }
         }
         result.append(contentsOf: table.name(ofFile: record))
+    }
+
+    /// Whether the full path of the file `record` is valid UTF-8, without looking at its
+    /// directory's path again.
+    ///
+    /// A path is its directory's path, perhaps a `/`, and the name; the parts meet where the
+    /// directory's path ends in `/` or is empty, so each part decodes on its own and the path is
+    /// valid exactly when both parts are: an invalid sequence in one part stays invalid, since
+    /// what follows it is `/` or nothing, and what a valid part ends on is a whole character.
+    mutating func isUTF8(ofFile record: FileRecord) -> Bool {
+        build(record.directory)
+        return isUTF8[Int(record.directory)] && (try? UTF8Span(validating: table.name(ofFile: record).span)) != nil
     }
 
     /// Builds the path of `index` and of its ancestors that are not built yet, root first.
@@ -67,6 +82,7 @@ struct DirectoryPaths {
             }
             starts[Int(next)] = start
             ends[Int(next)] = bytes.count
+            isUTF8[Int(next)] = (try? UTF8Span(validating: bytes.span.extracting(start...))) != nil
         }
     }
 }

@@ -166,28 +166,6 @@ struct JSONCursor {
         byte(UInt8(ascii: "\""))
     }
 
-    /// Whether JSON takes `bytes` as they are: printable ASCII without `"` or `\`, which is
-    /// valid UTF-8 and needs no escape. Looks at eight bytes at a time.
-    static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        let raw = UnsafeRawBufferPointer(bytes)
-        var index = 0
-        while index + 8 <= bytes.count {
-            if hasSpecialByte(raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)) { return false }
-            index += 8
-        }
-        while index < bytes.count {
-            let value = bytes[index]
-            if value < 0x20 || value >= 0x80 || value == UInt8(ascii: "\"") || value == UInt8(ascii: "\\") { return false }
-            index += 1
-        }
-        return true
-    }
-
-    /// Whether a byte of `word` is below 0x20, above 0x7F, `"` or `\`.
-    private static func hasSpecialByte(_ word: UInt64) -> Bool {
-        word & 0x8080_8080_8080_8080 != 0 || hasEscapedByte(word)
-    }
-
     /// Whether a byte of `word` is below 0x20, `"` or `\`: one that JSON escapes. Subtracting from
     /// each byte borrows out of its top bit only when the byte is below what is subtracted, so
     /// each test is exact about whether some byte matches (which one may be blurred, and does not

@@ -8,6 +8,8 @@ struct JSONOutput {
     private var count = 0
     /// The bytes of the path being written, reused for each path.
     var path: [UInt8] = []
+    /// Whether `path` is valid UTF-8, when that is known without looking at it.
+    private var pathIsUTF8: Bool?
     private var directories: DirectoryPaths
 
     init(writer: ByteWriter, table: PathTable) {
@@ -92,22 +94,14 @@ struct JSONOutput {
     mutating func loadPath(ofFile record: FileRecord) {
         path.removeAll(keepingCapacity: true)
         directories.appendPath(ofFile: record, to: &path)
+        pathIsUTF8 = directories.isUTF8(ofFile: record)
     }
 
     /// The members of a path value (`path`, and `pathBase64` when the bytes in `path` are not
     /// UTF-8), as `JSONReport.PathValue` encodes them.
     mutating func pathMembers(indent: Int, first: inout Bool) {
         key("path", indent: indent, first: &first)
-        let isPlain = path.withUnsafeBufferPointer(JSONCursor.isPlain)
-        if isPlain {
-            path.withUnsafeBufferPointer { bytes in
-                write(atMost: 2 + bytes.count) { out in
-                    out.byte(UInt8(ascii: "\""))
-                    out.bytes(bytes)
-                    out.byte(UInt8(ascii: "\""))
-                }
-            }
-        } else if (try? UTF8Span(validating: path.span)) != nil {
+        if pathIsUTF8 ?? ((try? UTF8Span(validating: path.span)) != nil) {
             path.withUnsafeBufferPointer { bytes in write(atMost: 2 + 6 * bytes.count) { $0.escaped(bytes) } }
         } else {
             string(String(decoding: path, as: UTF8.self))
@@ -128,6 +122,7 @@ struct JSONOutput {
     mutating func pathObject(_ bytes: [UInt8], indent: Int) {
         path.removeAll(keepingCapacity: true)
         path.append(contentsOf: bytes)
+        pathIsUTF8 = nil
         pathObject(indent: indent)
     }
 }

@@ -25,6 +25,9 @@ import Testing
         let hidden = table.addDirectory(parent: -1, name: Array(".".utf8), id: id, root: 2, isShown: false)
         let absolute = table.addDirectory(parent: -1, name: Array("/tmp/x".utf8), id: id, root: 3)
         let child = table.addDirectory(parent: absolute, name: Array("y".utf8), id: id, root: 3)
+        // A name cut in the middle of a character, and a name that starts with the rest of one.
+        let truncated = table.addDirectory(parent: relative, name: [0x61, 0xC3], id: id, root: 1)
+        let accented = table.addDirectory(parent: child, name: Array("\u{E9}t\u{E9}".utf8), id: id, root: 3)
         // Files of a child before files of its parent, so that a child's path is built first.
         file(deeper, Array("f".utf8))
         file(slash, Array("top".utf8))
@@ -35,6 +38,11 @@ import Testing
         file(child, Array("z".utf8))
         file(absolute, Array("w".utf8))
         file(deeper, Array("h".utf8))
+        file(truncated, [0xA9, 0x62])
+        file(hidden, [0xA9])
+        file(accented, Array("caf\u{E9}".utf8))
+        file(accented, [0x63, 0xE9])
+        file(slash, [0xF0, 0x9F, 0x98, 0x80])
         return (table, files)
     }
 
@@ -51,12 +59,25 @@ import Testing
         #expect(table.path(ofFile: files[1]) == Array("/top".utf8))
     }
 
+    @Test func validityOfAPathIsThatOfItsDirectoryAndName() {
+        let (table, files) = table()
+        var paths = DirectoryPaths(table: table)
+        for record in files {
+            let path = table.path(ofFile: record)
+            #expect(paths.isUTF8(ofFile: record) == (String(validating: path, as: UTF8.self) != nil), "\(path)")
+        }
+        #expect(files.filter { paths.isUTF8(ofFile: $0) }.count == 7)
+    }
+
     @Test func arenaComparesPathsAsByteArraysDo() {
         let (table, files) = table()
         let member = { (names: [Int32]) in
             Member(names: names, status: files[0].status)
         }
-        let classes = [DuplicateClass(size: 1, digest: nil, members: [member([0, 1, 2]), member([3, 4, 5, 6, 7, 8])])]
+        let classes = [
+            DuplicateClass(size: 1, digest: nil, members: [member([0, 1, 2]), member([3, 4, 5, 6, 7, 8])]),
+            DuplicateClass(size: 1, digest: nil, members: [member([9, 10]), member([11]), member([12, 13])]),
+        ]
         let arena = PathArena(table: table, files: files, namesIn: classes)
         #expect(arena.count == files.count)
         arena.withComparator { precedes in
