@@ -4,8 +4,8 @@
 /// `PathTable.path(ofFile:)` walks a file's chain of directories and allocates two arrays on every
 /// call. Code that needs the paths of thousands of files (sorting a scan, writing a report) appends
 /// them from here instead: the directory's bytes, a separator, the name. The bytes are exactly those
-/// of `path(ofFile:)`: the separator rule (add `/` unless the path so far is empty or ends in one)
-/// is applied to a parent's finished path, as the chain walk applies it.
+/// of `path(ofFile:)`: its rule for the separator (`PathTable.needsSlash(after:)`) is applied to a
+/// parent's finished path, as the chain walk applies it.
 struct DirectoryPaths {
     /// The table the paths are built from.
     let table: PathTable
@@ -34,10 +34,8 @@ struct DirectoryPaths {
         build(record.directory)
         let start = starts[directory]
         let end = ends[directory]
-        if start < end {
-            bytes.withUnsafeBufferPointer { result.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<end])) }
-            if bytes[end - 1] != UInt8(ascii: "/") { result.append(UInt8(ascii: "/")) }
-        }
+        bytes.withUnsafeBufferPointer { result.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<end])) }
+        if PathTable.needsSlash(after: bytes[start..<end]) { result.append(UInt8(ascii: "/")) }
         result.append(contentsOf: table.name(ofFile: record))
     }
 
@@ -66,6 +64,7 @@ struct DirectoryPaths {
             if directory.parent >= 0 {
                 let parentStart = starts[Int(directory.parent)]
                 let parentEnd = ends[Int(directory.parent)]
+                let slash = PathTable.needsSlash(after: bytes[parentStart..<parentEnd])
                 // The parent's path is earlier in the arena: grow it, then copy within it (appending
                 // a slice of the arena to itself would copy the whole arena first).
                 bytes.append(contentsOf: repeatElement(0, count: parentEnd - parentStart))
@@ -73,9 +72,7 @@ struct DirectoryPaths {
                     guard let base = arena.baseAddress else { return }
                     (base + start).update(from: base + parentStart, count: parentEnd - parentStart)
                 }
-                if parentStart < parentEnd && bytes[parentEnd - 1] != UInt8(ascii: "/") {
-                    bytes.append(UInt8(ascii: "/"))
-                }
+                if slash { bytes.append(UInt8(ascii: "/")) }
                 bytes.append(contentsOf: table.name(ofDirectory: next))
             } else if directory.isShown {
                 bytes.append(contentsOf: table.name(ofDirectory: next))

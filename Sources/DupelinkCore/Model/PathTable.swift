@@ -111,6 +111,11 @@ public struct PathTable: Sendable {
         !path.isEmpty && path.last != UInt8(ascii: "/")
     }
 
+    /// `needsSlash(after:)` for a path kept in part of a larger buffer.
+    static func needsSlash(after path: ArraySlice<UInt8>) -> Bool {
+        !path.isEmpty && path.last != UInt8(ascii: "/")
+    }
+
     /// The file's own name, without its directory.
     public func name(ofFile record: FileRecord) -> ArraySlice<UInt8> {
         name(start: record.nameStart, length: UInt32(record.nameLength))
