@@ -30,25 +30,75 @@ struct DirectoryPaths {
 
     /// Appends the full path of the file `record`, as `PathTable.path(ofFile:)` spells it.
     mutating func appendPath(ofFile record: FileRecord, to result: inout [UInt8]) {
-        let directory = Int(record.directory)
-        build(record.directory)
-        let start = starts[directory]
-        let end = ends[directory]
-        bytes.withUnsafeBufferPointer { result.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<end])) }
-        if PathTable.needsSlash(after: bytes[start..<end]) { result.append(UInt8(ascii: "/")) }
-        result.append(contentsOf: table.name(ofFile: record))
+        appendPath(of: NameLocation(record), to: &result)
     }
 
-    /// Whether the full path of the file `record` is valid UTF-8, without looking at its
+    /// Appends the full path of the name at `location`, as `PathTable.path(ofFile:)` spells it.
+    mutating func appendPath(of location: NameLocation, to result: inout [UInt8]) {
+        let directory = Int(location.directory)
+        build(location.directory)
+        let start = starts[directory]
+        let end = ends[directory]
+        bytes.withUnsafeBufferPointer { arena in
+            let path = UnsafeBufferPointer(rebasing: arena[start..<end])
+            result.append(contentsOf: path)
+            if PathTable.needsSlash(after: path) { result.append(UInt8(ascii: "/")) }
+        }
+        table.bytes.withUnsafeBufferPointer { names in result.append(contentsOf: UnsafeBufferPointer(rebasing: names[location.name])) }
+    }
+
+    /// Whether the full path of the name at `location` is valid UTF-8, without looking at its
     /// directory's path again.
     ///
     /// A path is its directory's path, perhaps a `/`, and the name; the parts meet where the
     /// directory's path ends in `/` or is empty, so each part decodes on its own and the path is
     /// valid exactly when both parts are: an invalid sequence in one part stays invalid, since
     /// what follows it is `/` or nothing, and what a valid part ends on is a whole character.
-    mutating func isUTF8(ofFile record: FileRecord) -> Bool {
-        build(record.directory)
-        return isUTF8[Int(record.directory)] && (try? UTF8Span(validating: table.name(ofFile: record).span)) != nil
+    mutating func isUTF8(_ location: NameLocation) -> Bool {
+        build(location.directory)
+        return isUTF8[Int(location.directory)] && (try? UTF8Span(validating: table.bytes.span.extracting(location.name))) != nil
+    }
+
+    /// Builds the paths of the directories of `locations`, so that `withPaths` can read them.
+    mutating func build(directoriesOf locations: [NameLocation]) {
+        for location in locations { build(location.directory) }
+    }
+
+    /// Calls `body` with the paths of the names at `locations`, each as its parts, in place; the
+    /// directories of `locations` must be built.
+    func withPaths<R>(of locations: [NameLocation], _ body: (Paths) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBufferPointer { directoryBytes in
+            try starts.withUnsafeBufferPointer { starts in
+                try ends.withUnsafeBufferPointer { ends in
+                    try table.bytes.withUnsafeBufferPointer { names in
+                        try locations.withUnsafeBufferPointer { locations in
+                            try body(Paths(directoryBytes: directoryBytes, starts: starts, ends: ends, names: names,
+                                locations: locations))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Paths of names held open by `withPaths(of:_:)`.
+    struct Paths {
+        fileprivate let directoryBytes: UnsafeBufferPointer<UInt8>
+        fileprivate let starts: UnsafeBufferPointer<Int>
+        fileprivate let ends: UnsafeBufferPointer<Int>
+        fileprivate let names: UnsafeBufferPointer<UInt8>
+        fileprivate let locations: UnsafeBufferPointer<NameLocation>
+
+        /// The path of the name at position `index` of the locations: its directory's path, the
+        /// slash `PathTable.needsSlash(after:)` puts after it, the name.
+        subscript(index: Int) -> PathParts {
+            let location = locations[index]
+            let directory = Int(location.directory)
+            let path = UnsafeBufferPointer(rebasing: directoryBytes[starts[directory]..<ends[directory]])
+            return PathParts(
+                directory: path, slash: PathTable.needsSlash(after: path),
+                name: UnsafeBufferPointer(rebasing: names[location.name]))
+        }
     }
 
     /// Builds the path of `index` and of its ancestors that are not built yet, root first.
@@ -64,7 +114,11 @@ struct DirectoryPaths {
             if directory.parent >= 0 {
                 let parentStart = starts[Int(directory.parent)]
                 let parentEnd = ends[Int(directory.parent)]
-                let slash = PathTable.needsSlash(after: bytes[parentStart..<parentEnd])
+                // Asked of a pointer, not a slice: a slice would hold the arena while it grows, and
+                // the growing would copy it.
+                let slash = bytes.withUnsafeBufferPointer {
+                    PathTable.needsSlash(after: UnsafeBufferPointer(rebasing: $0[parentStart..<parentEnd]))
+                }
                 // The parent's path is earlier in the arena: grow it, then copy within it (appending
                 // a slice of the arena to itself would copy the whole arena first).
                 bytes.append(contentsOf: repeatElement(0, count: parentEnd - parentStart))

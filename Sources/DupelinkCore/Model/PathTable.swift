@@ -112,7 +112,7 @@ public struct PathTable: Sendable {
     }
 
     /// `needsSlash(after:)` for a path kept in part of a larger buffer.
-    static func needsSlash(after path: ArraySlice<UInt8>) -> Bool {
+    static func needsSlash(after path: UnsafeBufferPointer<UInt8>) -> Bool {
         !path.isEmpty && path.last != UInt8(ascii: "/")
     }
 

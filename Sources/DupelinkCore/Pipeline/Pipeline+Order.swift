@@ -4,9 +4,10 @@ extension Pipeline {
     /// first path, so that a report of the same tree always reads the same.
     ///
     /// Paths compare as byte strings (`lexicographicallyPrecedes`), not as text: `a-b` sorts before
-    /// `a/b`, and names need not be UTF-8. Each name's path is built once, before sorting.
+    /// `a/b`, and names need not be UTF-8. Each directory's path is built once, and a name's path
+    /// is compared where its parts are (`NamePaths`).
     static func ordered(_ classes: [DuplicateClass], table: PathTable, files: [FileRecord]) -> [DuplicateClass] {
-        PathArena(table: table, files: files, namesIn: classes).withComparator { precedes in
+        NamePaths(table: table, files: files, namesIn: classes).withComparator { precedes in
             // Paths are numbered in order of class, member and name; `number` follows along.
             var number = 0
             var order: [Int] = []

@@ -92,9 +92,14 @@ struct JSONOutput {
 
     /// Fills `path` with the bytes of a file's path, as `PathTable.path(ofFile:)` spells it.
     mutating func loadPath(ofFile record: FileRecord) {
+        loadPath(of: NameLocation(record))
+    }
+
+    /// Fills `path` with the bytes of the path of the name at `location`.
+    mutating func loadPath(of location: NameLocation) {
         path.removeAll(keepingCapacity: true)
-        directories.appendPath(ofFile: record, to: &path)
-        pathIsUTF8 = directories.isUTF8(ofFile: record)
+        directories.appendPath(of: location, to: &path)
+        pathIsUTF8 = directories.isUTF8(location)
     }
 
     /// The members of a path value (`path`, and `pathBase64` when the bytes in `path` are not

@@ -43,6 +43,8 @@ import Testing
         file(accented, Array("caf\u{E9}".utf8))
         file(accented, [0x63, 0xE9])
         file(slash, [0xF0, 0x9F, 0x98, 0x80])
+        // The path of a directory, as a file's: a prefix of the paths of the files in it.
+        file(absolute, Array("y".utf8))
         return (table, files)
     }
 
@@ -64,23 +66,23 @@ import Testing
         var paths = DirectoryPaths(table: table)
         for record in files {
             let path = table.path(ofFile: record)
-            #expect(paths.isUTF8(ofFile: record) == (String(validating: path, as: UTF8.self) != nil), "\(path)")
+            #expect(paths.isUTF8(NameLocation(record)) == (String(validating: path, as: UTF8.self) != nil), "\(path)")
         }
-        #expect(files.filter { paths.isUTF8(ofFile: $0) }.count == 7)
+        #expect(files.filter { paths.isUTF8(NameLocation($0)) }.count == 8)
     }
 
-    @Test func arenaComparesPathsAsByteArraysDo() {
+    @Test func namePathsCompareAsTheirJoinedBytesDo() {
         let (table, files) = table()
         let member = { (names: [Int32]) in
             Member(names: names, status: files[0].status)
         }
         let classes = [
             DuplicateClass(size: 1, digest: nil, members: [member([0, 1, 2]), member([3, 4, 5, 6, 7, 8])]),
-            DuplicateClass(size: 1, digest: nil, members: [member([9, 10]), member([11]), member([12, 13])]),
+            DuplicateClass(size: 1, digest: nil, members: [member([9, 10]), member([11]), member([12, 13, 14])]),
         ]
-        let arena = PathArena(table: table, files: files, namesIn: classes)
-        #expect(arena.count == files.count)
-        arena.withComparator { precedes in
+        let paths = NamePaths(table: table, files: files, namesIn: classes)
+        #expect(paths.count == files.count)
+        paths.withComparator { precedes in
             for left in files.indices {
                 for right in files.indices {
                     let expected = table.path(ofFile: files[left]).lexicographicallyPrecedes(table.path(ofFile: files[right]))
