@@ -130,14 +130,14 @@ extension JSONOutput {
 
     mutating func classes(_ report: ScanReport) {
         let scan = report.scan
-        // The records of every name, in the order they are written, gathered in a loop that does
-        // nothing else: they are scattered over the walk's array, and this way the processor
-        // fetches many at once instead of one per object written.
-        var records: [FileRecord] = []
-        records.reserveCapacity(scan.classes.reduce(0) { $0 + $1.nameCount })
+        // Where every name is, in the order they are written, gathered in a loop that does
+        // nothing else: the records are scattered over the walk's array, and this way the
+        // processor fetches many at once instead of one per object written.
+        var locations: [NameLocation] = []
+        locations.reserveCapacity(scan.classes.reduce(0) { $0 + $1.nameCount })
         for duplicateClass in scan.classes {
             for member in duplicateClass.members {
-                for name in member.names { records.append(scan.files[Int(name)]) }
+                for name in member.names { locations.append(NameLocation(scan.files[Int(name)])) }
             }
         }
         var next = 0
@@ -162,10 +162,10 @@ extension JSONOutput {
                 let status = duplicateClass.members[position].status
                 let id = duplicateClass.members[position].id
                 for _ in 0..<duplicateClass.members[position].names.count {
-                    let record = records[next]
+                    let location = locations[next]
                     next += 1
-                    let directory = scan.table.directories[Int(record.directory)].id
-                    loadPath(ofFile: record)
+                    let directory = scan.table.directories[Int(location.directory)].id
+                    loadPath(of: location)
                     var field = true
                     // At most: 10 (element) + 1 + 9 members of at most 35 (key) + 21 (value).
                     write(atMost: 11 + 9 * 56) { out in
