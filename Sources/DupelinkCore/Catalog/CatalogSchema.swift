@@ -111,6 +111,13 @@ enum CatalogSchema {
         migrator.registerMigration("v5-scan-fingerprint") { db in
             try db.execute(sql: "ALTER TABLE scan ADD COLUMN fingerprint BLOB")
         }
+        // What lets a rescan of an unchanged tree skip every stage after the walk (`UnchangedWalk`):
+        // the fingerprint of the walk that found the scan's classes, and the classes as indices into
+        // that walk's files. Both NULL for a scan that had warnings.
+        migrator.registerMigration("v6-unchanged-walk") { db in
+            try db.execute(sql: "ALTER TABLE scan ADD COLUMN walkFingerprint BLOB")
+            try db.execute(sql: "ALTER TABLE scan ADD COLUMN classIndex BLOB")
+        }
         return migrator
     }
 }

@@ -101,7 +101,7 @@ private struct DirectoryPrefixes {
 
 /// Feeds a serialization to XXH3 through one buffer, so that each integer costs a store rather
 /// than a call into libxxhash.
-private struct CanonicalHasher: ~Copyable {
+struct CanonicalHasher: ~Copyable {
     private var hasher = XXH3Hasher()
     private let buffer: UnsafeMutableRawBufferPointer
     private var used = 0

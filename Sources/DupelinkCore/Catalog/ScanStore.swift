@@ -29,19 +29,28 @@ extension Catalog {
             throw DupelinkError(.catalog, path: path, operation: "save the scan", detail: "its statistics cannot be encoded: \(error)")
         }
         let fingerprint = ScanFingerprint(scan, roots: roots).bytes
+        // A scan with warnings left files out: its classes are not the whole walk's.
+        let walkFingerprint = scan.diagnostics.isEmpty ? scan.walkFingerprint.map(UnchangedWalk.bytes) : nil
+        let classIndex = walkFingerprint == nil ? nil : UnchangedWalk.index(of: scan.classes)
         let savedAt = CatalogFile.now()
         return try write { db in
             let newest = try Row.fetchOne(db, sql: "SELECT id, fingerprint FROM scan ORDER BY id DESC LIMIT 1")
             if let newest, let newestFingerprint: Data = newest[1], newestFingerprint == fingerprint {
                 let scanID: Int64 = newest[0]
                 try db.execute(
-                    sql: "UPDATE scan SET startedAt = ?, savedAt = ?, statistics = ? WHERE id = ?",
-                    arguments: [startedAt, savedAt, statistics, scanID])
+                    sql: """
+                        UPDATE scan SET startedAt = ?, savedAt = ?, statistics = ?, walkFingerprint = ?, classIndex = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [startedAt, savedAt, statistics, walkFingerprint, classIndex, scanID])
                 return scanID
             }
             try db.execute(
-                sql: "INSERT INTO scan (startedAt, savedAt, statistics, fingerprint) VALUES (?, ?, ?, ?)",
-                arguments: [startedAt, savedAt, statistics, fingerprint])
+                sql: """
+                    INSERT INTO scan (startedAt, savedAt, statistics, fingerprint, walkFingerprint, classIndex)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [startedAt, savedAt, statistics, fingerprint, walkFingerprint, classIndex])
             let scanID = db.lastInsertedRowID
             let insertRoot = try db.cachedStatement(sql: "INSERT INTO scanRoot (scanId, position, path) VALUES (?, ?, ?)")
             for (position, root) in roots.enumerated() {
@@ -92,6 +101,20 @@ extension Catalog {
             }
             return scanID
         }
+    }
+
+    /// The classes and counters of the newest saved scan when it was made from a walk with this
+    /// fingerprint (see `UnchangedWalk`), or nil.
+    /// - Throws: `DupelinkError(.catalog)` when the database cannot be read.
+    func unchangedScan(walkFingerprint: Digest) throws(DupelinkError) -> (classIndex: Data, statistics: ScanStatistics)? {
+        let wanted = UnchangedWalk.bytes(walkFingerprint)
+        let row = try read { db in
+            try Row.fetchOne(db, sql: "SELECT walkFingerprint, classIndex, statistics FROM scan ORDER BY id DESC LIMIT 1")
+        }
+        guard let row, let found: Data = row[0], found == wanted, let index: Data = row[1], let text: String = row[2],
+            let statistics = try? JSONDecoder().decode(ScanStatistics.self, from: Data(text.utf8))
+        else { return nil }
+        return (index, statistics)
     }
 
     /// Loads a saved scan.

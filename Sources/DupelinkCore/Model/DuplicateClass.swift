@@ -56,6 +56,9 @@ public struct ScanResult: Sendable {
     public var diagnostics: [Diagnostic]
     /// Counters.
     public var statistics: ScanStatistics
+    /// The fingerprint of the walk the classes were found in (see `UnchangedWalk`), when the scan
+    /// used a catalog.
+    public var walkFingerprint: Digest?
 
     /// Creates a result.
     public init(

@@ -41,6 +41,34 @@ public struct Pipeline: Sendable {
         statistics.walkSeconds = clock.lap()
         if Cancellation.isRequested { throw DupelinkError(.cancelled) }
 
+        // An unchanged tree: the newest saved scan's classes are this walk's, and nothing is read.
+        var walkFingerprint: Digest? = nil
+        if let catalog {
+            let fingerprint = UnchangedWalk.fingerprint(roots: roots, table: walk.table, files: walk.files)
+            walkFingerprint = fingerprint
+            if diagnostics.isEmpty, let saved = try? catalog.unchangedScan(walkFingerprint: fingerprint),
+                let classes = UnchangedWalk.classes(from: saved.classIndex, files: walk.files)
+            {
+                var reused = saved.statistics
+                reused.rootsScanned = statistics.rootsScanned
+                reused.filesWalked = statistics.filesWalked
+                reused.bytesWalked = statistics.bytesWalked
+                reused.specialFilesSkipped = statistics.specialFilesSkipped
+                reused.walkSeconds = statistics.walkSeconds
+                reused.bytesReadHeadTail = 0
+                reused.bytesReadContent = 0
+                reused.catalogHits = reused.filesAfterSizeGrouping
+                reused.filesConfirmedByCatalog = reused.filesAfterHeadTail
+                reused.headTailSeconds = clock.lap()
+                reused.contentSeconds = 0
+                progress?.begin(.done)
+                var result = ScanResult(
+                    table: walk.table, files: walk.files, classes: classes, diagnostics: [], statistics: reused)
+                result.walkFingerprint = fingerprint
+                return result
+            }
+        }
+
         let bySize = SizeGrouping.candidateGroups(walk.files)
         statistics.filesAfterSizeGrouping = bySize.reduce(0) { $0 + $1.count }
 
@@ -98,8 +126,10 @@ public struct Pipeline: Sendable {
         progress?.begin(.done)
 
         let ordered = Self.ordered(classes, table: walk.table, files: walk.files)
-        return ScanResult(table: walk.table, files: walk.files, classes: ordered, diagnostics: diagnostics,
+        var result = ScanResult(table: walk.table, files: walk.files, classes: ordered, diagnostics: diagnostics,
             statistics: statistics)
+        result.walkFingerprint = walkFingerprint
+        return result
     }
 }
 
