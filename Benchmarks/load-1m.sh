@@ -16,9 +16,9 @@
 # target); 1 when dupelink failed, found no class, or used more memory; 2 on a usage or setup error.
 #
 # Flags, as in peers.sh: `dupelink scan --no-catalog --format json ROOT` (reads every candidate,
-# writes nothing) and `jdupes -r -q ROOT` (byte confirmation on, no symlinks followed). The page
-# cache is left as the generator left it: both runs are "warm-ish", dupelink first; for cold
-# figures, use peers.sh.
+# writes nothing) and `jdupes -r -q ROOT` (byte confirmation on, no symlinks followed). Each tool
+# runs once unmeasured first, so both measured runs are warm (as warm as the page cache can hold);
+# for cold figures, use peers.sh.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -67,6 +67,10 @@ measure() {
     /usr/bin/time -v "$@" > "$work/$name.out" 2> "$work/$name.time"
     set -e
 }
+# A first, unmeasured run of each reads the candidates into the page cache (a million files do not
+# fit in it on every machine; whichever ran first would otherwise pay for the disk alone).
+"$dupelink" scan --quiet --no-catalog --format json "$corpus" > /dev/null 2>&1 || true
+jdupes -r -q "$corpus" > /dev/null 2>&1 || true
 measure dupelink "$dupelink" scan --no-catalog --format json "$corpus"
 measure jdupes jdupes -r -q "$corpus"
 measure find find "$corpus" -printf '%s\n'
