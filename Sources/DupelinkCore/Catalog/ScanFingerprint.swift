@@ -1,5 +1,16 @@
 import Foundation
 
+extension Digest {
+    /// The form the catalog stores a fingerprint in: 16 bytes, the high half first, each half
+    /// big-endian (XXH128's canonical form, as `xxh128sum` prints it).
+    var storedForm: Data {
+        var result = Data(capacity: 16)
+        withUnsafeBytes(of: high.bigEndian) { result.append(contentsOf: $0) }
+        withUnsafeBytes(of: low.bigEndian) { result.append(contentsOf: $0) }
+        return result
+    }
+}
+
 /// An XXH3-128 digest of every row a saved scan holds but its times and counters: the roots in
 /// order, and each class, member and name with every field the catalog keeps for it.
 ///
@@ -62,12 +73,7 @@ struct ScanFingerprint: Hashable, Sendable {
 
     /// The form the catalog stores: 16 bytes, the high half first, each half big-endian (XXH128's
     /// canonical form, as `xxh128sum` prints it).
-    var bytes: Data {
-        var result = Data(capacity: 16)
-        withUnsafeBytes(of: digest.high.bigEndian) { result.append(contentsOf: $0) }
-        withUnsafeBytes(of: digest.low.bigEndian) { result.append(contentsOf: $0) }
-        return result
-    }
+    var bytes: Data { digest.storedForm }
 }
 
 /// The path of each directory that holds a name of a class, followed by the slash that joins it

@@ -30,7 +30,7 @@ extension Catalog {
         }
         let fingerprint = ScanFingerprint(scan, roots: roots).bytes
         // A scan with warnings left files out: its classes are not the whole walk's.
-        let walkFingerprint = scan.diagnostics.isEmpty ? scan.walkFingerprint.map(UnchangedWalk.bytes) : nil
+        let walkFingerprint = scan.diagnostics.isEmpty ? scan.walkFingerprint?.storedForm : nil
         let classIndex = walkFingerprint == nil ? nil : UnchangedWalk.index(of: scan.classes)
         let savedAt = CatalogFile.now()
         return try write { db in
@@ -107,7 +107,7 @@ extension Catalog {
     /// fingerprint (see `UnchangedWalk`), or nil.
     /// - Throws: `DupelinkError(.catalog)` when the database cannot be read.
     func unchangedScan(walkFingerprint: Digest) throws(DupelinkError) -> (classIndex: Data, statistics: ScanStatistics)? {
-        let wanted = UnchangedWalk.bytes(walkFingerprint)
+        let wanted = walkFingerprint.storedForm
         let row = try read { db in
             try Row.fetchOne(db, sql: "SELECT walkFingerprint, classIndex, statistics FROM scan ORDER BY id DESC LIMIT 1")
         }

@@ -50,14 +50,6 @@ enum UnchangedWalk {
         return hasher.finalize()
     }
 
-    /// The form the catalog stores a fingerprint in: 16 bytes, high half first, big-endian.
-    static func bytes(_ digest: Digest) -> Data {
-        var result = Data(capacity: 16)
-        withUnsafeBytes(of: digest.high.bigEndian) { result.append(contentsOf: $0) }
-        withUnsafeBytes(of: digest.low.bigEndian) { result.append(contentsOf: $0) }
-        return result
-    }
-
     /// The classes as indices into the walk's files: the format version, the number of classes,
     /// then for each its size, whether it has a digest, the digest's halves, its member count, and
     /// for each member its name count and the names.
