@@ -48,13 +48,12 @@ public enum HeadTailStage {
     ) throws(DupelinkError) -> [(members: [Member], digest: Digest)] {
         // Every member's digest in one flat array, group after group; known ones filled in now.
         var firstOfGroup: [Int] = []
-        firstOfGroup.reserveCapacity(groups.count + 1)
+        firstOfGroup.reserveCapacity(groups.count)
         var total = 0
         for group in groups {
             firstOfGroup.append(total)
             total += group.count
         }
-        firstOfGroup.append(total)
         var digests = known ?? [Digest?](repeating: nil, count: total)
         precondition(digests.count == total, "one known digest per member")
         // One job per inode that needs reading: directory by directory (a worker keeps its last
@@ -71,21 +70,20 @@ public enum HeadTailStage {
         keyed = []
         let memberOf = { @Sendable (job: (group: Int32, member: Int32)) in groups[Int(job.group)][Int(job.member)] }
         progress?.begin(.headTail, jobs: jobs.count)
-        let jobList = jobs
-        if computed != nil { computed?.reserveCapacity(jobList.count) }
+        computed?.reserveCapacity(jobs.count)
         // In batches, so that the outcomes of a million files are never all held at once.
-        for batch in stride(from: 0, to: jobList.count, by: batchSize) {
-            let end = min(batch + batchSize, jobList.count)
+        for batch in stride(from: 0, to: jobs.count, by: batchSize) {
+            let end = min(batch + batchSize, jobs.count)
             let outcomes = try pool.map(
                 count: end - batch,
                 makeState: { ReadBuffers(count: 1, capacity: Int(wholeFileLimit)) },
                 { index, buffers in
-                    let outcome = digest(memberOf(jobList[batch + index]), opener: opener, buffers: buffers)
+                    let outcome = digest(memberOf(jobs[batch + index]), opener: opener, buffers: buffers)
                     if case .digest(_, _, let bytes) = outcome { progress?.addBytesRead(Int(bytes)) }
                     progress?.jobFinished()
                     return outcome
                 })
-            for (job, outcome) in zip(jobList[batch..<end], outcomes) {
+            for (job, outcome) in zip(jobs[batch..<end], outcomes) {
                 switch outcome {
                 case .digest(let digest, let changeTime, let bytes):
                     digests[firstOfGroup[Int(job.group)] + Int(job.member)] = digest
