@@ -9,6 +9,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/openat2.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 
 int dl_statx(int dirfd, const char *path, int flags, dl_statx_result *out) {
     struct statx sx;
@@ -80,3 +82,13 @@ int dl_cancel_signal(void) { return cancel_signal; }
 void dl_request_cancel(int sig) { cancel_signal = sig; }
 
 void dl_reset_cancel(void) { cancel_signal = 0; }
+
+int dl_get_inode_flags(int fd, uint32_t *flags) {
+    // The kernel reads and writes an int, whatever the ioctl's declared type says.
+    int value = 0;
+    if (ioctl(fd, FS_IOC_GETFLAGS, &value) != 0) {
+        return -1;
+    }
+    *flags = (uint32_t)value;
+    return 0;
+}

@@ -2,6 +2,7 @@
 #define DUPELINK_CLINUX_H
 
 #include <stdint.h>
+#include <sys/xattr.h>
 
 /// What `statx` reports that `stat` does not: the mount id and the device split into major and minor.
 typedef struct dl_statx_result {
@@ -49,5 +50,10 @@ void dl_request_cancel(int signal);
 
 /// Forgets any recorded cancellation.
 void dl_reset_cancel(void);
+
+/// `ioctl(fd, FS_IOC_GETFLAGS, &flags)`: the inode flags `chattr` shows (immutable, append-only,
+/// nodump, ...). Returns 0, or -1 with errno set (`ENOTTY` or `EOPNOTSUPP` where the filesystem
+/// keeps no such flags).
+int dl_get_inode_flags(int fd, uint32_t *flags);
 
 #endif

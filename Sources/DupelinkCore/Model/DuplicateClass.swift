@@ -5,19 +5,22 @@ public struct Member: Sendable {
     /// The metadata of the inode as `fstat` reported it on the descriptor whose bytes were compared.
     /// The linker refuses to touch the inode unless its size, mtime and ctime still match.
     public var status: FileStatus
+    /// Its extended attributes and inode flags, read after its bytes were compared.
+    public var attributes: AttributeState
 
     /// The inode's identity.
     public var id: FileID { status.id }
 
     /// Creates a member.
-    public init(names: NameList, status: FileStatus) {
+    public init(names: NameList, status: FileStatus, attributes: AttributeState = .unknown) {
         self.names = names
         self.status = status
+        self.attributes = attributes
     }
 
     /// Creates a member from an array of names.
-    public init(names: [Int32], status: FileStatus) {
-        self.init(names: NameList(names), status: status)
+    public init(names: [Int32], status: FileStatus, attributes: AttributeState = .unknown) {
+        self.init(names: NameList(names), status: status, attributes: attributes)
     }
 }
 
@@ -106,6 +109,11 @@ public struct ScanStatistics: Sendable, Hashable, Codable {
     public var walkSeconds = 0.0
     public var headTailSeconds = 0.0
     public var contentSeconds = 0.0
+    /// Class members whose extended attributes and flags were read from disk (the catalog gave the
+    /// others), and the wall time the attribute stage took (nil in scans saved before dupelink
+    /// read them).
+    public var filesAttributesRead: Int?
+    public var attributeSeconds: Double?
 
     /// Creates zeroed counters.
     public init() {}

@@ -153,7 +153,8 @@ final class CommandSession {
             "bytes read, head/tail: \(statistics.bytesReadHeadTail)",
             "bytes read, content: \(statistics.bytesReadContent)",
             "digests from the catalog: \(statistics.catalogHits)",
-            "time: walk \(seconds(statistics.walkSeconds)), head/tail \(seconds(statistics.headTailSeconds)), content \(seconds(statistics.contentSeconds))",
+            "attributes read from disk (class members the catalog did not know): \(statistics.filesAttributesRead ?? 0)",
+            "time: walk \(seconds(statistics.walkSeconds)), head/tail \(seconds(statistics.headTailSeconds)), content \(seconds(statistics.contentSeconds)), attributes \(seconds(statistics.attributeSeconds ?? 0))",
         ]
         for line in lines { StandardStreams.write(Array("stats: \(line)\n".utf8), to: 2) }
     }

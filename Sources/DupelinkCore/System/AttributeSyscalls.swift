@@ -1,0 +1,95 @@
+import CLinux
+import Glibc
+import SystemPackage
+
+extension Syscalls {
+    /// The names of the extended attributes of an open file that this process may list, each as
+    /// raw bytes without its terminating NUL (every namespace: `user.*`, `trusted.*` for root,
+    /// `security.*`, and `system.posix_acl_*` for ACLs), or nil where the filesystem keeps none
+    /// (`EOPNOTSUPP`).
+    ///
+    /// Retries on `EINTR`, and on `ERANGE` when the list grew between measuring and reading it.
+    /// - Throws: the `Errno` that `flistxattr` set, other than `EOPNOTSUPP`.
+    ///
+    /// The corresponding C function is `flistxattr`.
+    public static func extendedAttributeNames(of descriptor: FileDescriptor) throws(Errno) -> [[UInt8]]? {
+        while true {
+            let needed = flistxattr(descriptor.rawValue, nil, 0)
+            if needed < 0 {
+                if errno == EINTR { continue }
+                if errno == EOPNOTSUPP { return nil }
+                throw Errno(rawValue: errno)
+            }
+            if needed == 0 { return [] }
+            var list = [CChar](repeating: 0, count: needed)
+            let count = flistxattr(descriptor.rawValue, &list, list.count)
+            if count < 0 {
+                if errno == EINTR || errno == ERANGE { continue }
+                throw Errno(rawValue: errno)
+            }
+            return list[0..<count].split(separator: 0, omittingEmptySubsequences: true).map {
+                $0.map { UInt8(bitPattern: $0) }
+            }
+        }
+    }
+
+    /// The value of the extended attribute `name` of an open file, or nil when it has none by
+    /// that name (it was removed after it was listed).
+    ///
+    /// Retries on `EINTR`, and on `ERANGE` when the value grew between measuring and reading it.
+    /// - Throws: the `Errno` that `fgetxattr` set, other than `ENODATA`.
+    ///
+    /// The corresponding C function is `fgetxattr`.
+    public static func extendedAttribute(_ name: [UInt8], of descriptor: FileDescriptor) throws(Errno) -> [UInt8]? {
+        let cName = name.map { CChar(bitPattern: $0) } + [0]
+        while true {
+            let needed = fgetxattr(descriptor.rawValue, cName, nil, 0)
+            if needed < 0 {
+                if errno == EINTR { continue }
+                if errno == ENODATA { return nil }
+                throw Errno(rawValue: errno)
+            }
+            if needed == 0 { return [] }
+            var value = [UInt8](repeating: 0, count: needed)
+            let count = fgetxattr(descriptor.rawValue, cName, &value, value.count)
+            if count < 0 {
+                if errno == EINTR || errno == ERANGE { continue }
+                if errno == ENODATA { return nil }
+                throw Errno(rawValue: errno)
+            }
+            return Array(value[0..<count])
+        }
+    }
+
+    /// Sets the extended attribute `name` of an open file to `value`, creating or replacing it.
+    ///
+    /// Touches the disk. Retries on `EINTR`.
+    /// - Throws: the `Errno` that `fsetxattr` set.
+    ///
+    /// The corresponding C function is `fsetxattr`.
+    public static func setExtendedAttribute(_ name: [UInt8], to value: [UInt8], of descriptor: FileDescriptor) throws(Errno) {
+        let cName = name.map { CChar(bitPattern: $0) } + [0]
+        while value.withUnsafeBytes({ fsetxattr(descriptor.rawValue, cName, $0.baseAddress, $0.count, 0) }) != 0 {
+            if errno != EINTR { throw Errno(rawValue: errno) }
+        }
+    }
+
+    /// The inode flags of an open file as `chattr` sets them (`FS_IOC_GETFLAGS`), or 0 where the
+    /// filesystem keeps none (`ENOTTY`, `EOPNOTSUPP`, `EINVAL`, `ENOSYS`).
+    ///
+    /// Retries on `EINTR`.
+    /// - Throws: the `Errno` that `ioctl` set otherwise.
+    ///
+    /// The corresponding C function is `ioctl(FS_IOC_GETFLAGS)`.
+    public static func inodeFlags(of descriptor: FileDescriptor) throws(Errno) -> UInt32 {
+        var flags: UInt32 = 0
+        while dl_get_inode_flags(descriptor.rawValue, &flags) != 0 {
+            switch errno {
+            case EINTR: continue
+            case ENOTTY, EOPNOTSUPP, EINVAL, ENOSYS: return 0
+            default: throw Errno(rawValue: errno)
+            }
+        }
+        return flags
+    }
+}
