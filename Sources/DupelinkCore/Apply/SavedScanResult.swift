@@ -33,7 +33,7 @@ extension SavedScan {
                         throw DupelinkError(.invalidInput, path: name.path, detail: "the path cannot be rebuilt from its root")
                     }
                 }
-                members.append(Member(names: names, status: savedMember.status))
+                members.append(Member(names: names, status: savedMember.status, attributes: savedMember.attributes))
             }
             rebuilt.append(DuplicateClass(size: savedClass.size, digest: savedClass.digest, members: members))
         }

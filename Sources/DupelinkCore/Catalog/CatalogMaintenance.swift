@@ -53,6 +53,18 @@ extension Catalog {
                             AND live.changeTime = digest.changeTime)
                     """)
             let removed = db.changesCount
+            // Attributes are kept on the same terms as digests.
+            try db.execute(
+                sql: """
+                    DELETE FROM inodeAttributes
+                    WHERE filesystemId IN (SELECT id FROM prunedFilesystem)
+                      AND NOT EXISTS (
+                          SELECT 1 FROM liveInode AS live
+                          WHERE live.filesystemId = inodeAttributes.filesystemId AND live.inode = inodeAttributes.inode
+                            AND live.size = inodeAttributes.size
+                            AND live.modificationTime = inodeAttributes.modificationTime
+                            AND live.changeTime = inodeAttributes.changeTime)
+                    """)
             try db.execute(sql: "DELETE FROM liveInode; DELETE FROM prunedFilesystem")
             return removed
         }
@@ -68,7 +80,13 @@ extension Catalog {
         try write { db in
             try db.execute(sql: "DELETE FROM digest WHERE storedAt < ?", arguments: [time])
             let removed = db.changesCount
-            try db.execute(sql: "DELETE FROM filesystem WHERE NOT EXISTS (SELECT 1 FROM digest WHERE filesystemId = filesystem.id)")
+            try db.execute(sql: "DELETE FROM inodeAttributes WHERE storedAt < ?", arguments: [time])
+            try db.execute(
+                sql: """
+                    DELETE FROM filesystem
+                    WHERE NOT EXISTS (SELECT 1 FROM digest WHERE filesystemId = filesystem.id)
+                      AND NOT EXISTS (SELECT 1 FROM inodeAttributes WHERE filesystemId = filesystem.id)
+                    """)
             return removed
         }
     }

@@ -118,6 +118,28 @@ enum CatalogSchema {
             try db.execute(sql: "ALTER TABLE scan ADD COLUMN walkFingerprint BLOB")
             try db.execute(sql: "ALTER TABLE scan ADD COLUMN classIndex BLOB")
         }
+        // Extended attributes and inode flags (`FileAttributes.encoded`): each saved member's, and
+        // each inode's for as long as its size, mtime and ctime are unchanged (setting an attribute
+        // or a flag changes the ctime), so a rescan reads them only for files that changed.
+        // `attributesProblem` says why a member's could not be read; both NULL for members saved
+        // before dupelink read them.
+        migrator.registerMigration("v7-attributes") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE member ADD COLUMN attributes BLOB;
+                    ALTER TABLE member ADD COLUMN attributesProblem TEXT;
+                    CREATE TABLE inodeAttributes (
+                        filesystemId INTEGER NOT NULL REFERENCES filesystem(id) ON DELETE CASCADE,
+                        inode INTEGER NOT NULL,
+                        size INTEGER NOT NULL,
+                        modificationTime INTEGER NOT NULL,
+                        changeTime INTEGER NOT NULL,
+                        encoded BLOB NOT NULL,
+                        storedAt INTEGER NOT NULL,
+                        PRIMARY KEY (filesystemId, inode)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

@@ -60,11 +60,15 @@ public struct SavedMember: Hashable, Sendable {
     public var status: FileStatus
     /// Every name of the inode that the scan found, in path order.
     public var names: [SavedName]
+    /// Its extended attributes and flags as the scan read them (`unknown` for a scan saved before
+    /// dupelink read them).
+    public var attributes: AttributeState
 
     /// Creates a member.
-    public init(status: FileStatus, names: [SavedName]) {
+    public init(status: FileStatus, names: [SavedName], attributes: AttributeState = .unknown) {
         self.status = status
         self.names = names
+        self.attributes = attributes
     }
 }
 

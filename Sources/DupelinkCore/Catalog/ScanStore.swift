@@ -61,8 +61,9 @@ extension Catalog {
             let insertMember = try db.cachedStatement(
                 sql: """
                     INSERT INTO member (scanId, classPosition, position, device, inode, mode, linkCount, userID,
-                                        groupID, size, blocks, modificationTime, changeTime)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                        groupID, size, blocks, modificationTime, changeTime, attributes,
+                                        attributesProblem)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             let insertName = try db.cachedStatement(
                 sql: """
@@ -79,12 +80,19 @@ extension Catalog {
                 try insertClass.execute()
                 for (memberPosition, member) in duplicateClass.members.enumerated() {
                     let status = member.status
+                    var encoded: Data? = nil
+                    var problem: String? = nil
+                    switch member.attributes {
+                    case .unknown: break
+                    case .read(let attributes): encoded = Data(attributes.encoded)
+                    case .unreadable(let why): problem = why
+                    }
                     insertMember.setUncheckedArguments([
                         scanID, classPosition, memberPosition,
                         Int64(bitPattern: status.id.device), Int64(bitPattern: status.id.inode),
                         Int64(status.mode), Int64(bitPattern: status.linkCount),
                         Int64(status.userID), Int64(status.groupID),
-                        status.size, status.blocks, status.modificationTime, status.changeTime,
+                        status.size, status.blocks, status.modificationTime, status.changeTime, encoded, problem,
                     ])
                     try insertMember.execute()
                     for (namePosition, file) in member.names.enumerated() {
@@ -144,7 +152,7 @@ extension Catalog {
                 db,
                 sql: """
                     SELECT classPosition, position, device, inode, mode, linkCount, userID, groupID, size, blocks,
-                           modificationTime, changeTime
+                           modificationTime, changeTime, attributes, attributesProblem
                     FROM member WHERE scanId = ? ORDER BY classPosition, position
                     """, arguments: [id])
             while let row = try memberRows.next() {
@@ -160,7 +168,16 @@ extension Catalog {
                 guard classes.indices.contains(classPosition), classes[classPosition].members.count == position else {
                     throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "scan \(id): member rows out of order")
                 }
-                classes[classPosition].members.append(SavedMember(status: status, names: []))
+                var attributes = AttributeState.unknown
+                if let encoded: Data = row[12] {
+                    guard let decoded = FileAttributes(encoded: Array(encoded)) else {
+                        throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "scan \(id): unreadable member attributes")
+                    }
+                    attributes = .read(decoded)
+                } else if let problem: String = row[13] {
+                    attributes = .unreadable(problem)
+                }
+                classes[classPosition].members.append(SavedMember(status: status, names: [], attributes: attributes))
             }
             let nameRows = try Row.fetchCursor(
                 db,

@@ -127,4 +127,46 @@ struct DigestCacheSession {
             diagnostics.append(Diagnostic(.catalog, error))
         }
     }
+
+    /// `classes` with the attributes the catalog still trusts filled in; the rest stay `unknown`,
+    /// for the attribute stage to read.
+    func knownAttributes(_ classes: [DuplicateClass], diagnostics: inout [Diagnostic]) -> [DuplicateClass] {
+        guard let catalog else { return classes }
+        let statuses = classes.flatMap { $0.members.map(\.status) }
+        let hits: [FileAttributes?]
+        do {
+            hits = try catalog.cachedAttributes(for: statuses, filesystems: identities)
+        } catch {
+            diagnostics.append(Diagnostic(.catalog, error))
+            return classes
+        }
+        var result = classes
+        var index = 0
+        for c in result.indices {
+            for m in result[c].members.indices {
+                if let hit = hits[index] { result[c].members[m].attributes = .read(hit) }
+                index += 1
+            }
+        }
+        return result
+    }
+
+    /// Stores the attributes the stage read (members of `read` that were `unknown` in `before`).
+    func storeAttributes(before: [DuplicateClass], read: [DuplicateClass], diagnostics: inout [Diagnostic]) {
+        guard let catalog else { return }
+        var entries: [(filesystem: FilesystemID, status: FileStatus, attributes: FileAttributes)] = []
+        for (old, new) in zip(before, read) {
+            for (was, member) in zip(old.members, new.members) {
+                guard case .unknown = was.attributes, case .read(let attributes) = member.attributes,
+                    let filesystem = identities.identity(ofDevice: member.id.device)
+                else { continue }
+                entries.append((filesystem, member.status, attributes))
+            }
+        }
+        do {
+            try catalog.storeAttributes(entries)
+        } catch {
+            diagnostics.append(Diagnostic(.catalog, error))
+        }
+    }
 }

@@ -61,9 +61,15 @@ public struct Pipeline: Sendable {
                 reused.filesConfirmedByCatalog = reused.filesAfterHeadTail
                 reused.headTailSeconds = clock.lap()
                 reused.contentSeconds = 0
+                let opener = FileOpener(table: walk.table, files: walk.files)
+                let cache = DigestCacheSession(catalog: catalog, table: walk.table)
+                var warnings: [Diagnostic] = []
+                let withAttributes = try Self.readAttributes(
+                    classes, opener: opener, pool: pool, cache: cache, statistics: &reused, diagnostics: &warnings)
                 progress?.begin(.done)
                 var result = ScanResult(
-                    table: walk.table, files: walk.files, classes: classes, diagnostics: [], statistics: reused)
+                    table: walk.table, files: walk.files, classes: withAttributes, diagnostics: warnings,
+                    statistics: reused)
                 result.walkFingerprint = fingerprint
                 return result
             }
@@ -122,13 +128,32 @@ public struct Pipeline: Sendable {
             DuplicateClass(size: $0.members[0].status.size, digest: $0.digest, members: $0.members)
         }
         statistics.contentSeconds = clock.lap()
+        let withAttributes = try Self.readAttributes(
+            classes, opener: opener, pool: pool, cache: cache, statistics: &statistics, diagnostics: &diagnostics)
         cache.store(headTail: computed ?? [], files: walk.files, readPartitions: readPartitions, diagnostics: &diagnostics)
         progress?.begin(.done)
 
-        let ordered = Self.ordered(classes, table: walk.table, files: walk.files)
+        let ordered = Self.ordered(withAttributes, table: walk.table, files: walk.files)
         var result = ScanResult(table: walk.table, files: walk.files, classes: ordered, diagnostics: diagnostics,
             statistics: statistics)
         result.walkFingerprint = walkFingerprint
+        return result
+    }
+}
+
+extension Pipeline {
+    /// Fills in the attributes of every class member: from the catalog where it still trusts
+    /// them, read (see `AttributeStage`) for the rest, which are stored back. Counts the cost.
+    static func readAttributes(
+        _ classes: [DuplicateClass], opener: FileOpener, pool: WorkerPool, cache: DigestCacheSession,
+        statistics: inout ScanStatistics, diagnostics: inout [Diagnostic]
+    ) throws(DupelinkError) -> [DuplicateClass] {
+        var clock = Stopwatch()
+        let known = cache.knownAttributes(classes, diagnostics: &diagnostics)
+        let result = try AttributeStage.read(known, opener: opener, pool: pool)
+        cache.storeAttributes(before: known, read: result, diagnostics: &diagnostics)
+        statistics.filesAttributesRead = known.reduce(0) { $0 + $1.members.filter { $0.attributes == .unknown }.count }
+        statistics.attributeSeconds = clock.lap()
         return result
     }
 }
