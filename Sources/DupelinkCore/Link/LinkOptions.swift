@@ -2,12 +2,19 @@
 public struct LinkOptions: Sendable, Hashable {
     /// Link copies owned by different users or groups. The kept inode's owner then owns every name,
     /// so a root-owned copy is preferred as keeper, and a name is never handed to an inode owned by
-    /// another ordinary user (that user could then write to it): such a member is still refused.
+    /// another ordinary user (that user could then write to it), nor to one whose owner, group and
+    /// mode would let anyone read or write what they could not through the name's own file, or
+    /// would take write access from the name's owner (see `AccessRule`): such a member is refused.
     public var ignoreOwner: Bool
     /// Link copies with different permission bits (`mode & 0o777`). The kept inode's permissions
     /// then apply to every name. Set-user-ID, set-group-ID and sticky bits must still match: a
     /// copy never gains them by being linked.
     public var ignoreMode: Bool
+    /// Link copies whose `user.*` extended attributes differ (the kept copy's then apply to every
+    /// name; the journal keeps the replaced copy's, so `undo` puts them back). Only `user.*`:
+    /// ACLs, capabilities, security labels, `trusted.*` attributes and inode flags must always
+    /// match, since they decide who may do what.
+    public var ignoreUserAttributes: Bool = false
     /// Raw path prefixes, most preferred first: an inode with a name under one of these
     /// directories is kept rather than replaced. A prefix matches whole path components only.
     public var preferredDirectories: [[UInt8]]

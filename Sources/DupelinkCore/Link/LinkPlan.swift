@@ -36,6 +36,26 @@ public struct LinkRefusal: Hashable, Sendable, Codable {
         case ownerDiffers
         /// Their permission bits differ, and `ignoreMode` is off.
         case modeDiffers
+        /// Linking would let someone read or write what they could not through the file's own
+        /// owner, group and mode, or take access from its owner (`AccessRule`); only possible
+        /// with `ignoreOwner` or `ignoreMode`.
+        case accessWidens
+        /// Their POSIX ACLs (`system.posix_acl_*`) differ.
+        case aclsDiffer
+        /// Their file capabilities (`security.capability`) differ.
+        case capabilitiesDiffer
+        /// Their security labels (other `security.*` attributes: SELinux, SMACK, IMA...) differ.
+        case securityLabelsDiffer
+        /// Other extended attributes differ (`user.*` unless relaxed, `trusted.*`).
+        case extendedAttributesDiffer
+        /// Their inode flags (`chattr`) differ.
+        case flagsDiffer
+        /// The file is immutable (`chattr +i`): it is never linked or replaced.
+        case immutable
+        /// The file is append-only (`chattr +a`): it is never linked or replaced.
+        case appendOnly
+        /// Its extended attributes or flags could not be read.
+        case attributesUnreadable
 
         /// The stable, hyphenated code that JSON reports use (`different-filesystem`).
         public var code: String {
@@ -43,6 +63,15 @@ public struct LinkRefusal: Hashable, Sendable, Codable {
             case .differentFilesystem: "different-filesystem"
             case .ownerDiffers: "owner-differs"
             case .modeDiffers: "mode-differs"
+            case .accessWidens: "access-widens"
+            case .aclsDiffer: "acls-differ"
+            case .capabilitiesDiffer: "capabilities-differ"
+            case .securityLabelsDiffer: "security-labels-differ"
+            case .extendedAttributesDiffer: "xattrs-differ"
+            case .flagsDiffer: "flags-differ"
+            case .immutable: "immutable"
+            case .appendOnly: "append-only"
+            case .attributesUnreadable: "attributes-unreadable"
             }
         }
 
@@ -52,6 +81,15 @@ public struct LinkRefusal: Hashable, Sendable, Codable {
             case .differentFilesystem: "not linked: on different filesystems"
             case .ownerDiffers: "not linked: owner differs"
             case .modeDiffers: "not linked: permissions differ"
+            case .accessWidens: "not linked: the kept copy's owner and mode would change who may read or write it"
+            case .aclsDiffer: "not linked: ACLs differ"
+            case .capabilitiesDiffer: "not linked: capabilities differ"
+            case .securityLabelsDiffer: "not linked: security labels differ"
+            case .extendedAttributesDiffer: "not linked: extended attributes differ"
+            case .flagsDiffer: "not linked: inode flags differ"
+            case .immutable: "not linked: immutable file"
+            case .appendOnly: "not linked: append-only file"
+            case .attributesUnreadable: "not linked: its extended attributes or flags cannot be read"
             }
         }
     }
@@ -69,20 +107,31 @@ public struct LinkRefusal: Hashable, Sendable, Codable {
     /// The bytes that stay in use because of the refusal: the class size when the inode has no
     /// names outside the scanned roots, otherwise 0.
     public var bytes: Int64
+    /// What differs, when the reason alone does not say: the attribute names, the owners and modes.
+    public var detail: String?
 
     /// Creates a refusal.
-    public init(classIndex: Int, member: Int, file: Int32, reference: Int32, reason: Reason, bytes: Int64) {
+    public init(
+        classIndex: Int, member: Int, file: Int32, reference: Int32, reason: Reason, bytes: Int64, detail: String? = nil
+    ) {
         self.classIndex = classIndex
         self.member = member
         self.file = file
         self.reference = reference
         self.reason = reason
         self.bytes = bytes
+        self.detail = detail
+    }
+
+    /// The reason with its detail: `not linked: capabilities differ (security.capability)`.
+    public var message: String {
+        guard let detail else { return reason.message }
+        return "\(reason.message) (\(detail))"
     }
 
     /// The refusal as a diagnostic naming the refused file, for reports.
     public func diagnostic(in scan: ScanResult) -> Diagnostic {
-        Diagnostic(.link, DupelinkError(.refused, path: scan.path(ofFile: file), detail: reason.message))
+        Diagnostic(.link, DupelinkError(.refused, path: scan.path(ofFile: file), detail: message))
     }
 }
 
@@ -95,11 +144,15 @@ public struct LinkPlan: Hashable, Sendable, Codable {
     public var actions: [LinkAction]
     /// The inodes that cannot be linked to any other member of their class.
     public var refusals: [LinkRefusal]
+    /// Whether `user.*` attributes may differ (`LinkOptions.ignoreUserAttributes`): the linker
+    /// compares every other attribute again before each replacement.
+    public var ignoresUserAttributes: Bool
 
     /// Creates a plan.
-    public init(actions: [LinkAction], refusals: [LinkRefusal]) {
+    public init(actions: [LinkAction], refusals: [LinkRefusal], ignoresUserAttributes: Bool = false) {
         self.actions = actions
         self.refusals = refusals
+        self.ignoresUserAttributes = ignoresUserAttributes
     }
 
     /// The bytes executing the plan frees, counted once per inode and only for inodes with no

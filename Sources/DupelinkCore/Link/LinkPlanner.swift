@@ -16,7 +16,7 @@ public enum LinkPlanner {
                 duplicateClass, classIndex: classIndex, scan: scan, options: options, preferred: preferred,
                 actions: &actions, refusals: &refusals)
         }
-        return LinkPlan(actions: actions, refusals: refusals)
+        return LinkPlan(actions: actions, refusals: refusals, ignoresUserAttributes: options.ignoreUserAttributes)
     }
 
     private static func planClass(
@@ -29,7 +29,15 @@ public enum LinkPlanner {
         // Most classes are one partition: a member like the one before it skips the lookup.
         var previous: (key: PartitionKey, partition: Int)?
         for (index, member) in duplicateClass.members.enumerated() where !member.names.isEmpty {
-            let key = PartitionKey(member.status, options: options)
+            // Never linked nor replaced, whatever the options: immutable, append-only, unreadable.
+            if let (reason, detail) = Eligibility.unlinkable(member.attributes) {
+                refusals.append(
+                    LinkRefusal(
+                        classIndex: classIndex, member: index, file: member.names[0], reference: member.names[0],
+                        reason: reason, bytes: hasNoOutsideNames(member) ? duplicateClass.size : 0, detail: detail))
+                continue
+            }
+            let key = PartitionKey(member, options: options)
             if let previous, previous.key == key {
                 partitions[previous.partition].append(index)
             } else if let existing = partitionOfKey[key] {
@@ -60,23 +68,23 @@ public enum LinkPlanner {
             guard partition.count >= 2 else {
                 if index == largest { continue }
                 let member = duplicateClass.members[partition[0]]
+                let (why, detail) = Eligibility.reason(member, differsFrom: reference, options: options)
                 refusals.append(
                     LinkRefusal(
                         classIndex: classIndex, member: partition[0], file: member.names[0], reference: reference.names[0],
-                        reason: reason(member.status, differsFrom: reference.status, options: options),
-                        bytes: hasNoOutsideNames(member) ? duplicateClass.size : 0))
+                        reason: why, bytes: hasNoOutsideNames(member) ? duplicateClass.size : 0, detail: detail))
                 continue
             }
             let keeperIndex = partition[0]
             let keeper = duplicateClass.members[keeperIndex]
             for duplicateIndex in partition.dropFirst() {
                 let duplicate = duplicateClass.members[duplicateIndex]
-                if handsNameToAnotherUser(keeper: keeper.status, duplicate: duplicate.status) {
+                if let (why, detail) = Eligibility.handOverViolation(keeper: keeper, duplicate: duplicate) {
                     refusals.append(
                         LinkRefusal(
                             classIndex: classIndex, member: duplicateIndex, file: duplicate.names[0],
-                            reference: keeper.names[0], reason: .ownerDiffers,
-                            bytes: hasNoOutsideNames(duplicate) ? duplicateClass.size : 0))
+                            reference: keeper.names[0], reason: why,
+                            bytes: hasNoOutsideNames(duplicate) ? duplicateClass.size : 0, detail: detail))
                     continue
                 }
                 let freesInode = hasNoOutsideNames(duplicate)
@@ -90,13 +98,6 @@ public enum LinkPlanner {
                 }
             }
         }
-    }
-
-    /// Whether linking would give the duplicate's names to an inode owned by a different ordinary
-    /// user or group, who could then write to them (possible only with `ignoreOwner`). Names may be
-    /// handed to a root-owned inode.
-    private static func handsNameToAnotherUser(keeper: FileStatus, duplicate: FileStatus) -> Bool {
-        keeper.userID != 0 && (keeper.userID != duplicate.userID || keeper.groupID != duplicate.groupID)
     }
 
     /// Whether every name of the inode is inside the scanned roots, so replacing them all frees it.
@@ -181,14 +182,6 @@ public enum LinkPlanner {
         } ?? Int.max
     }
 
-    private static func reason(_ status: FileStatus, differsFrom reference: FileStatus, options: LinkOptions) -> LinkRefusal.Reason {
-        if status.id.device != reference.id.device { return .differentFilesystem }
-        if !options.ignoreOwner && (status.userID != reference.userID || status.groupID != reference.groupID) {
-            return .ownerDiffers
-        }
-        return .modeDiffers
-    }
-
     /// Whether `path` lies below the directory `prefix`, matching whole components.
     static func isPath(_ path: [UInt8], under prefix: [UInt8]) -> Bool {
         guard !prefix.isEmpty, path.count > prefix.count, path.starts(with: prefix) else { return false }
@@ -209,12 +202,19 @@ private struct PartitionKey: Hashable {
     var userID: UInt32?
     var groupID: UInt32?
     var permissions: UInt32?
+    /// The attributes that must match: all of them, or all but `user.*` when those are relaxed;
+    /// nil when they were not read (the linker reads and compares them before each replacement).
+    var attributes: FileAttributes?
 
-    init(_ status: FileStatus, options: LinkOptions) {
+    init(_ member: Member, options: LinkOptions) {
+        let status = member.status
         device = status.id.device
         userID = options.ignoreOwner ? nil : status.userID
         groupID = options.ignoreOwner ? nil : status.groupID
         // Set-user-ID, set-group-ID and sticky bits always count: no copy gains them by linking.
         permissions = options.ignoreMode ? status.permissions & 0o7000 : status.permissions
+        if case .read(let read) = member.attributes {
+            attributes = options.ignoreUserAttributes ? read.withoutUserAttributes : read
+        }
     }
 }

@@ -38,6 +38,8 @@ final class LinkRun {
     var outcome: LinkOutcome
     /// Where each replacement is recorded before it is made, or nil without a catalog.
     let journal: LinkJournal?
+    /// Whether `user.*` attributes may differ between keeper and duplicate.
+    let ignoresUserAttributes: Bool
     private let directories = LinkDirectoryCache(capacity: 4)
     /// The current keeper of each partition, keyed by the planned keeper; differs from the plan
     /// after an `EMLINK` rotation.
@@ -50,10 +52,11 @@ final class LinkRun {
     /// Starts a run; nothing is opened yet.
     init(
         scan: ScanResult, dryRun: Bool, usesExchange: Bool, usesLeases: Bool = true, beforeSwap: (@Sendable ([UInt8]) -> Void)?,
-        journal: LinkJournal? = nil
+        journal: LinkJournal? = nil, ignoresUserAttributes: Bool = false
     ) {
         self.scan = scan
         self.journal = journal
+        self.ignoresUserAttributes = ignoresUserAttributes
         self.dryRun = dryRun
         self.usesExchange = usesExchange
         self.usesLeases = usesLeases
@@ -180,6 +183,12 @@ final class LinkRun {
             throw .skipped(keeperChanged(keeper.file, duplicate: duplicate))
         }
         try holdReadLease(on: keeperReader, file: keeper.file)
+        // Every name of the inode will carry the keeper's attributes and flags: compare them now,
+        // on the descriptors whose identity was checked, whatever the plan was made from.
+        let duplicateAttributes = try attributes(of: reader, file: duplicate)
+        try checkEligibility(
+            keeper: keeperSnapshot, keeperAttributes: try attributes(of: keeperReader, file: keeper.file),
+            duplicate: duplicateSnapshot, duplicateAttributes: duplicateAttributes, file: duplicate)
 
         journal?.prepare(
             path: path(of: duplicate), rootLength: rootLength(of: duplicateRecord.directory),
@@ -276,6 +285,30 @@ final class LinkRun {
         } catch {
             // No lease here: go on.
         }
+    }
+
+    /// The attributes and flags of an open file, or the refusal to link it.
+    private func attributes(of descriptor: FileDescriptor, file: Int32) throws(LinkFailure) -> FileAttributes {
+        do {
+            return try FileAttributes.read(from: descriptor)
+        } catch {
+            throw .skipped(
+                DupelinkError(.refused, path: path(of: file),
+                    detail: "\(LinkRefusal.Reason.attributesUnreadable.message) (\(error))"))
+        }
+    }
+
+    /// Refuses the replacement when the two files may not share one inode (see `Eligibility`).
+    private func checkEligibility(
+        keeper: FileStatus, keeperAttributes: FileAttributes, duplicate: FileStatus,
+        duplicateAttributes: FileAttributes, file: Int32
+    ) throws(LinkFailure) {
+        guard let (reason, detail) = Eligibility.linkTimeViolation(
+            keeper: keeper, keeperAttributes: keeperAttributes, duplicate: duplicate,
+            duplicateAttributes: duplicateAttributes, ignoreUserAttributes: ignoresUserAttributes)
+        else { return }
+        let message = detail.map { "\(reason.message) (\($0))" } ?? reason.message
+        throw .skipped(DupelinkError(.refused, path: path(of: file), detail: message))
     }
 
     /// A name that holds the replaced duplicate after a swap, and how it got there.

@@ -43,7 +43,7 @@ public struct Linker: Sendable {
     ) -> LinkOutcome {
         let run = LinkRun(
             scan: scan, dryRun: dryRun, usesExchange: usesExchange, usesLeases: usesLeases, beforeSwap: beforeSwap,
-            journal: journal)
+            journal: journal, ignoresUserAttributes: plan.ignoresUserAttributes)
         progress?.begin(.link, jobs: plan.actions.count)
         for action in plan.actions {
             if Cancellation.isRequested {

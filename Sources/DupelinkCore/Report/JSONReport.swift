@@ -66,6 +66,10 @@ public struct JSONReport: Codable, Sendable {
         public var directoryDevice: UInt64?
         /// The inode number of the directory that held the name when it was walked.
         public var directoryInode: UInt64?
+        /// The XXH3-128 digest of the inode's extended attributes and flags
+        /// (`FileAttributes.encoded`), 32 hexadecimal digits, or `unreadable`. `link --from`
+        /// refuses a report without it: files are linked only when their attributes match.
+        public var attributesDigest: String?
         /// The path's exact bytes.
         public var pathBytes: [UInt8] { PathValue(path: path, pathBase64: pathBase64).bytes }
     }
@@ -88,9 +92,32 @@ public struct JSONReport: Codable, Sendable {
     public struct Refusal: Codable, Sendable {
         public var path: PathValue
         public var reason: String
+        /// The reason as a sentence, with what differs (attribute names, owners and modes).
         public var message: String
         public var bytes: Int64
+        /// The copy it was compared with (the keeper of its class), absent when the refusal
+        /// concerns the file alone (immutable, append-only, unreadable attributes).
+        public var reference: PathValue?
     }
+
+    /// What `attributesDigest` says of a member.
+    enum AttributesField {
+        case digest(Digest)
+        case unreadable
+    }
+
+    /// The `attributesDigest` value written for `state`: nil when the attributes were not read.
+    static func attributesField(_ state: AttributeState) -> AttributesField? {
+        switch state {
+        case .unknown: nil
+        case .unreadable: .unreadable
+        case .read(let attributes): .digest(attributes.digest)
+        }
+    }
+
+    /// The `attributesDigest` of a file whose attributes could not be read.
+    public static let unreadableAttributes = "unreadable"
+
 
     public struct Warning: Codable, Sendable {
         public var stage: String
@@ -134,7 +161,13 @@ public struct JSONReport: Codable, Sendable {
                             inode: member.id.inode, links: status.linkCount, size: status.size,
                             modificationTimeNs: status.modificationTime, changeTimeNs: status.changeTime,
                             mode: status.mode, uid: status.userID, gid: status.groupID,
-                            directoryDevice: directory.device, directoryInode: directory.inode)
+                            directoryDevice: directory.device, directoryInode: directory.inode,
+                            attributesDigest: Self.attributesField(member.attributes).map {
+                                switch $0 {
+                                case .digest(let digest): digest.description
+                                case .unreadable: Self.unreadableAttributes
+                                }
+                            })
                     }
                 })
         }
@@ -143,8 +176,8 @@ public struct JSONReport: Codable, Sendable {
                 bytesFreed: $0.bytesFreed)
         } : nil
         refusals = report.refusals.map {
-            Refusal(path: PathValue(scan.path(ofFile: $0.file)), reason: $0.reason.code, message: $0.reason.message,
-                bytes: $0.bytes)
+            Refusal(path: PathValue(scan.path(ofFile: $0.file)), reason: $0.reason.code, message: $0.message,
+                bytes: $0.bytes, reference: $0.reference == $0.file ? nil : PathValue(scan.path(ofFile: $0.reference)))
         }
         warnings = report.diagnostics.map {
             Warning(stage: $0.stage.rawValue, code: $0.error.code.rawValue, path: PathValue($0.error.path),

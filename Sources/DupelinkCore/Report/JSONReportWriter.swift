@@ -56,12 +56,17 @@ extension JSONOutput {
             key("bytes", indent: 3, first: &member)
             integer(refusal.bytes)
             key("message", indent: 3, first: &member)
-            string(refusal.reason.message)
+            string(refusal.message)
             key("path", indent: 3, first: &member)
             loadPath(ofFile: scan.files[Int(refusal.file)])
             pathObject(indent: 3)
             key("reason", indent: 3, first: &member)
             string(refusal.reason.code)
+            if refusal.reference != refusal.file {
+                key("reference", indent: 3, first: &member)
+                loadPath(ofFile: scan.files[Int(refusal.reference)])
+                pathObject(indent: 3)
+            }
             close(UInt8(ascii: "}"), indent: 2, wasEmpty: false)
             flushIfFull()
         }
@@ -161,16 +166,28 @@ extension JSONOutput {
             for position in duplicateClass.members.indices {
                 let status = duplicateClass.members[position].status
                 let id = duplicateClass.members[position].id
+                let attributes = JSONReport.attributesField(duplicateClass.members[position].attributes)
                 for _ in 0..<duplicateClass.members[position].names.count {
                     let location = locations[next]
                     next += 1
                     let directory = scan.table.directories[Int(location.directory)].id
                     loadPath(of: location)
                     var field = true
-                    // At most: 10 (element) + 1 + 9 members of at most 35 (key) + 21 (value).
-                    write(atMost: 11 + 9 * 56) { out in
+                    // At most: 10 (element) + 1 + 9 members of at most 35 (key) + 21 (value), and
+                    // the attributes' digest, 35 + 34.
+                    write(atMost: 11 + 9 * 56 + 69) { out in
                         out.element(indent: 4, first: &firstFile)
                         out.byte(UInt8(ascii: "{"))
+                        switch attributes {
+                        case .digest(let digest):
+                            out.key("attributesDigest", indent: 5, first: &field)
+                            out.digest(digest)
+                        case .unreadable:
+                            out.key("attributesDigest", indent: 5, first: &field)
+                            out.raw("\"unreadable\"")
+                        case nil:
+                            break
+                        }
                         out.key("changeTimeNs", indent: 5, first: &field)
                         out.integer(status.changeTime)
                         out.key("device", indent: 5, first: &field)
@@ -215,6 +232,10 @@ extension JSONOutput {
     mutating func statistics(_ statistics: ScanStatistics) {
         byte(UInt8(ascii: "{"))
         var first = true
+        if let seconds = statistics.attributeSeconds {
+            key("attributeSeconds", indent: 2, first: &first)
+            double(seconds)
+        }
         key("bytesReadContent", indent: 2, first: &first)
         integer(statistics.bytesReadContent)
         key("bytesReadHeadTail", indent: 2, first: &first)
@@ -229,6 +250,10 @@ extension JSONOutput {
         integer(statistics.filesAfterHeadTail)
         key("filesAfterSizeGrouping", indent: 2, first: &first)
         integer(statistics.filesAfterSizeGrouping)
+        if let count = statistics.filesAttributesRead {
+            key("filesAttributesRead", indent: 2, first: &first)
+            integer(count)
+        }
         key("filesConfirmedByCatalog", indent: 2, first: &first)
         integer(statistics.filesConfirmedByCatalog)
         key("filesWalked", indent: 2, first: &first)

@@ -46,7 +46,11 @@ enum TextRenderer {
         if !report.refusals.isEmpty {
             writer.write("Not linked:\n")
             for refusal in report.refusals {
-                writer.write("  \(PathText.display(scan.path(ofFile: refusal.file))): \(refusal.reason.message) (\(ByteSize.format(refusal.bytes)))\n")
+                var line = "  \(PathText.display(scan.path(ofFile: refusal.file))): \(refusal.message) (\(ByteSize.format(refusal.bytes)))"
+                if refusal.reference != refusal.file {
+                    line += "\n    compared with \(PathText.display(scan.path(ofFile: refusal.reference)))"
+                }
+                writer.write(line + "\n")
             }
             writer.write("\n")
         }

@@ -8,11 +8,20 @@ struct PlanningOptionGroup: ParsableArguments {
         valueName: "dir"))
     var prefer: [String] = []
 
-    @Flag(name: .long, help: "Link files even when their owner or group differ (the kept copy's owner wins).")
+    @Flag(name: .long, help: ArgumentHelp(
+        "Link files even when their owner or group differ (the kept copy's owner wins).",
+        discussion: "Never when that would let any user or group read or write what they could not through the name's own file, or take read or write access from its owner."))
     var ignoreOwner = false
 
-    @Flag(name: .long, help: "Link files even when their permission bits differ (the kept copy's mode wins).")
+    @Flag(name: .long, help: ArgumentHelp(
+        "Link files even when their permission bits differ (the kept copy's mode wins).",
+        discussion: "Set-user-ID, set-group-ID and sticky bits must still match, and access never widens (as for --ignore-owner)."))
     var ignoreMode = false
+
+    @Flag(name: .customLong("ignore-xattrs"), help: ArgumentHelp(
+        "Link files even when their user.* extended attributes differ (the kept copy's win).",
+        discussion: "Only user.*, which grants nothing: ACLs, capabilities, security labels, trusted.* attributes and inode flags must always match, and immutable or append-only files are never linked."))
+    var ignoreXattrs = false
 
     mutating func validate() throws {
         for directory in prefer where PreferredDirectory.identity(of: RawArguments.bytes(for: directory)) == nil {
@@ -24,6 +33,7 @@ struct PlanningOptionGroup: ParsableArguments {
         var options = LinkOptions()
         options.ignoreOwner = ignoreOwner
         options.ignoreMode = ignoreMode
+        options.ignoreUserAttributes = ignoreXattrs
         options.preferredDirectories = prefer.map(RawArguments.bytes(for:))
         options.preferredDirectoryIDs = options.preferredDirectories.map {
             PreferredDirectory.identity(of: $0) ?? FileID(device: .max, inode: .max)
