@@ -74,10 +74,11 @@ import Testing
         let state = try TestTree()
         let catalog = state.rootString + "/catalog.sqlite"
         let bytes = patternBytes(count: 50_000, seed: 61)
-        // The oldest copy, owned by root, is kept; the others differ in owner, mode and time.
-        try tree.write("keep", bytes, mode: 0o644)
-        try tree.write("nobody/copy", bytes, mode: 0o600)
-        try tree.write("changed/copy", bytes, mode: 0o640)
+        // The oldest copy, owned by root, is kept; the others differ in owner, mode and time (in
+        // ways that let nobody read or write more through the kept inode than before).
+        try tree.write("keep", bytes, mode: 0o444)
+        try tree.write("nobody/copy", bytes, mode: 0o444)
+        try tree.write("changed/copy", bytes, mode: 0o644)
         #expect(withCPath(tree.path("nobody/copy")) { chown($0, 65534, 65534) } == 0)
         Self.setTimes(tree.path("keep"), seconds: 1_000_000_000)
         Self.setTimes(tree.path("nobody/copy"), seconds: 1_100_000_000, nanoseconds: 123_456_789)
@@ -109,12 +110,12 @@ import Testing
         #expect(restored.st_ino != before[0].st_ino)
         #expect(restored.st_nlink == 1)
         #expect(restored.st_uid == 65534 && restored.st_gid == 65534)
-        #expect(restored.st_mode & 0o7777 == 0o600)
+        #expect(restored.st_mode & 0o7777 == 0o444)
         #expect(restored.st_mtim.tv_sec == 1_100_000_000 && restored.st_mtim.tv_nsec == 123_456_789)
         #expect(try tree.read("nobody/copy") == bytes)
         // The kept file is as it was; the name changed since is left with its new content.
         let kept = try tree.status("keep")
-        #expect(kept.st_ino == before[0].st_ino && kept.st_uid == 0 && kept.st_mode & 0o7777 == 0o644)
+        #expect(kept.st_ino == before[0].st_ino && kept.st_uid == 0 && kept.st_mode & 0o7777 == 0o444)
         #expect(try tree.read("keep") == bytes)
         #expect(try tree.read("changed/copy") == replacement)
         #expect(Self.temporaryNames(tree).isEmpty)
@@ -134,8 +135,9 @@ import Testing
         let state = try TestTree()
         let catalog = state.rootString + "/catalog.sqlite"
         let bytes = patternBytes(count: 40_000, seed: 65)
-        try tree.write("k/keep", bytes)
-        try tree.write("d/one", bytes, mode: 0o600)
+        // The kept copy is the narrower one: linking takes read access from others, gives none.
+        try tree.write("k/keep", bytes, mode: 0o600)
+        try tree.write("d/one", bytes, mode: 0o644)
         try tree.link("d/one", "d/two")
         let original = try tree.status("d/one")
         let link = try CLI.run("link", "--ignore-mode", "--prefer", tree.rootString + "/k", "--catalog", catalog, tree.rootString)
@@ -151,7 +153,7 @@ import Testing
         let one = try tree.status("d/one"), two = try tree.status("d/two")
         #expect(one.st_ino == two.st_ino && one.st_ino != keep.st_ino)
         #expect(one.st_nlink == 2)
-        #expect(one.st_mode & 0o7777 == 0o600 && original.st_mode & 0o7777 == 0o600)
+        #expect(one.st_mode & 0o7777 == 0o644 && original.st_mode & 0o7777 == 0o644)
         #expect(one.st_mtim.tv_sec == original.st_mtim.tv_sec && one.st_mtim.tv_nsec == original.st_mtim.tv_nsec)
         #expect(try tree.read("d/two") == bytes)
         #expect(try tree.status("k/keep").st_nlink == 1)

@@ -105,23 +105,29 @@ import Testing
     @Test func differingOwnerOrModeIsRefusedUnlessAllowed() throws {
         let tree = try TestTree()
         let bytes = patternBytes(count: 4000, seed: 6)
-        try tree.write("mine", bytes)
-        try tree.write("private", bytes, mode: 0o600)
+        try tree.write("a/mine", bytes)
+        try tree.write("b/private", bytes, mode: 0o600)
         let refused = try CLI.run("link", "--format", "json", tree.rootString)
         let report = try JSONReport.decode(refused.standardOutput)
         #expect(report.refusals.map(\.reason) == ["mode-differs"])
-        #expect(try tree.status("mine").st_ino != tree.status("private").st_ino)
-        let allowed = try CLI.run("link", "--ignore-mode", tree.rootString)
-        #expect(allowed.status == 0)
-        #expect(try tree.status("mine").st_ino == tree.status("private").st_ino)
+        #expect(try tree.status("a/mine").st_ino != tree.status("b/private").st_ino)
+        // Keeping the 0644 copy would let others read what was private: still refused.
+        let widening = try CLI.run("link", "--ignore-mode", "--format", "json", tree.rootString)
+        #expect(try JSONReport.decode(widening.standardOutput).refusals.map(\.reason) == ["access-widens"])
+        #expect(try tree.status("a/mine").st_ino != tree.status("b/private").st_ino)
+        // Keeping the 0600 copy only narrows: allowed.
+        let allowed = try CLI.run("link", "--ignore-mode", "--prefer", tree.rootString + "/b", tree.rootString)
+        #expect(allowed.status == 0, "\(allowed.standardError)")
+        #expect(try tree.status("a/mine").st_ino == tree.status("b/private").st_ino)
     }
 
     @Test(.enabled(if: getuid() == 0, "chown needs root"))
     func differingOwnerIsRefusedByDefault() throws {
         let tree = try TestTree()
         let bytes = patternBytes(count: 4000, seed: 7)
-        try tree.write("root-owned", bytes)
-        try tree.write("nobody-owned", bytes)
+        // Read-only for everyone: handing nobody's name to root's inode takes nothing from nobody.
+        try tree.write("root-owned", bytes, mode: 0o444)
+        try tree.write("nobody-owned", bytes, mode: 0o444)
         #expect(withCPath(tree.path("nobody-owned")) { chown($0, 65534, 65534) } == 0)
         let report = try JSONReport.decode(try CLI.run("link", "--format", "json", tree.rootString).standardOutput)
         #expect(report.refusals.map(\.reason) == ["owner-differs"])
@@ -172,15 +178,27 @@ import Testing
         let tree = try TestTree()
         let bytes = patternBytes(count: 4000, seed: 21)
         // The oldest copy belongs to nobody; without the rule it would be kept and nobody could
-        // then write to root's name.
-        try tree.write("a-nobody", bytes)
-        try tree.write("b-root", bytes)
+        // then write to root's name. Read-only copies: nobody loses nothing by getting root's.
+        try tree.write("a-nobody", bytes, mode: 0o444)
+        try tree.write("b-root", bytes, mode: 0o444)
         #expect(withCPath(tree.path("a-nobody")) { chown($0, 65534, 65534) } == 0)
         var old = [timespec(tv_sec: 1_000_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000_000, tv_nsec: 0)]
         #expect(withCPath(tree.path("a-nobody")) { utimensat(AT_FDCWD, $0, &old, 0) } == 0)
         #expect(try CLI.run("link", "--ignore-owner", tree.rootString).status == 0)
         #expect(try tree.status("a-nobody").st_ino == tree.status("b-root").st_ino)
         #expect(try tree.status("a-nobody").st_uid == 0)
+
+        // A copy nobody can write: giving it root's inode would take that away.
+        let writable = try TestTree()
+        try writable.write("a-nobody", bytes)
+        try writable.write("b-root", bytes)
+        #expect(withCPath(writable.path("a-nobody")) { chown($0, 65534, 65534) } == 0)
+        let refused = try CLI.run("link", "--ignore-owner", "--format", "json", writable.rootString)
+        #expect(refused.status == 3)
+        let refusedReport = try JSONReport.decode(refused.standardOutput)
+        #expect(refusedReport.refusals.map(\.reason) == ["access-widens"])
+        #expect(refusedReport.refusals.first?.message.contains("could no longer write it") == true)
+        #expect(try writable.status("a-nobody").st_ino != writable.status("b-root").st_ino)
 
         // Two different ordinary users: refused even with --ignore-owner.
         let other = try TestTree()

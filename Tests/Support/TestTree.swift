@@ -20,6 +20,7 @@ public final class TestTree {
 
     deinit {
         // Make everything writable again (tests chmod and chattr things), then remove.
+        _ = run("/usr/bin/chattr", ["-R", "-f", "-i", "-a", rootString])
         _ = run("/bin/chmod", ["-R", "u+rwx", rootString])
         _ = run("/bin/rm", ["-rf", rootString])
     }

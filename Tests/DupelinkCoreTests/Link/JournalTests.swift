@@ -20,7 +20,8 @@ extension LinkerTests {
         let catalogPath = folder.child("catalog.sqlite")
         let content = LinkTestTree.content(seed: 40, count: 5000)
         try tree.write("scan/keep", content)
-        try tree.write("scan/sub/dup", content, mode: 0o640)
+        // 0664 handed to the keeper's 0644 narrows access, which --ignore-mode allows.
+        try tree.write("scan/sub/dup", content, mode: 0o664)
         var times = [timespec(tv_sec: 1_000_000_000, tv_nsec: 0), timespec(tv_sec: 1_200_000_000, tv_nsec: 123_456_789)]
         #expect(utimensat(AT_FDCWD, tree.path("scan/sub/dup"), &times, 0) == 0)
         times[1] = timespec(tv_sec: 900_000_000, tv_nsec: 0)
@@ -61,7 +62,7 @@ extension LinkerTests {
         #expect(entry.before.id.inode == UInt64(dupBefore.st_ino))
         #expect(entry.before.id.device == UInt64(dupBefore.st_dev))
         #expect(entry.before.userID == dupBefore.st_uid && entry.before.groupID == dupBefore.st_gid)
-        #expect(entry.before.permissions == 0o640)
+        #expect(entry.before.permissions == 0o664)
         #expect(entry.before.modificationTime == 1_200_000_000_123_456_789)
         #expect(entry.before.size == 5000)
         #expect(entry.after?.id.inode == UInt64(keepBefore.st_ino))

@@ -164,9 +164,25 @@ import Testing
         #expect(plan.reclaimableBytes == 4096)
         #expect(refusal.diagnostic(in: scan).error.code == .refused)
 
+        // --ignore-mode never hands the private 0600 file's name to an inode others can read.
         let ignoring = LinkPlanner.plan(scan, options: LinkOptions(ignoreMode: true))
-        #expect(ignoring.actions.count == 3)
+        #expect(ignoring.actions.count == 2)
+        #expect(ignoring.refusals.map(\.reason) == [.accessWidens])
+        #expect(ignoring.refusals.first?.detail?.contains("others could read it") == true)
+        #expect(ignoring.reclaimableBytes == 2 * 2048)
+    }
+
+    @Test func ignoreModeLinksWhenTheKeptModeNarrowsAccess() throws {
+        let tree = try LinkTestTree()
+        defer { tree.remove() }
+        let content = LinkTestTree.content(seed: 19, count: 2048)
+        try tree.write("scan/p1", content, mode: 0o644)
+        try tree.write("scan/p2", content, mode: 0o644)
+        try tree.write("scan/q", content, mode: 0o664)
+        let scan = try LinkTestScan.scan([tree.path("scan")])
+        let ignoring = LinkPlanner.plan(scan, options: LinkOptions(ignoreMode: true))
+        #expect(ignoring.actions.count == 2)
         #expect(ignoring.refusals.isEmpty)
-        #expect(ignoring.reclaimableBytes == 3 * 2048)
+        #expect(ignoring.reclaimableBytes == 2 * 2048)
     }
 }

@@ -150,8 +150,9 @@ import Testing
         let tree = try LinkTestTree()
         defer { tree.remove() }
         let content = LinkTestTree.content(seed: 15, count: 4000)
-        try tree.write("scan/mine", content)
-        try tree.write("scan/nobody", content)
+        // Read-only copies: handing nobody's name to root's inode takes nothing from nobody.
+        try tree.write("scan/mine", content, mode: 0o444)
+        try tree.write("scan/nobody", content, mode: 0o444)
         guard chown(tree.path("scan/nobody"), 65534, 65534) == 0 else {
             try Test.cancel("cannot chown to 65534 (tests are not running as root)")
         }
@@ -177,8 +178,9 @@ import Testing
         let tree = try LinkTestTree()
         defer { tree.remove() }
         let content = LinkTestTree.content(seed: 16, count: 4000)
+        // The group-writable copy's name goes to the 0644 inode: access narrows, which is allowed.
         try tree.write("scan/public", content, mode: 0o644)
-        try tree.write("scan/private", content, mode: 0o600)
+        try tree.write("scan/private", content, mode: 0o664)
         let before = try Self.snapshots(tree)
 
         let scan = try LinkTestScan.scan([tree.path("scan")])
