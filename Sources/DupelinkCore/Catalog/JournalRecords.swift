@@ -146,13 +146,17 @@ public struct JournalEntry: Hashable, Sendable {
     public var wasRecovered: Bool
     /// For a split made by `undo`: the `link` entry it undoes, marked `undone` when this is done.
     public var undoes: JournalEntryID?
+    /// For `link`: the extended attributes and flags of the inode the name held before, read
+    /// right before the replacement, so `undo` can give its `user.*` attributes back (the only
+    /// ones that may have differed). Nil in entries written before dupelink read them.
+    public var beforeAttributes: FileAttributes?
 
     /// Creates an entry.
     public init(
         runID: Int64, position: Int, kind: JournalEntryKind, state: JournalEntryState, recordedAt: Int64,
         path: [UInt8], rootLength: Int, directory: FileID, keeperPath: [UInt8], before: FileStatus,
         after: FileStatus?, temporaryName: [UInt8], backupName: [UInt8]? = nil, bytesFreed: Int64 = 0,
-        wasRecovered: Bool = false, undoes: JournalEntryID? = nil
+        wasRecovered: Bool = false, undoes: JournalEntryID? = nil, beforeAttributes: FileAttributes? = nil
     ) {
         self.runID = runID
         self.position = position
@@ -170,6 +174,7 @@ public struct JournalEntry: Hashable, Sendable {
         self.bytesFreed = bytesFreed
         self.wasRecovered = wasRecovered
         self.undoes = undoes
+        self.beforeAttributes = beforeAttributes
     }
 }
 

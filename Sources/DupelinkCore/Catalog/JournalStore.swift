@@ -247,8 +247,9 @@ extension Catalog {
                     directoryInode, keeperPath, beforeDevice, beforeInode, beforeMode, beforeLinkCount, beforeUserId,
                     beforeGroupId, beforeSize, beforeModificationTime, beforeChangeTime, afterDevice, afterInode,
                     afterMode, afterLinkCount, afterUserId, afterGroupId, afterSize, afterModificationTime,
-                    afterChangeTime, temporaryName, backupName, bytesFreed, undoesRunId, undoesPosition)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    afterChangeTime, temporaryName, backupName, bytesFreed, undoesRunId, undoesPosition,
+                    beforeAttributes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         let before = entry.before
         let after = entry.after
@@ -263,7 +264,7 @@ extension Catalog {
             after.map { Int64($0.mode) }, after.map { Int64(bitPattern: $0.linkCount) }, after.map { Int64($0.userID) },
             after.map { Int64($0.groupID) }, after?.size, after?.modificationTime, after?.changeTime,
             Data(entry.temporaryName), entry.backupName.map { Data($0) }, entry.bytesFreed,
-            entry.undoes?.runID, entry.undoes?.position,
+            entry.undoes?.runID, entry.undoes?.position, entry.beforeAttributes.map { Data($0.encoded) },
         ])
         try statement.execute()
     }
@@ -292,6 +293,13 @@ extension Catalog {
         let keeperPath: Data = row["keeperPath"]
         let temporaryName: Data = row["temporaryName"]
         let backupName: Data? = row["backupName"]
+        var beforeAttributes: FileAttributes? = nil
+        if let encoded: Data = row["beforeAttributes"] {
+            guard let decoded = FileAttributes(encoded: Array(encoded)) else {
+                throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "journal entry \(runID).\(position): unreadable attributes")
+            }
+            beforeAttributes = decoded
+        }
         var undoes: JournalEntryID? = nil
         if let undoesRun: Int64 = row["undoesRunId"], let undoesPosition: Int = row["undoesPosition"] {
             undoes = JournalEntryID(runID: undoesRun, position: undoesPosition)
@@ -303,7 +311,7 @@ extension Catalog {
                 device: UInt64(bitPattern: row["directoryDevice"]), inode: UInt64(bitPattern: row["directoryInode"])),
             keeperPath: Array(keeperPath), before: before, after: status("after"), temporaryName: Array(temporaryName),
             backupName: backupName.map { Array($0) }, bytesFreed: row["bytesFreed"], wasRecovered: row["wasRecovered"],
-            undoes: undoes)
+            undoes: undoes, beforeAttributes: beforeAttributes)
     }
 
     private static func runs(_ db: Database, whereClause: String, arguments: StatementArguments) throws -> [JournalRun] {

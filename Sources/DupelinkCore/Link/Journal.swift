@@ -55,12 +55,13 @@ public final class LinkJournal {
     /// Prepares the entry for the replacement about to start; nothing is written until its
     /// temporary name is recorded.
     func prepare(
-        path: [UInt8], rootLength: Int, directory: FileID, keeperPath: [UInt8], duplicate: FileStatus, keeper: FileStatus
+        path: [UInt8], rootLength: Int, directory: FileID, keeperPath: [UInt8], duplicate: FileStatus, keeper: FileStatus,
+        duplicateAttributes: FileAttributes
     ) {
         prepared = JournalEntry(
             runID: runID, position: nextPosition, kind: .link, state: .pending, recordedAt: CatalogFile.now(),
             path: path, rootLength: rootLength, directory: directory, keeperPath: keeperPath, before: duplicate,
-            after: keeper, temporaryName: [])
+            after: keeper, temporaryName: [], beforeAttributes: duplicateAttributes)
     }
 
     /// Commits the temporary name about to be made, with the prepared entry the first time.

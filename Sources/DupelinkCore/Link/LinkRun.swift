@@ -193,7 +193,7 @@ final class LinkRun {
         journal?.prepare(
             path: path(of: duplicate), rootLength: rootLength(of: duplicateRecord.directory),
             directory: scan.table.directories[Int(duplicateRecord.directory)].id, keeperPath: path(of: keeper.file),
-            duplicate: duplicateSnapshot, keeper: keeperSnapshot)
+            duplicate: duplicateSnapshot, keeper: keeperSnapshot, duplicateAttributes: duplicateAttributes)
         let temporary: [CChar]
         do {
             temporary = try linkToTemporaryName(keeperName, in: source, into: target, journalAs: .temporary)
