@@ -83,6 +83,11 @@ void dl_request_cancel(int sig) { cancel_signal = sig; }
 
 void dl_reset_cancel(void) { cancel_signal = 0; }
 
+int dl_set_inode_flags(int fd, uint32_t flags) {
+    int value = (int)flags;
+    return ioctl(fd, FS_IOC_SETFLAGS, &value);
+}
+
 int dl_get_inode_flags(int fd, uint32_t *flags) {
     // The kernel reads and writes an int, whatever the ioctl's declared type says.
     int value = 0;

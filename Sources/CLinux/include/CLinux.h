@@ -56,4 +56,7 @@ void dl_reset_cancel(void);
 /// keeps no such flags).
 int dl_get_inode_flags(int fd, uint32_t *flags);
 
+/// `ioctl(fd, FS_IOC_SETFLAGS, &flags)`. Returns 0, or -1 with errno set.
+int dl_set_inode_flags(int fd, uint32_t flags);
+
 #endif

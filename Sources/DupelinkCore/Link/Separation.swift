@@ -18,13 +18,17 @@ public struct SeparationItem: Hashable, Sendable {
     /// The owner, group, permission bits and modification time to give the copy, or nil for those
     /// of the inode found.
     public var restore: FileStatus?
+    /// The attributes the journal kept for the name (`undo`): only their `user.*` attributes are
+    /// given back (see `AttributeRestore`); nil for those of the inode found.
+    public var restoreAttributes: FileAttributes?
     /// The `link` journal entry this undoes.
     public var undoes: JournalEntryID?
 
     /// Creates an item.
     public init(
         path: [UInt8], rootLength: Int, workingDirectory: [UInt8] = [], directory: FileID? = nil,
-        expected: FileStatus? = nil, restore: FileStatus? = nil, undoes: JournalEntryID? = nil
+        expected: FileStatus? = nil, restore: FileStatus? = nil, restoreAttributes: FileAttributes? = nil,
+        undoes: JournalEntryID? = nil
     ) {
         self.path = path
         self.rootLength = rootLength
@@ -32,6 +36,7 @@ public struct SeparationItem: Hashable, Sendable {
         self.directory = directory
         self.expected = expected
         self.restore = restore
+        self.restoreAttributes = restoreAttributes
         self.undoes = undoes
     }
 

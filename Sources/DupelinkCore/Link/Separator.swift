@@ -6,7 +6,8 @@ import SystemPackage
 ///
 /// For each name: its directory is opened with the linker's rules, the content is copied from the
 /// name (read through that directory) into a new unnamed file in the same directory, which gets
-/// the owner, group, mode and modification time to restore and is flushed to the disk; it then
+/// the flags, extended attributes, owner, group, mode, modification time and capability to restore
+/// (in that order, see `AttributeRestore`) and is flushed to the disk; it then
 /// gets a temporary name, which is exchanged with the name (`renameat2(RENAME_EXCHANGE)`), both
 /// are checked, and the temporary name, which now holds the shared inode, is removed. At no
 /// instant is the name missing or holding other content. Before anything is copied, the free space
@@ -204,8 +205,20 @@ public struct Separator {
             // No lease here: go on.
         }
 
-        // The copy: unnamed until it is complete, so a crash leaves nothing behind.
+        // What the copy gets besides the bytes: never a privilege the shared file lacks now.
         let restore = item.restore ?? expected
+        if item.restore != nil, let why = AttributeRestore.privilegeViolation(restore: restore, current: opened) {
+            throw DupelinkError(.refused, path: path, detail: "\(why); left as it is")
+        }
+        let attributes: FileAttributes
+        do {
+            attributes = AttributeRestore.target(
+                current: try FileAttributes.read(from: source), journaled: item.restoreAttributes)
+        } catch {
+            throw failure("read the extended attributes and flags of", error)
+        }
+
+        // The copy: unnamed until it is complete, so a crash leaves nothing behind.
         var temporary: [CChar] = []
         var entry: JournalEntry? = nil
         func nextName() -> [CChar] {
@@ -302,14 +315,18 @@ public struct Separator {
             }
 
             do {
+                try AttributeRestore.setFlags(attributes, on: copy)
                 try copyContent(from: source, to: copy)
+                try AttributeRestore.setExtendedAttributes(attributes, on: copy)
                 try Syscalls.changeOwner(copy, userID: restore.userID, groupID: restore.groupID)
                 // After chown, which clears set-user-ID and set-group-ID bits.
                 try Syscalls.changeMode(copy, permissions: restore.permissions)
                 try Syscalls.setModificationTime(copy, nanoseconds: restore.modificationTime)
+                // Last: chown clears a capability.
+                try AttributeRestore.setCapability(attributes, on: copy)
                 try Syscalls.synchronize(copy)
             } catch {
-                let detail = error == .notPermitted ? "the original owner or mode cannot be restored by this user" : nil
+                let detail = error == .notPermitted ? "the original owner, mode or attributes cannot be restored by this user" : nil
                 throw abandon(DupelinkError(.ioError, path: path, errno: error, operation: "copy", detail: detail))
             }
             // The bytes copied are the bytes of the shared inode only if nobody wrote to it meanwhile.

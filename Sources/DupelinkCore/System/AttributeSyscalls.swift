@@ -92,4 +92,30 @@ extension Syscalls {
         }
         return flags
     }
+
+    /// Removes the extended attribute `name` of an open file; one already gone is not an error.
+    ///
+    /// Touches the disk. Retries on `EINTR`.
+    /// - Throws: the `Errno` that `fremovexattr` set, other than `ENODATA`.
+    ///
+    /// The corresponding C function is `fremovexattr`.
+    public static func removeExtendedAttribute(_ name: [UInt8], of descriptor: FileDescriptor) throws(Errno) {
+        let cName = name.map { CChar(bitPattern: $0) } + [0]
+        while fremovexattr(descriptor.rawValue, cName) != 0 {
+            if errno == ENODATA { return }
+            if errno != EINTR { throw Errno(rawValue: errno) }
+        }
+    }
+
+    /// Sets the inode flags of an open file (`FS_IOC_SETFLAGS`, as `chattr` does).
+    ///
+    /// Touches the disk. Retries on `EINTR`.
+    /// - Throws: the `Errno` that `ioctl` set.
+    ///
+    /// The corresponding C function is `ioctl(FS_IOC_SETFLAGS)`.
+    public static func setInodeFlags(_ flags: UInt32, of descriptor: FileDescriptor) throws(Errno) {
+        while dl_set_inode_flags(descriptor.rawValue, flags) != 0 {
+            if errno != EINTR { throw Errno(rawValue: errno) }
+        }
+    }
 }

@@ -58,7 +58,7 @@ struct UndoCommand: ParsableCommand {
                 SeparationItem(
                     path: entry.path, rootLength: entry.rootLength, workingDirectory: linkRun.workingDirectory,
                     directory: entry.directory, expected: entry.after, restore: entry.before,
-                    undoes: JournalEntryID(runID: entry.runID, position: entry.position))
+                    restoreAttributes: entry.beforeAttributes, undoes: JournalEntryID(runID: entry.runID, position: entry.position))
             }
         } catch let error as DupelinkError {
             StandardStreams.error(error.description)
