@@ -30,8 +30,11 @@ enum Eligibility {
         let status = member.status
         let other = reference.status
         if status.id.device != other.id.device { return (.differentFilesystem, nil) }
-        if !options.ignoreOwner && (status.userID != other.userID || status.groupID != other.groupID) {
-            return (.ownerDiffers, "\(AccessRule.describe(status)) against \(AccessRule.describe(other))")
+        // A set-ID file's owner and group count whatever the options (see `PartitionKey`).
+        let ownerCounts = !options.ignoreOwner || (status.permissions | other.permissions) & 0o6000 != 0
+        if ownerCounts && (status.userID != other.userID || status.groupID != other.groupID) {
+            let setID = options.ignoreOwner ? "a set-ID file: " : ""
+            return (.ownerDiffers, "\(setID)\(AccessRule.describe(status)) against \(AccessRule.describe(other))")
         }
         let mask: UInt32 = options.ignoreMode ? 0o7000 : 0o7777
         if status.permissions & mask != other.permissions & mask {
@@ -105,6 +108,9 @@ enum Eligibility {
         }
         if keeper.permissions & 0o7000 != duplicate.permissions & 0o7000 {
             return (.modeDiffers, "\(AccessRule.describe(duplicate)) against \(AccessRule.describe(keeper))")
+        }
+        if keeper.permissions & 0o6000 != 0 && (keeper.userID != duplicate.userID || keeper.groupID != duplicate.groupID) {
+            return (.ownerDiffers, "a set-ID file: \(AccessRule.describe(duplicate)) against \(AccessRule.describe(keeper))")
         }
         return handOverViolation(
             keeper: keeper, duplicate: duplicate,

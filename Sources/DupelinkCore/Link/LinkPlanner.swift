@@ -209,8 +209,11 @@ private struct PartitionKey: Hashable {
     init(_ member: Member, options: LinkOptions) {
         let status = member.status
         device = status.id.device
-        userID = options.ignoreOwner ? nil : status.userID
-        groupID = options.ignoreOwner ? nil : status.groupID
+        // A set-ID file runs as its owner or group: its owner and group always count, or a
+        // user's set-user-ID name could become another of root's.
+        let ownerCounts = !options.ignoreOwner || status.permissions & 0o6000 != 0
+        userID = ownerCounts ? status.userID : nil
+        groupID = ownerCounts ? status.groupID : nil
         // Set-user-ID, set-group-ID and sticky bits always count: no copy gains them by linking.
         permissions = options.ignoreMode ? status.permissions & 0o7000 : status.permissions
         if case .read(let read) = member.attributes {

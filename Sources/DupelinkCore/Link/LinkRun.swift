@@ -48,6 +48,9 @@ final class LinkRun {
     private var snapshots: [MemberID: FileStatus] = [:]
     private var temporaryCounter = 0
     private let processID = getpid()
+    /// For each member looked at: the name of it that lies in a directory another user can write
+    /// when the inode also has names outside the roots (see `checkNotPlanted`), or nil.
+    private var exposedNames: [MemberID: [UInt8]?] = [:]
 
     /// Starts a run; nothing is opened yet.
     init(
@@ -144,6 +147,8 @@ final class LinkRun {
 
         try verify(keeperName, in: source, against: keeperSnapshot, file: keeper.file, keeperOf: duplicate)
         try verify(duplicateName, in: target, against: duplicateSnapshot, file: duplicate, keeperOf: nil)
+        try checkNotPlanted(keeperID, duplicate: duplicate, isKeeper: true)
+        try checkNotPlanted(duplicateID, duplicate: duplicate, isKeeper: false)
         if dryRun {
             // What linkat would refuse with EXDEV: one filesystem reached through two mounts.
             if let keeperMount = try? Syscalls.mountID(of: keeperName, in: source),
@@ -454,6 +459,50 @@ final class LinkRun {
             return try directories.open(index, in: scan.table)
         } catch {
             throw .skipped(error)
+        }
+    }
+
+    /// Refuses the replacement when the inode of `id` has names outside the roots and one of its
+    /// names inside lies in a directory another user can write (owned by someone else than this
+    /// process's user and root, or writable by group or others): another user may have planted
+    /// that name as a hard link to a file outside (`/etc/shadow`, where `protected_hardlinks` is
+    /// off), and linking would give that file a name in the backup or change its link count.
+    private func checkNotPlanted(_ id: MemberID, duplicate: Int32, isKeeper: Bool) throws(LinkFailure) {
+        let member = scan.classes[id.classIndex].members[id.member]
+        guard member.status.linkCount > UInt64(member.names.count) else { return }
+        if exposedNames[id] == nil {
+            var found: [UInt8]? = nil
+            let me = geteuid()
+            var seen = Set<Int32>()
+            for name in member.names where found == nil {
+                let directory = scan.files[Int(name)].directory
+                guard seen.insert(directory).inserted else { continue }
+                guard let status = directoryStatus(directory) else {
+                    found = path(of: name)
+                    continue
+                }
+                if (status.userID != me && status.userID != 0) || status.permissions & 0o022 != 0 {
+                    found = path(of: name)
+                }
+            }
+            exposedNames[id] = .some(found)
+        }
+        guard case .some(.some(let exposed)) = exposedNames[id] else { return }
+        let role = isKeeper ? "the copy that would be kept" : "it"
+        throw .skipped(
+            DupelinkError(
+                .refused, path: path(of: duplicate),
+                detail: "not linked: \(role) has names outside the scanned directories, and its name \(PathText.display(exposed)) lies in a directory other users can write (a planted hard link?)"))
+    }
+
+    /// The status of directory `index`, opened on its own (not through the cache, whose few
+    /// directories are the ones in use), or nil when it cannot be opened as the walk saw it.
+    private func directoryStatus(_ index: Int32) -> FileStatus? {
+        do {
+            let handle = try DirectoryHandle.open(directory: index, in: scan.table)
+            return try? Syscalls.status(of: handle.descriptor)
+        } catch {
+            return nil
         }
     }
 
