@@ -19,7 +19,7 @@ struct PlanningOptionGroup: ParsableArguments {
     var ignoreMode = false
 
     @Flag(name: .customLong("ignore-xattrs"), help: ArgumentHelp(
-        "Link files even when their user.* extended attributes differ (the kept copy's win).",
+        "Link files even when their user.* extended attributes differ (the kept copy's win; undo puts them back).",
         discussion: "Only user.*, which grants nothing: ACLs, capabilities, security labels, trusted.* attributes and inode flags must always match, and immutable or append-only files are never linked."))
     var ignoreXattrs = false
 
