@@ -221,4 +221,32 @@ import Testing
         #expect(try tree.status("a1").st_ino == tree.status("p/a2").st_ino)
         #expect(try tree.status("b1").st_ino == tree.status("p/b2").st_ino)
     }
+
+    @Test func aReportWithoutAttributesDigestIsRefusedAndOneWhoseDigestsLieLinksNothingOfThatClass() throws {
+        let (tree, original, _) = try scannedTree()
+        let store = try TestTree()
+        let before = try TreeSnapshot(tree.root)
+        // Written by a dupelink that did not read attributes: refused as a whole.
+        var old = original
+        for index in old.classes.indices {
+            old.setFiles(old.files(ofClass: index).map { var file = $0; file["attributesDigest"] = nil; return file }, ofClass: index)
+        }
+        let refused = try CLI.run("link", "--from", try old.write(to: store.rootString + "/old.json"))
+        #expect(refused.status == 2, "\(refused.standardError)")
+        #expect(refused.standardError.contains("it has no attributesDigest"), "\(refused.standardError)")
+        #expect(try TreeSnapshot(tree.root) == before)
+
+        // Every file of class b edited to one made-up digest: the plan joins them, and the
+        // linker, reading the real attributes under the leases, skips each.
+        var edited = original
+        let b = try #require(edited.classIndex(holding: "/b1"))
+        let madeUp = String(repeating: "ab", count: 16)
+        edited.setFiles(edited.files(ofClass: b).map { var file = $0; file["attributesDigest"] = madeUp; return file }, ofClass: b)
+        let result = try CLI.run("link", "--from", try edited.write(to: store.rootString + "/edited.json"))
+        #expect(result.status == 1, "\(result.standardError)")
+        #expect(result.standardError.contains("extended attributes or flags are not those of the scan or report"), "\(result.standardError)")
+        #expect(try tree.status("b1").st_ino != tree.status("p/b2").st_ino)
+        #expect(try tree.status("a1").st_ino == tree.status("p/a2").st_ino)
+        #expect(try tree.status("c1").st_ino == tree.status("p/q/c2").st_ino)
+    }
 }

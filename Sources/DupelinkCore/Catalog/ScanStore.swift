@@ -83,7 +83,7 @@ extension Catalog {
                     var encoded: Data? = nil
                     var problem: String? = nil
                     switch member.attributes {
-                    case .unknown: break
+                    case .unknown, .digest: break
                     case .read(let attributes): encoded = Data(attributes.encoded)
                     case .unreadable(let why): problem = why
                     }

@@ -10,7 +10,7 @@ enum Eligibility {
     /// Why a member may never be linked or replaced, or nil.
     static func unlinkable(_ state: AttributeState) -> (LinkRefusal.Reason, String?)? {
         switch state {
-        case .unknown: nil
+        case .unknown, .digest: nil
         case .unreadable(let why): (.attributesUnreadable, why)
         case .read(let attributes): unlinkable(attributes)
         }
@@ -44,6 +44,9 @@ enum Eligibility {
             let difference = attributeDifference(mine, theirs, ignoreUserAttributes: options.ignoreUserAttributes)
         {
             return difference
+        }
+        if case .digest = member.attributes, case .digest = reference.attributes {
+            return (.extendedAttributesDiffer, "their attributesDigest in the report differ")
         }
         // Attributes read for one and not the other: only a plan from an old saved scan.
         return (.extendedAttributesDiffer, "not known for both files")

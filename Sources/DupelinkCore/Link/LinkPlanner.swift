@@ -205,6 +205,9 @@ private struct PartitionKey: Hashable {
     /// The attributes that must match: all of them, or all but `user.*` when those are relaxed;
     /// nil when they were not read (the linker reads and compares them before each replacement).
     var attributes: FileAttributes?
+    /// For a reviewed report: the digest of all attributes, which must match unless `user.*`
+    /// attributes are relaxed (the linker compares the attributes themselves anyway).
+    var attributesDigest: Digest?
 
     init(_ member: Member, options: LinkOptions) {
         let status = member.status
@@ -216,8 +219,10 @@ private struct PartitionKey: Hashable {
         groupID = ownerCounts ? status.groupID : nil
         // Set-user-ID, set-group-ID and sticky bits always count: no copy gains them by linking.
         permissions = options.ignoreMode ? status.permissions & 0o7000 : status.permissions
-        if case .read(let read) = member.attributes {
-            attributes = options.ignoreUserAttributes ? read.withoutUserAttributes : read
+        switch member.attributes {
+        case .read(let read): attributes = options.ignoreUserAttributes ? read.withoutUserAttributes : read
+        case .digest(let digest): attributesDigest = options.ignoreUserAttributes ? nil : digest
+        case .unknown, .unreadable: break
         }
     }
 }

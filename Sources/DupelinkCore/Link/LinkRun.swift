@@ -191,8 +191,11 @@ final class LinkRun {
         // Every name of the inode will carry the keeper's attributes and flags: compare them now,
         // on the descriptors whose identity was checked, whatever the plan was made from.
         let duplicateAttributes = try attributes(of: reader, file: duplicate)
+        let keeperAttributes = try attributes(of: keeperReader, file: keeper.file)
+        try checkUnchanged(keeperAttributes, of: keeperID, file: keeper.file, duplicate: duplicate)
+        try checkUnchanged(duplicateAttributes, of: duplicateID, file: duplicate, duplicate: duplicate)
         try checkEligibility(
-            keeper: keeperSnapshot, keeperAttributes: try attributes(of: keeperReader, file: keeper.file),
+            keeper: keeperSnapshot, keeperAttributes: keeperAttributes,
             duplicate: duplicateSnapshot, duplicateAttributes: duplicateAttributes, file: duplicate)
 
         journal?.prepare(
@@ -301,6 +304,25 @@ final class LinkRun {
                 DupelinkError(.refused, path: path(of: file),
                     detail: "\(LinkRefusal.Reason.attributesUnreadable.message) (\(error))"))
         }
+    }
+
+    /// Refuses the replacement when a file's attributes are not those the scan read or the report
+    /// gave (a change the fingerprint did not show, or a report edited by hand).
+    private func checkUnchanged(
+        _ current: FileAttributes, of id: MemberID, file: Int32, duplicate: Int32
+    ) throws(LinkFailure) {
+        let unchanged: Bool
+        switch scan.classes[id.classIndex].members[id.member].attributes {
+        case .read(let known): unchanged = known == current
+        case .digest(let digest): unchanged = current.digest == digest
+        case .unknown, .unreadable: unchanged = true
+        }
+        guard !unchanged else { return }
+        let whose = file == duplicate ? "" : "the copy that would be kept, \(PathText.display(path(of: file))): "
+        throw .skipped(
+            DupelinkError(
+                .fileChanged, path: path(of: duplicate),
+                detail: "\(whose)its extended attributes or flags are not those of the scan or report; skipped"))
     }
 
     /// Refuses the replacement when the two files may not share one inode (see `Eligibility`).

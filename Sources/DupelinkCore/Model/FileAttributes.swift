@@ -173,6 +173,9 @@ public enum AttributeState: Hashable, Sendable {
     case unknown
     /// Read through the descriptor whose identity was checked.
     case read(FileAttributes)
+    /// Known by their digest only (`attributesDigest` of a reviewed report): the linker requires
+    /// the attributes it reads before each replacement to have it.
+    case digest(Digest)
     /// Could not be read, for the reason given; such a file is never linked.
     case unreadable(String)
 }

@@ -110,6 +110,7 @@ public struct JSONReport: Codable, Sendable {
     static func attributesField(_ state: AttributeState) -> AttributesField? {
         switch state {
         case .unknown: nil
+        case .digest(let digest): .digest(digest)
         case .unreadable: .unreadable
         case .read(let attributes): .digest(attributes.digest)
         }

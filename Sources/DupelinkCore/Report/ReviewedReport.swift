@@ -6,7 +6,8 @@ import Foundation
 /// Everything is checked before anything is touched, and the report is refused as a whole when
 /// something is wrong: an unknown `schemaVersion`, a class whose names do not all have its size, a
 /// path listed twice, a path that is not absolute or not under one of the report's roots, a name
-/// without its fingerprint (reports written before the fingerprint fields existed), or one inode
+/// without its fingerprint or its `attributesDigest` (reports written before those fields
+/// existed), or one inode
 /// given two fingerprints or put in two classes. A class left with fewer than two names is simply
 /// not linked. The fingerprints are what the linker re-checks right before it changes a name: a
 /// file that changed since the scan is skipped, never trusted.
@@ -81,7 +82,27 @@ public enum ReviewedReport {
                 }
                 classOfInode[status.id] = classIndex
                 let name = SavedName(path: path, directory: directory)
+                let attributes: AttributeState
+                switch reportFile.attributesDigest {
+                case nil:
+                    throw DupelinkError(
+                        .invalidInput, path: path,
+                        detail: "it has no attributesDigest: the report was written by a dupelink that did not compare extended attributes; scan again")
+                case JSONReport.unreadableAttributes:
+                    attributes = .unreadable("its attributes could not be read when the report was written")
+                case let text?:
+                    guard let parsed = Digest(hex: text) else {
+                        throw DupelinkError(
+                            .invalidInput, path: path, detail: "its attributesDigest '\(text)' is not 32 hexadecimal digits")
+                    }
+                    attributes = .digest(parsed)
+                }
                 if let position = memberOfInode[status.id] {
+                    guard members[position].attributes == attributes else {
+                        throw DupelinkError(
+                            .invalidInput, path: path,
+                            detail: "its inode \(status.id) is listed with two different attributesDigest values")
+                    }
                     guard members[position].status == status else {
                         throw DupelinkError(
                             .invalidInput, path: path,
@@ -90,7 +111,7 @@ public enum ReviewedReport {
                     members[position].names.append(name)
                 } else {
                     memberOfInode[status.id] = members.count
-                    members.append(SavedMember(status: status, names: [name]))
+                    members.append(SavedMember(status: status, names: [name], attributes: attributes))
                 }
             }
             classes.append(SavedClass(size: reportClass.size, digest: digest, members: members))

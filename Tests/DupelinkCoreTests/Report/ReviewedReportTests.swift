@@ -14,7 +14,8 @@ import Testing
         try tree.link("d/a2", "d/a2-link")
         try tree.write("b1", patternBytes(count: 1_000, seed: 62))
         try tree.write("d/e/b2", patternBytes(count: 1_000, seed: 62))
-        let scan = try LinkTestScan.scan([tree.rootString])
+        // The real pipeline, which reads attributes: a report without attributesDigest is refused.
+        let scan = try Pipeline(options: ScanOptions()).scan(roots: [tree.root])
         let json = JSONReport(ScanReport(roots: [tree.root], scan: scan, plan: LinkPlanner.plan(scan, options: LinkOptions())))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.encoded())) as? [String: Any])
         return (tree, object)
@@ -70,6 +71,9 @@ import Testing
         ("twoIdentitiesForOneDirectory", "this directory is given two identities"),
         ("noSchemaVersion", "it has no schemaVersion"),
         ("missingField", "it is not a dupelink JSON report"),
+        ("noAttributesDigest", "it has no attributesDigest"),
+        ("badAttributesDigest", "its attributesDigest 'zz' is not 32 hexadecimal digits"),
+        ("twoAttributesDigestsForOneInode", "listed with two different attributesDigest values"),
     ]
 
     @Test(arguments: refusals)
@@ -104,6 +108,11 @@ import Testing
             a[link]["directoryInode"] = 12345
         case "noSchemaVersion": object["schemaVersion"] = nil
         case "missingField": object["statistics"] = nil
+        case "noAttributesDigest": b[1]["attributesDigest"] = nil
+        case "badAttributesDigest": b[0]["attributesDigest"] = "zz"
+        case "twoAttributesDigestsForOneInode":
+            let link = try #require(a.firstIndex { ($0["path"] as? String)?.hasSuffix("a2-link") == true })
+            a[link]["attributesDigest"] = String(repeating: "0", count: 32)
         default: Issue.record("unknown edit \(edit)")
         }
         if edit != "badDigest" && edit != "relativeRoot" && edit != "noSchemaVersion" && edit != "missingField" {
