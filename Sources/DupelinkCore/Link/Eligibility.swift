@@ -36,15 +36,17 @@ enum Eligibility {
             let setID = options.ignoreOwner ? "a set-ID file: " : ""
             return (.ownerDiffers, "\(setID)\(AccessRule.describe(status)) against \(AccessRule.describe(other))")
         }
+        var difference: (LinkRefusal.Reason, String?)? = nil
+        if case .read(let mine) = member.attributes, case .read(let theirs) = reference.attributes {
+            difference = attributeDifference(mine, theirs, ignoreUserAttributes: options.ignoreUserAttributes)
+        }
+        // An ACL sets the group bits to its mask: the ACL is the difference to name.
+        if let difference, difference.0 == .aclsDiffer { return difference }
         let mask: UInt32 = options.ignoreMode ? 0o7000 : 0o7777
         if status.permissions & mask != other.permissions & mask {
             return (.modeDiffers, "\(AccessRule.describe(status)) against \(AccessRule.describe(other))")
         }
-        if case .read(let mine) = member.attributes, case .read(let theirs) = reference.attributes,
-            let difference = attributeDifference(mine, theirs, ignoreUserAttributes: options.ignoreUserAttributes)
-        {
-            return difference
-        }
+        if let difference { return difference }
         if case .digest = member.attributes, case .digest = reference.attributes {
             return (.extendedAttributesDiffer, "their attributesDigest in the report differ")
         }
