@@ -249,4 +249,16 @@ import Testing
         #expect(try tree.status("a1").st_ino == tree.status("p/a2").st_ino)
         #expect(try tree.status("c1").st_ino == tree.status("p/q/c2").st_ino)
     }
+
+    @Test func fromReadsOnlyARegularFileAndNeverBlocksOnAFIFO() throws {
+        let store = try TestTree()
+        let fifo = store.rootString + "/report.fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        // Opened without blocking and refused: no writer ever comes.
+        for path in [fifo, "/dev/zero", store.rootString] {
+            let result = try CLI.run("link", "--from", path)
+            #expect(result.status == 2, "\(path): \(result.standardError)")
+            #expect(result.standardError.contains("\(path): not a regular file"), "\(result.standardError)")
+        }
+    }
 }

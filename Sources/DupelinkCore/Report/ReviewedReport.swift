@@ -34,6 +34,16 @@ public enum ReviewedReport {
                     .invalidInput, path: root, operation: "apply \(String(decoding: file, as: UTF8.self))",
                     detail: "the report's root is not an absolute path; scan again with absolute paths")
             }
+            // A root decides what may be linked: `/srv/a/../b` would let names of /srv/b through.
+            let components = root.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
+            let inner = components.last?.isEmpty == true ? components.dropLast() : components[...]
+            guard !inner.contains(where: { $0.isEmpty || $0.elementsEqual([0x2E]) || $0.elementsEqual([0x2E, 0x2E]) })
+                || root == [UInt8(ascii: "/")]
+            else {
+                throw DupelinkError(
+                    .invalidInput, path: root, operation: "apply \(String(decoding: file, as: UTF8.self))",
+                    detail: "the report's root is not canonical (it has a '.', '..' or empty component); scan again with canonical paths")
+            }
         }
         let normalizedRoots = roots.map { root in
             var root = root
@@ -171,9 +181,17 @@ public enum ReviewedReport {
     }
 
     /// A `pathBase64` must decode: the text form of such a path is lossy and never used instead.
+    /// A `pathBase64` must be valid and say what `path` says: the reviewer reads `path`, and the
+    /// linker would act on `pathBase64`.
     private static func checkPathValue(_ path: String, base64: String?, file: [UInt8]) throws(DupelinkError) {
-        if let base64, Data(base64Encoded: base64) == nil {
+        guard let base64 else { return }
+        guard let data = Data(base64Encoded: base64) else {
             throw invalid(file: file, "the pathBase64 of '\(path)' is not valid base64")
+        }
+        guard String(decoding: Array(data), as: UTF8.self) == path else {
+            throw invalid(
+                file: file,
+                "the pathBase64 of '\(path)' names another path ('\(PathText.display(Array(data)))'); a reviewed name must be the name applied")
         }
     }
 

@@ -49,7 +49,7 @@ struct LinkCommand: ParsableCommand {
     var savedScan: Int64?
 
     @Option(name: .customLong("from"), help: ArgumentHelp(
-        "Apply this JSON report (made by --format json, perhaps edited) instead of scanning (no paths then).",
+        "Apply this JSON report (made by --format json, perhaps edited) instead of scanning (no paths then). A regular file of at most 2 GiB.",
         valueName: "file"))
     var reportFile: String?
 

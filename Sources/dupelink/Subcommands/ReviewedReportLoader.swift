@@ -10,6 +10,12 @@ enum ReviewedReportLoader {
         let data: [UInt8]
         do {
             data = try readFile(path)
+        } catch .invalidArgument {
+            StandardStreams.error(DupelinkError(.invalidInput, path: path, detail: "not a regular file; give the path of a JSON report").description)
+            throw ExitStatus.failure
+        } catch .fileTooLarge {
+            StandardStreams.error(DupelinkError(.invalidInput, path: path, detail: "larger than the 2 GiB a report may be").description)
+            throw ExitStatus.failure
         } catch {
             StandardStreams.error(DupelinkError(.invalidInput, path: path, errno: error, operation: "read the report").description)
             throw ExitStatus.failure
@@ -36,10 +42,18 @@ enum ReviewedReportLoader {
         }
     }
 
+    /// The largest report `link --from` reads (stated in `--help`): about 7 million names.
+    static let maximumSize = 2 << 30
+
+    /// Reads a regular file of at most `maximumSize` bytes. Opened without blocking, so a FIFO
+    /// given by mistake is refused instead of waited on, and a device is never read.
     private static func readFile(_ path: [UInt8]) throws(Errno) -> [UInt8] {
         let cPath = path.map { CChar(bitPattern: $0) } + [0]
-        let descriptor = try Syscalls.open(cPath, in: Syscalls.currentDirectory, flags: O_RDONLY | O_NOCTTY)
+        let descriptor = try Syscalls.open(cPath, in: Syscalls.currentDirectory, flags: O_RDONLY | O_NOCTTY | O_NONBLOCK)
         defer { Syscalls.closeQuietly(descriptor) }
+        let status = try Syscalls.status(of: descriptor)
+        guard status.kind == .regular else { throw Errno.invalidArgument }
+        guard status.size <= Int64(maximumSize) else { throw Errno.fileTooLarge }
         var result: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
@@ -50,6 +64,7 @@ enum ReviewedReportLoader {
             }
             if count == 0 { return result }
             result += buffer[0..<count]
+            if result.count > maximumSize { throw Errno.fileTooLarge }
         }
     }
 }

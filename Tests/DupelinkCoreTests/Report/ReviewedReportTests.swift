@@ -72,6 +72,9 @@ import Testing
         ("noSchemaVersion", "it has no schemaVersion"),
         ("missingField", "it is not a dupelink JSON report"),
         ("noAttributesDigest", "it has no attributesDigest"),
+        ("dotDotInRoot", "the report's root is not canonical"),
+        ("doubleSlashInRoot", "the report's root is not canonical"),
+        ("pathBase64NamesAnotherPath", "names another path"),
         ("badAttributesDigest", "its attributesDigest 'zz' is not 32 hexadecimal digits"),
         ("twoAttributesDigestsForOneInode", "listed with two different attributesDigest values"),
     ]
@@ -109,13 +112,19 @@ import Testing
         case "noSchemaVersion": object["schemaVersion"] = nil
         case "missingField": object["statistics"] = nil
         case "noAttributesDigest": b[1]["attributesDigest"] = nil
+        case "dotDotInRoot": object["roots"] = [["path": tree.rootString + "/d/.."]]
+        case "doubleSlashInRoot": object["roots"] = [["path": tree.rootString + "//d"]]
+        case "pathBase64NamesAnotherPath":
+            // The reviewer reads b1; the bytes say d/e/b2's neighbour.
+            b[0]["pathBase64"] = Data((tree.rootString + "/d/e/other").utf8).base64EncodedString()
         case "badAttributesDigest": b[0]["attributesDigest"] = "zz"
         case "twoAttributesDigestsForOneInode":
             let link = try #require(a.firstIndex { ($0["path"] as? String)?.hasSuffix("a2-link") == true })
             a[link]["attributesDigest"] = String(repeating: "0", count: 32)
         default: Issue.record("unknown edit \(edit)")
         }
-        if edit != "badDigest" && edit != "relativeRoot" && edit != "noSchemaVersion" && edit != "missingField" {
+        let topLevel = ["badDigest", "relativeRoot", "noSchemaVersion", "missingField", "dotDotInRoot", "doubleSlashInRoot"]
+        if !topLevel.contains(edit) {
             setFiles(&object, aIndex, a)
             setFiles(&object, bIndex, b)
         }
