@@ -32,8 +32,8 @@ struct DupelinkCommand: ParsableCommand {
             EXIT STATUS:
               0    success: scan completed; link linked (--dry-run: would link) something
               1    partial: some files could not be read or linked (see the warnings)
-              2    failure: nothing scanned, catalog unusable, output not writable,
-                   or an input file unusable
+              2    failure: nothing scanned, catalog unusable or not trusted (another
+                   user could change it), output not writable, or an input file unusable
               3    nothing to do: link found nothing to link (none, or all refused)
               4    locked: another run holds the catalog, and --wait ran out
               64   usage error

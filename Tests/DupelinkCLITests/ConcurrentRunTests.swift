@@ -168,4 +168,64 @@ import Testing
         #expect(free.status == 0, "\(free.standardError)")
         #expect(holder.finish().status == 0)
     }
+
+    /// The message a run locked out of `catalog` by `holder` prints.
+    static func lockedOut(_ catalog: String, holder: pid_t) -> String {
+        """
+        dupelink: the catalog \(catalog) is in use by another dupelink run (pid \(holder)); \
+        try again when it has finished, or wait for it with --wait SECONDS
+
+        """
+    }
+
+    @Test func undoSplitAndHistoryExitFourWhileAnotherRunHoldsTheCatalogAndChangeNothing() throws {
+        let pair = try ExitStatusTests.treeWithAPair()
+        let cache = try TestTree()
+        let catalog = cache.rootString + "/catalog.sqlite"
+        let linked = try CLI.run("link", "--catalog", catalog, pair.rootString)
+        try #require(linked.status == 0, "\(linked.standardError)")
+        let before = try (pair.status("a"), pair.status("b"))
+        try #require(before.0.st_ino == before.1.st_ino && before.1.st_nlink == 2)
+        let journal = try CLI.run("history", "--format", "json", "--catalog", catalog).output
+
+        let tree = try Self.treeWithALongReport()
+        let holder = try Self.startHolder(catalog: catalog, tree: tree, cacheHome: cache.rootString)
+        for arguments in [["undo", "1"], ["undo", "--dry-run", "1"], ["split", pair.rootString + "/b"], ["history"]] {
+            let result = try CLI.run((arguments + ["--catalog", catalog]).map { Array($0.utf8) })
+            #expect(result.status == 4, "\(arguments): \(result.standardError)")
+            #expect(result.standardError == Self.lockedOut(catalog, holder: holder.pid), "\(arguments)")
+            #expect(result.output.isEmpty, "\(arguments): \(result.output)")
+            // Nothing was separated, and no temporary name was left.
+            let after = try (pair.status("a"), pair.status("b"))
+            #expect(after.0.st_ino == before.0.st_ino && after.1.st_ino == before.0.st_ino && after.1.st_nlink == 2, "\(arguments)")
+            #expect(after.1.st_ctim.tv_nsec == before.1.st_ctim.tv_nsec && after.1.st_ctim.tv_sec == before.1.st_ctim.tv_sec)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: pair.rootString).sorted() == ["a", "b", "c"])
+        }
+        #expect(holder.finish().status == 0)
+        // Nothing was journaled by the runs that were locked out.
+        #expect(try CLI.run("history", "--format", "json", "--catalog", catalog).output == journal)
+        let undo = try CLI.run("undo", "--catalog", catalog, "1")
+        #expect(undo.status == 0, "\(undo.standardError)")
+        #expect(try pair.status("a").st_ino != pair.status("b").st_ino)
+    }
+
+    @Test(arguments: ["undo", "split", "history"])
+    func withWaitUndoSplitAndHistoryGoOnOnceTheHolderFinishes(command: String) throws {
+        let pair = try ExitStatusTests.treeWithAPair()
+        let cache = try TestTree()
+        let catalog = cache.rootString + "/catalog.sqlite"
+        try #require(try CLI.run("link", "--catalog", catalog, pair.rootString).status == 0)
+        let tree = try Self.treeWithALongReport()
+        let holder = try Self.startHolder(catalog: catalog, tree: tree, cacheHome: cache.rootString)
+        let operand = command == "undo" ? ["1"] : command == "split" ? [pair.rootString + "/b"] : []
+        let waiter = try PipedCLI([command, "--wait", "60", "--catalog", catalog] + operand, cacheHome: cache.rootString)
+        #expect(waiter.waitForError(
+            containing: "dupelink: waiting up to 60 s for another dupelink run (pid \(holder.pid)) to finish with the catalog \(catalog)\n"))
+        // Still waiting: nothing separated yet.
+        #expect(try pair.status("a").st_ino == pair.status("b").st_ino)
+        #expect(holder.finish().status == 0)
+        let result = waiter.finish()
+        #expect(result.status == 0, "\(result.standardError)")
+        if command != "history" { #expect(try pair.status("a").st_ino != pair.status("b").st_ino) }
+    }
 }

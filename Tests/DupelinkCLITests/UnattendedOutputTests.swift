@@ -166,4 +166,78 @@ import Testing
         #expect((summary["error"] as? String)?.contains("pid \(holder.pid)") == true)
         #expect(holder.finish().status == 0)
     }
+
+    /// Runs `link` on a tree with a pair and `--summary-json log`, expecting a refusal before any
+    /// work: status 2, one line naming the file and `reason`, nothing linked, no catalog made.
+    static func expectSummaryFileRefused(_ log: String, reason: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let tree = try ExitStatusTests.treeWithAPair()
+        let state = try TestTree()
+        let catalog = state.rootString + "/catalog.sqlite"
+        let result = try CLI.run("link", "--catalog", catalog, "--summary-json", log, tree.rootString)
+        #expect(result.status == 2, "\(result.standardError)", sourceLocation: sourceLocation)
+        #expect(
+            result.standardError == "dupelink: \(log): cannot open the --summary-json file for appending (\(reason))\n",
+            sourceLocation: sourceLocation)
+        #expect(result.output.isEmpty, sourceLocation: sourceLocation)
+        #expect(try tree.status("a").st_ino != tree.status("b").st_ino, "linked anyway", sourceLocation: sourceLocation)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: state.rootString).isEmpty, sourceLocation: sourceLocation)
+    }
+
+    @Test func aSummaryFileWithASecondNameIsRefusedAndBothNamesAreUnchanged() throws {
+        let folder = try TestTree()
+        let elsewhere = try TestTree()
+        let earlier = Array("{\"schemaVersion\":1}\n".utf8)
+        let log = String(decoding: try folder.write("runs.jsonl", earlier, mode: 0o600), as: UTF8.self)
+        #expect(link(log, elsewhere.rootString + "/important") == 0)
+        try Self.expectSummaryFileRefused(
+            log, reason: "it has 2 names, and dupelink appends only to a file with one, so that it cannot be made to write to a file named elsewhere")
+        #expect(try folder.read("runs.jsonl") == earlier)
+        #expect(try elsewhere.read("important") == earlier)
+        #expect(try folder.status("runs.jsonl").st_nlink == 2)
+    }
+
+    @Test(.enabled(if: getuid() == 0, "chown needs root"))
+    func aSummaryFileOwnedByAnotherUserIsRefused() throws {
+        let folder = try TestTree()
+        let earlier = Array("theirs\n".utf8)
+        let log = String(decoding: try folder.write("runs.jsonl", earlier, mode: 0o666), as: UTF8.self)
+        #expect(chown(log, 65534, 65534) == 0)
+        try Self.expectSummaryFileRefused(log, reason: "it is owned by uid 65534, and you are uid 0")
+        #expect(try folder.read("runs.jsonl") == earlier)
+    }
+
+    @Test func aSymbolicLinkAsTheSummaryFileIsRefusedAndItsTargetUnchanged() throws {
+        let folder = try TestTree()
+        let earlier = Array("target\n".utf8)
+        try folder.write("target", earlier, mode: 0o600)
+        try folder.symlink(folder.rootString + "/target", "runs.jsonl")
+        try Self.expectSummaryFileRefused(folder.rootString + "/runs.jsonl", reason: "it is a symbolic link, which is not followed")
+        #expect(try folder.read("target") == earlier)
+        // Nor is a dangling one followed to create its target.
+        try folder.symlink(folder.rootString + "/made", "dangling.jsonl")
+        try Self.expectSummaryFileRefused(folder.rootString + "/dangling.jsonl", reason: "it is a symbolic link, which is not followed")
+        #expect(!FileManager.default.fileExists(atPath: folder.rootString + "/made"))
+    }
+
+    @Test func aSummaryFileThatIsNotARegularFileIsRefusedWithoutBeingOpened() throws {
+        let folder = try TestTree()
+        // A FIFO with no reader: opening it for writing would block or fail; it is never opened.
+        #expect(mkfifo(folder.rootString + "/runs.jsonl", 0o600) == 0)
+        try Self.expectSummaryFileRefused(folder.rootString + "/runs.jsonl", reason: "it is not a regular file")
+        try Self.expectSummaryFileRefused("/dev/null", reason: "it is not a regular file")
+    }
+
+    @Test func aNewSummaryFileIsCreatedPrivateAndAnExistingOneOfTheUsersIsAppendedTo() throws {
+        let tree = try Self.tree()
+        let folder = try TestTree()
+        let log = folder.rootString + "/runs.jsonl"
+        #expect(try CLI.run("scan", "--no-catalog", "--summary-json", log, tree.rootString).status == 0)
+        #expect(try folder.status("runs.jsonl").st_mode & 0o7777 == 0o600)
+        #expect(chmod(log, 0o644) == 0)
+        #expect(try CLI.run("scan", "--no-catalog", "--summary-json", log, tree.rootString).status == 0)
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(try lines.map(Self.parse).map { $0["exitStatus"] as? Int } == [0, 0])
+        #expect(try folder.status("runs.jsonl").st_mode & 0o7777 == 0o644)
+    }
 }

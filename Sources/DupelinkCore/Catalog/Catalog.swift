@@ -33,15 +33,21 @@ public final class Catalog {
     /// Opens the catalog at `path`, creating it (and its missing parent folders, mode 0700) when
     /// nothing is there, and brings its schema up to date.
     ///
-    /// Touches the disk: reads the file's header before SQLite opens it, may create folders and
-    /// the database, writes the schema. A file that is not a dupelink catalog is never changed.
-    /// - Throws: `DupelinkError(.catalog)` naming the file and what to do when it is empty, not an
+    /// Touches the disk: checks that only the user (or root) can change the catalog, the files beside
+    /// it and the folders above it (`CatalogTrust`), reads the file's header before SQLite opens it,
+    /// may create folders and the database, writes the schema. A file that is not a dupelink
+    /// catalog is never changed.
+    /// - Throws: `DupelinkError(.untrustedCatalog)` when another user could change the catalog, a
+    ///   file beside it or a folder above it: nothing is created or opened then.
+    ///   `DupelinkError(.catalog)` naming the file and what to do when it is empty, not an
     ///   SQLite database, an SQLite database of another program, truncated or damaged (unless
     ///   `recovery` is `.moveAside`), written by a newer dupelink, in use by another process for
     ///   more than ten seconds, or cannot be created, read or written.
     public static func open(at path: [UInt8], recovery: Recovery = .refuse) throws(DupelinkError) -> Catalog {
         let sqlitePath = try sqlitePath(for: path)
+        try CatalogTrust.verify(catalog: path)
         try CatalogFile.createParentDirectories(of: path)
+        try CatalogTrust.verify(catalog: path)
         var isOurs = false
         var inspection = try CatalogFile.inspect(path)
         if inspection == .missing {

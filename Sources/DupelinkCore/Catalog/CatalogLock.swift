@@ -40,12 +40,15 @@ public final class CatalogLock: Sendable {
     /// Takes the lock of the catalog at `catalog`, waiting up to `seconds` for another run to
     /// release it.
     ///
-    /// The lock file is created when missing (and the catalog's missing folders, mode 0700), with
-    /// mode 0600, and opened with `O_NOFOLLOW` and `O_CLOEXEC`. While waiting, the lock is tried
+    /// First the catalog must be trusted (`CatalogTrust.verify(catalog:)`): nothing is created or
+    /// opened otherwise. The lock file is created when missing (and the catalog's missing folders,
+    /// mode 0700), with mode 0600, and opened with `O_NOFOLLOW` and `O_CLOEXEC`. While waiting, the lock is tried
     /// again every 50 ms; `onWait` is called once, with the holder's process id, before the first
     /// wait. A SIGINT or SIGTERM while waiting ends the wait.
     /// Touches the disk: may create folders and the lock file; writes this process's id into it.
-    /// - Throws: `DupelinkError(.catalog)` naming the lock file when it cannot be created, opened or
+    /// - Throws: `DupelinkError(.untrustedCatalog)` when someone other than the user or root can
+    ///   change the catalog, a file beside it or a folder above it.
+    ///   `DupelinkError(.catalog)` naming the lock file when it cannot be created, opened or
     ///   locked, or when what is there is not a dupelink lock file (not a regular file, a file with
     ///   more than one name, or one holding anything but a process id): nothing is written to it
     ///   then. `DupelinkError(.cancelled)` when a signal ended the wait.
@@ -53,7 +56,10 @@ public final class CatalogLock: Sendable {
         catalog: [UInt8], waitingUpTo seconds: Double, onWait: (Int32?) -> Void = { _ in }
     ) throws(DupelinkError) -> Attempt {
         let path = lockPath(forCatalog: catalog)
+        try CatalogTrust.verify(catalog: catalog)
         try CatalogFile.createParentDirectories(of: path)
+        // A folder someone else made first (in a sticky folder such as /tmp) is caught now.
+        try CatalogTrust.verify(catalog: catalog)
         let descriptor = try openLockFile(path)
         let lock = CatalogLock(path: path, descriptor: descriptor)
         let deadline = monotonicNow() + max(0, seconds)

@@ -21,6 +21,9 @@ public struct DupelinkError: Error, Hashable, Sendable, CustomStringConvertible 
         public static let badRoot = Code("bad-root")
         /// The catalog database cannot be used.
         public static let catalog = Code("catalog")
+        /// The catalog, a file beside it or a folder above it can be changed by someone other
+        /// than the running user and root, so it is not used (see `CatalogTrust`).
+        public static let untrustedCatalog = Code("untrusted-catalog")
         /// The run was interrupted by SIGINT or SIGTERM.
         public static let cancelled = Code("cancelled")
         /// The input (for example a saved report) is not usable.
@@ -59,6 +62,8 @@ public struct DupelinkError: Error, Hashable, Sendable, CustomStringConvertible 
             text = "\(displayPath): changed since it was compared"
         case .cancelled:
             text = "interrupted"
+        case .untrustedCatalog:
+            return "catalog \(displayPath): not trusted: \(detail ?? "it can be changed by another user")"
         default:
             var parts: [String] = []
             if let operation { parts.append("cannot \(operation)") }

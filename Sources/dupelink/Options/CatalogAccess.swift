@@ -9,7 +9,9 @@ import Synchronization
 /// A catalog named with `--catalog` must work: any problem stops the run. The default catalog is a
 /// cache, so a problem with it (no cache folder, a file there that is not a catalog, a folder that
 /// cannot be written) is a warning and the run goes on without one. A catalog held by another run
-/// is never a warning: the run waits up to `wait` seconds and otherwise stops with status 4.
+/// is never a warning: the run waits up to `wait` seconds and otherwise stops with status 4. Nor is
+/// a catalog that another user could change (`CatalogTrust`): that stops the run with status 2,
+/// before anything there is created, opened or locked.
 struct CatalogAccess {
     /// The path given with `--catalog`, if any.
     var named: String?
@@ -20,6 +22,9 @@ struct CatalogAccess {
     /// Whether the catalog must already exist (the `catalog` commands report on one; they do not
     /// make one). A missing catalog then stops the run.
     var mustExist = false
+    /// What to do with a damaged dupelink catalog: move it aside and start a new one (a cache may
+    /// be started again), or refuse it (the journal commands need what is in it).
+    var recovery: Catalog.Recovery = .moveAside
 
     /// The catalog's path: the named one, else the default one (nil when no cache folder is known).
     var path: [UInt8]? {
@@ -34,7 +39,8 @@ struct CatalogAccess {
     /// Touches the disk: may create the catalog's folder, its lock file and the catalog; may move a
     /// damaged dupelink catalog aside.
     /// - Throws: `CommandFailure` with status 4 when another run holds the catalog past `wait`,
-    ///   130 when a signal ended the wait, and 2 when a catalog that must work cannot be used.
+    ///   130 when a signal ended the wait, and 2 when a catalog that must work cannot be used or
+    ///   any catalog is not trusted.
     func open() throws(CommandFailure) -> Catalog? {
         let mustWork = named != nil || mustExist
         let failure: CommandFailure
@@ -43,6 +49,9 @@ struct CatalogAccess {
         } catch let error as CommandFailure {
             failure = error
         } catch let error as DupelinkError {
+            // A catalog another user could change is a reason to stop, never to go on without it
+            // unnoticed: someone may be tampering with this user's files.
+            if error.code == .untrustedCatalog { throw CommandFailure(status: ExitStatus.failure, message: error.description) }
             failure = CommandFailure(status: ExitStatus.failure, message: error.description)
         } catch {
             failure = CommandFailure(status: ExitStatus.failure, message: "\(error)")
@@ -71,7 +80,7 @@ struct CatalogAccess {
                 message: "\(shown): cannot open the catalog (it is a directory; name a file with --catalog)")
         }
         try lock(path, shown: shown)
-        let opened = try Catalog.open(at: path, recovery: .moveAside)
+        let opened = try Catalog.open(at: path, recovery: recovery)
         if let aside = opened.movedAside {
             warn("warning: the catalog \(shown) was damaged; moved it to \(PathText.display(aside)) and started a new one")
         }

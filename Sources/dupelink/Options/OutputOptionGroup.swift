@@ -19,7 +19,7 @@ struct OutputOptionGroup: ParsableArguments {
 
     /// `--summary-json`: where to append the run's summary line (`-`: standard error).
     @Option(name: .customLong("summary-json"), help: ArgumentHelp(
-        "At the end of the run, append one line of JSON (command, times, roots, figures, exit status) to this file; '-' for standard error.",
+        "At the end of the run, append one line of JSON (command, times, roots, figures, exit status) to this file; '-' for standard error. The file must be yours, a regular file with one name, and not a symbolic link; a new one is made mode 0600.",
         valueName: "file"))
     var summaryJSON: String?
 
@@ -31,7 +31,8 @@ struct OutputOptionGroup: ParsableArguments {
     /// Opens the `--summary-json` destination, or returns nil without it.
     ///
     /// Touches the disk: may create the file.
-    /// - Throws: `CommandFailure` (status 2) when the file cannot be opened for appending.
+    /// - Throws: `CommandFailure` (status 2) when the file cannot be opened for appending, or is
+    ///   not a regular file of the user's with one name (see `SummaryLog`).
     func openSummaryLog() throws(CommandFailure) -> SummaryLog? {
         guard let summaryJSON else { return nil }
         return try SummaryLog(destination: summaryJSON)

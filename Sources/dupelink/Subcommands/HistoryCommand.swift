@@ -3,40 +3,6 @@ import DupelinkCore
 import Foundation
 import Glibc
 
-/// The catalog option of the commands that need the journal (`history`, `undo`).
-struct JournalCatalogOptionGroup: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "The catalog database that holds the journal (default: $XDG_CACHE_HOME/dupelink/catalog.sqlite, else ~/.cache/dupelink/catalog.sqlite).",
-        valueName: "path"))
-    var catalog: String?
-
-    /// Opens the catalog; a damaged one is refused here, never moved aside. Returns nil when
-    /// there is no catalog at the path: these commands never create one.
-    ///
-    /// - Throws: `ExitStatus.failure` with the reason on standard error.
-    func open() throws -> Catalog? {
-        let path = catalog.map(RawArguments.bytes(for:)) ?? Catalog.defaultPath(environment: ProcessInfo.processInfo.environment)
-        guard let path else {
-            StandardStreams.error("neither XDG_CACHE_HOME nor HOME is set; name the catalog with --catalog")
-            throw ExitStatus.failure
-        }
-        let cPath = path.map { CChar(bitPattern: $0) } + [0]
-        do {
-            _ = try Syscalls.status(of: cPath, in: Syscalls.currentDirectory)
-        } catch .noSuchFileOrDirectory {
-            return nil
-        } catch {
-            // Opening says what is wrong.
-        }
-        do {
-            return try Catalog.open(at: path)
-        } catch {
-            StandardStreams.error(error.description)
-            throw ExitStatus.failure
-        }
-    }
-}
-
 /// The formats `history` prints.
 enum HistoryFormat: String, ExpressibleByArgument, CaseIterable {
     /// A table for people.
@@ -54,7 +20,9 @@ struct HistoryCommand: ParsableCommand {
             Each run of link (also with --dry-run), undo and split that used a catalog is journaled: \
             its number, start time, roots, the files it changed, the bytes it freed, and whether it \
             was interrupted (by a signal, or killed; a later run recovered what it left in flight). \
-            Give a link run's number to 'dupelink undo'. Runs with --no-catalog are not journaled.
+            Give a link run's number to 'dupelink undo'. Runs with --no-catalog are not journaled. \
+            History takes the catalog's lock, as every command that uses a catalog does: with \
+            another run holding it, it waits up to --wait seconds, then exits with status 4.
 
             EXAMPLES:
               dupelink history

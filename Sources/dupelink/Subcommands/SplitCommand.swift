@@ -11,7 +11,9 @@ struct SplitCommand: ParsableCommand {
             from the name into a new file in the same directory, with the file's owner, group, mode \
             and modification time, flushed to disk, and then takes the name's place atomically. A \
             file with one name is left alone. Nothing is changed when a filesystem lacks the space \
-            for the copies. With a catalog, each change is journaled (see 'dupelink history').
+            for the copies. With a catalog, each change is journaled (see 'dupelink history'), \
+            and split takes the catalog's lock as link does: with another run holding it, it \
+            waits up to --wait seconds, then exits with status 4, having changed nothing.
 
             EXAMPLES:
               dupelink split ~/Pictures/edited.jpg
@@ -34,8 +36,9 @@ struct SplitCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Before the lock: a SIGTERM while waiting for it ends the wait with status 130.
+        StopSignals.install()
         let opened = dryRun ? nil : try catalog.open(quiet: quiet)
-        Cancellation.installHandlers()
         if let opened { JournalReporting.recover(opened, quiet: quiet) }
         let roots = paths.map(RawArguments.bytes(for:))
         let outcome: SeparationOutcome

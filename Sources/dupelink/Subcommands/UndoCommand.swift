@@ -12,7 +12,9 @@ struct UndoCommand: ParsableCommand {
             the replaced file had (from the journal) and is flushed to disk; it then takes the \
             name's place atomically. A name that no longer holds the kept file, unchanged, is \
             skipped and reported. Nothing is changed when a filesystem lacks the space for the \
-            copies. Find run numbers with 'dupelink history'.
+            copies. Find run numbers with 'dupelink history'. Like link, undo (with --dry-run \
+            too) takes the catalog's lock: with another run holding it, it waits up to --wait \
+            seconds, then exits with status 4, having changed nothing.
 
             EXAMPLES:
               dupelink history
@@ -32,7 +34,7 @@ struct UndoCommand: ParsableCommand {
     @OptionGroup var catalog: JournalCatalogOptionGroup
 
     func run() throws {
-        guard let catalog = try catalog.open() else {
+        guard let catalog = try catalog.open(quiet: quiet) else {
             StandardStreams.error("there is no catalog, so no journal to undo from; see --catalog")
             throw ExitStatus.failure
         }

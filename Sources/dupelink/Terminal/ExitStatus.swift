@@ -10,8 +10,8 @@ enum ExitStatus {
     static let success = ExitCode(0)
     /// Some files could not be read or linked (the warnings say which); the rest was done.
     static let partial = ExitCode(1)
-    /// Nothing could be scanned, the catalog could not be used, the output could not be written,
-    /// or an input file was unusable.
+    /// Nothing could be scanned, the catalog could not be used or was not trusted (another user
+    /// could change it), the output could not be written, or an input file was unusable.
     static let failure = ExitCode(2)
     /// `link` found nothing to link: no duplicates, or every one refused. (`scan` exits 0 then.)
     static let nothingToDo = ExitCode(3)

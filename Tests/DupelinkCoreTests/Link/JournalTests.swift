@@ -201,7 +201,8 @@ extension LinkerTests {
         let tree = try LinkTestTree()
         defer { tree.remove() }
         let small = try TemporaryFolder()
-        try #require(run("/bin/mount", ["-t", "tmpfs", "-o", "size=512k", "tmpfs", small.path]) == 0)
+        // mode=0700: a tmpfs root is 1777 by default, and a catalog's own folder must be private.
+        try #require(run("/bin/mount", ["-t", "tmpfs", "-o", "size=512k,mode=0700", "tmpfs", small.path]) == 0)
         defer { run("/bin/umount", ["-l", small.path]) }
         let content = LinkTestTree.content(seed: 43, count: 2000)
         for index in 0..<5 { try tree.write("scan/f\(index)", content) }
