@@ -261,4 +261,27 @@ import Testing
             #expect(result.standardError.contains("\(path): not a regular file"), "\(result.standardError)")
         }
     }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/jq"), "jq is not installed"))
+    func aReportPassedThroughJqStillApplies() throws {
+        let (tree, report, _) = try scannedTree()
+        let store = try TestTree()
+        let file = try report.write(to: store.rootString + "/report.json")
+        // jq 1.6 reads numbers as doubles: a nanosecond count of today loses its last digits.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/jq")
+        process.arguments = [".", file]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let edited = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0)
+        let through = store.rootString + "/through-jq.json"
+        #expect(FileManager.default.createFile(atPath: through, contents: edited))
+        let result = try CLI.run("link", "--from", through)
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(try tree.status("a1").st_ino == tree.status("p/q/a3").st_ino)
+        #expect(try tree.status("b1").st_ino == tree.status("p/b2").st_ino)
+    }
 }

@@ -111,6 +111,22 @@ struct JSONCursor {
         }
     }
 
+    /// Nanoseconds as `JSONReport.decimalTime` spells them, quoted: at most 33 bytes.
+    mutating func decimalTime(_ nanoseconds: Int64) {
+        byte(UInt8(ascii: "\""))
+        if nanoseconds < 0 { byte(UInt8(ascii: "-")) }
+        unsigned(nanoseconds.magnitude / 1_000_000_000)
+        byte(UInt8(ascii: "."))
+        var fraction = nanoseconds.magnitude % 1_000_000_000
+        var divisor: UInt64 = 100_000_000
+        for _ in 0..<9 {
+            byte(UInt8(ascii: "0") + UInt8(fraction / divisor))
+            fraction %= divisor
+            divisor /= 10
+        }
+        byte(UInt8(ascii: "\""))
+    }
+
     /// `true` or `false`: at most 5 bytes.
     mutating func bool(_ value: Bool) {
         if value { raw("true") } else { raw("false") }

@@ -70,8 +70,39 @@ public struct JSONReport: Codable, Sendable {
         /// (`FileAttributes.encoded`), 32 hexadecimal digits, or `unreadable`. `link --from`
         /// refuses a report without it: files are linked only when their attributes match.
         public var attributesDigest: String?
+        /// `modificationTimeNs` as a decimal string of seconds with nine decimals
+        /// (`"1700000000.123456789"`): exact in any JSON tool, where a nanosecond count above
+        /// 2^53 loses its last digits in one that reads numbers as doubles (`jq` 1.6).
+        /// `link --from` prefers it.
+        public var modificationTime: String?
+        /// `changeTimeNs` in the same form.
+        public var changeTime: String?
         /// The path's exact bytes.
         public var pathBytes: [UInt8] { PathValue(path: path, pathBase64: pathBase64).bytes }
+    }
+
+    /// Nanoseconds since the epoch as seconds with nine decimals: `-0.000000001`, `1.500000000`.
+    public static func decimalTime(_ nanoseconds: Int64) -> String {
+        let magnitude = nanoseconds.magnitude
+        let fraction = String(magnitude % 1_000_000_000)
+        return "\(nanoseconds < 0 ? "-" : "")\(magnitude / 1_000_000_000).\(String(repeating: "0", count: 9 - fraction.count))\(fraction)"
+    }
+
+    /// Parses `decimalTime`'s form back (exactly nine decimals); nil for anything else.
+    public static func nanoseconds(fromDecimalTime text: String) -> Int64? {
+        var digits = Substring(text)
+        let negative = digits.first == "-"
+        if negative { digits = digits.dropFirst() }
+        let parts = digits.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].count == 9,
+            parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+            let seconds = Int64(parts[0]), let fraction = Int64(parts[1])
+        else { return nil }
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return nil }
+        let (total, overflowAgain) = scaled.addingReportingOverflow(fraction)
+        guard !overflowAgain else { return nil }
+        return negative ? -total : total
     }
 
     /// One class of identical files.
@@ -168,7 +199,9 @@ public struct JSONReport: Codable, Sendable {
                                 case .digest(let digest): digest.description
                                 case .unreadable: Self.unreadableAttributes
                                 }
-                            })
+                            },
+                            modificationTime: Self.decimalTime(status.modificationTime),
+                            changeTime: Self.decimalTime(status.changeTime))
                     }
                 })
         }

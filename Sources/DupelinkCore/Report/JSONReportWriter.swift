@@ -173,9 +173,9 @@ extension JSONOutput {
                     let directory = scan.table.directories[Int(location.directory)].id
                     loadPath(of: location)
                     var field = true
-                    // At most: 10 (element) + 1 + 9 members of at most 35 (key) + 21 (value), and
-                    // the attributes' digest, 35 + 34.
-                    write(atMost: 11 + 9 * 56 + 69) { out in
+                    // At most: 10 (element) + 1 + 9 members of at most 35 (key) + 21 (value), the
+                    // attributes' digest, 35 + 34, and two decimal times of 35 + 33.
+                    write(atMost: 11 + 9 * 56 + 69 + 2 * 68) { out in
                         out.element(indent: 4, first: &firstFile)
                         out.byte(UInt8(ascii: "{"))
                         switch attributes {
@@ -188,6 +188,8 @@ extension JSONOutput {
                         case nil:
                             break
                         }
+                        out.key("changeTime", indent: 5, first: &field)
+                        out.decimalTime(status.changeTime)
                         out.key("changeTimeNs", indent: 5, first: &field)
                         out.integer(status.changeTime)
                         out.key("device", indent: 5, first: &field)
@@ -204,6 +206,8 @@ extension JSONOutput {
                         out.integer(status.linkCount)
                         out.key("mode", indent: 5, first: &field)
                         out.integer(status.mode)
+                        out.key("modificationTime", indent: 5, first: &field)
+                        out.decimalTime(status.modificationTime)
                         out.key("modificationTimeNs", indent: 5, first: &field)
                         out.integer(status.modificationTime)
                     }

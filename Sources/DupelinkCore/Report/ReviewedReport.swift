@@ -156,7 +156,7 @@ public enum ReviewedReport {
 
     /// The inode's fingerprint and the directory's identity, all of which must be present.
     private static func fingerprint(of file: JSONReport.File, path: [UInt8]) throws(DupelinkError) -> (FileStatus, FileID) {
-        guard let size = file.size, let modificationTime = file.modificationTimeNs, let changeTime = file.changeTimeNs,
+        guard let size = file.size, let modificationTimeCount = file.modificationTimeNs, let changeTimeCount = file.changeTimeNs,
             let mode = file.mode, let userID = file.uid, let groupID = file.gid,
             let directoryDevice = file.directoryDevice, let directoryInode = file.directoryInode
         else {
@@ -171,6 +171,23 @@ public enum ReviewedReport {
                 .invalidInput, path: path,
                 detail: "it has no fingerprint (missing \(missing)), so it cannot be checked; scan again with this dupelink")
         }
+        // The decimal strings are exact where a tool that reads numbers as doubles (jq 1.6)
+        // rounded the nanosecond counts; they win when present.
+        func exact(_ text: String?, _ field: String, or count: Int64) throws(DupelinkError) -> Int64 {
+            guard let text else { return count }
+            guard let value = JSONReport.nanoseconds(fromDecimalTime: text) else {
+                throw DupelinkError(
+                    .invalidInput, path: path, detail: "its \(field) '\(text)' is not seconds with nine decimals")
+            }
+            // Equal as doubles: all a double-based tool can have kept of the count.
+            guard Double(value) == Double(count) else {
+                throw DupelinkError(
+                    .invalidInput, path: path, detail: "its \(field) and \(field)Ns disagree; edit neither")
+            }
+            return value
+        }
+        let modificationTime = try exact(file.modificationTime, "modificationTime", or: modificationTimeCount)
+        let changeTime = try exact(file.changeTime, "changeTime", or: changeTimeCount)
         let status = FileStatus(
             id: FileID(device: file.device, inode: file.inode), mode: mode, linkCount: file.links, userID: userID,
             groupID: groupID, size: size, blocks: 0, modificationTime: modificationTime, changeTime: changeTime)

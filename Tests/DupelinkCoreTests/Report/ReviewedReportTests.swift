@@ -72,6 +72,8 @@ import Testing
         ("noSchemaVersion", "it has no schemaVersion"),
         ("missingField", "it is not a dupelink JSON report"),
         ("noAttributesDigest", "it has no attributesDigest"),
+        ("timeFieldsDisagree", "its changeTime and changeTimeNs disagree"),
+        ("badDecimalTime", "its modificationTime '12.5' is not seconds with nine decimals"),
         ("dotDotInRoot", "the report's root is not canonical"),
         ("doubleSlashInRoot", "the report's root is not canonical"),
         ("pathBase64NamesAnotherPath", "names another path"),
@@ -99,6 +101,7 @@ import Testing
         case "twoFingerprintsForOneInode":
             let link = try #require(a.firstIndex { ($0["path"] as? String)?.hasSuffix("a2-link") == true })
             a[link]["modificationTimeNs"] = 5
+            a[link]["modificationTime"] = "0.000000005"
         case "badBase64": a[0]["pathBase64"] = "%%%"
         case "badDigest":
             var classes = (object["classes"] as? [[String: Any]]) ?? []
@@ -112,6 +115,8 @@ import Testing
         case "noSchemaVersion": object["schemaVersion"] = nil
         case "missingField": object["statistics"] = nil
         case "noAttributesDigest": b[1]["attributesDigest"] = nil
+        case "timeFieldsDisagree": b[0]["changeTimeNs"] = 1_000
+        case "badDecimalTime": b[0]["modificationTime"] = "12.5"
         case "dotDotInRoot": object["roots"] = [["path": tree.rootString + "/d/.."]]
         case "doubleSlashInRoot": object["roots"] = [["path": tree.rootString + "//d"]]
         case "pathBase64NamesAnotherPath":
