@@ -57,6 +57,11 @@ public final class CatalogLock: Sendable {
     ) throws(DupelinkError) -> Attempt {
         let path = lockPath(forCatalog: catalog)
         try CatalogTrust.verify(catalog: catalog)
+        // The lock lives only beside a catalog dupelink recognises or will create: `--catalog
+        // /etc/passwd` must not leave /etc/passwd.lock, the lock that passwd and vipw honour.
+        if case .refused(let detail) = try CatalogFile.inspect(catalog) {
+            throw DupelinkError(.catalog, path: catalog, operation: "open the catalog", detail: detail)
+        }
         try CatalogFile.createParentDirectories(of: path)
         // A folder someone else made first (in a sticky folder such as /tmp) is caught now.
         try CatalogTrust.verify(catalog: catalog)
