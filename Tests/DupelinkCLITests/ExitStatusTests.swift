@@ -82,6 +82,34 @@ import Testing
         #expect(summary.output.isEmpty)
     }
 
+    @Test func aClosedPipeEndsTheRunLikeAnyOutputErrorWithItsSummaryLine() throws {
+        // More report than a pipe holds: the writes after `head` exits meet a closed pipe.
+        let tree = try TestTree()
+        for index in 0..<1_500 {
+            let bytes = patternBytes(count: 64 + index, seed: UInt64(index))
+            try tree.write("some/longer/directory/name/a\(index)", bytes)
+            try tree.write("some/longer/directory/name/b\(index)", bytes)
+        }
+        let state = try TestTree()
+        let summary = state.rootString + "/runs.jsonl"
+        let script = "\"$0\" link --no-catalog --summary-json \"$1\" \"$2\" | head -c 1 > /dev/null; echo \"${PIPESTATUS[0]}\""
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", script, CLI.binary, summary, tree.rootString]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(printed.trimmingCharacters(in: .whitespacesAndNewlines) == "2", "exit status \(printed), not 141 (SIGPIPE)")
+        let lines = try String(contentsOfFile: summary, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains("\"exitStatus\":2") == true, "\(lines)")
+        // The links were made before the report was written; the run was not cut short.
+        #expect(try tree.status("some/longer/directory/name/a7").st_ino == tree.status("some/longer/directory/name/b7").st_ino)
+    }
+
     @Test(arguments: [
         ["scan"],
         ["scan", "--wait", "-1", "/"],
