@@ -207,6 +207,13 @@ struct DirectoryReader: Sendable {
         case Int32(DT_DIR):
             return isExcluded(name: name, in: path) ? nil : bytes(of: name)
         default:
+            // A temporary name of a run in progress (or killed) holds a kept copy or a duplicate
+            // already counted under its own name: never a class member of its own.
+            if name[0] == 0x2E && strncmp(name, ".dupelink.", 10) == 0,
+                JournalPaths.isTemporaryName(Array(UnsafeRawBufferPointer(start: name, count: strlen(name))))
+            {
+                return nil
+            }
             // DT_REG, or DT_UNKNOWN on filesystems that do not fill d_type: fstatat decides.
             let status: FileStatus
             do {

@@ -93,8 +93,12 @@ struct LinkCommand: ParsableCommand {
         }
         var scan = try SavedScanLoader.rebuild(saved)
         if reportFile != nil { scan = try ReviewedReportLoader.confirmContent(scan) }
+        // Journaled and recovered like a scanning link: undo works, and a kill leaves nothing.
+        if !dryRun { session.recoverInterruptedRuns() }
         let plan = LinkPlanner.plan(scan, options: planning.linkOptions)
-        let outcome = session.link(plan, scan: scan, dryRun: dryRun)
+        let journal = try session.beginJournal(roots: saved.roots, dryRun: dryRun)
+        let outcome = session.link(plan, scan: scan, dryRun: dryRun, journal: journal)
+        session.endJournal(journal, outcome: outcome)
         try session.finish(ScanReport(roots: saved.roots, scan: scan, plan: plan, outcome: outcome),
             interrupted: outcome.wasCancelled)
     }
