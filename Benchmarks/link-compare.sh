@@ -16,7 +16,10 @@
 # Needs root for the cold runs (`sync; echo 3 > /proc/sys/vm/drop_caches` before each) and for
 # the leases on files it does not own. Each run: `cp -a` the pristine corpus (hard links kept),
 # `sync`, drop the caches for a cold run (a warm run keeps the copy's pages cached), then
-# `/usr/bin/time dupelink link --no-catalog --quiet --stats --summary-json - COPY`.
+# `/usr/bin/time dupelink link --no-catalog --quiet --stats --summary-json - COPY`. A third state,
+# `catalog`, is the worst case for the comparison: `dupelink scan --catalog` of the copy first, then
+# caches dropped and `link --catalog` timed; the scan trusts the catalog and reads nothing, so the
+# final comparison reads every pair from the disk.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -78,9 +81,15 @@ run() {
     rm -rf "$copy"
     cp -a "$corpus" "$copy"
     sync
-    if [ "$state" = cold ]; then echo 3 > /proc/sys/vm/drop_caches; fi
+    local catalog=(--no-catalog)
+    if [ "$state" = catalog ]; then
+        rm -f "$work/catalog.sqlite"*
+        catalog=(--catalog "$work/catalog.sqlite")
+        "$binary" scan --quiet "${catalog[@]}" "$copy" > /dev/null || [ $? = 1 ]
+    fi
+    if [ "$state" != warm ]; then echo 3 > /proc/sys/vm/drop_caches; fi
     local status=0
-    /usr/bin/time -f "%e" -o "$work/time" "$binary" link --no-catalog --quiet --stats --summary-json - "$copy" \
+    /usr/bin/time -f "%e" -o "$work/time" "$binary" link "${catalog[@]}" --quiet --stats --summary-json - "$copy" \
         > /dev/null 2> "$work/err" || status=$?
     # 1: some names were left out with a warning (the corpus has unreadable names for no one, but
     # a pair can be refused); anything else is a failure.
@@ -94,7 +103,7 @@ run() {
 for round in $(seq 1 "$runs"); do
     # Alternate which build goes first, so neither always follows the other's writes.
     if [ $((round % 2)) = 1 ]; then order="before after"; else order="after before"; fi
-    for state in cold warm; do
+    for state in cold warm catalog; do
         for name in $order; do
             if [ "$name" = before ]; then run before "$before_bin" "$state"; else run after "$after_bin" "$state"; fi
         done
@@ -134,7 +143,7 @@ print("| build | cache | wall | names linked | bytes freed | bytes compared | se
 print("|---|---|---:|---:|---:|---:|---:|")
 walls = {}
 for name, label in (("before", f"before ({before})"), ("after", f"after ({after})")):
-    for state in ("cold", "warm"):
+    for state in ("cold", "warm", "catalog"):
         entries = rows.get((name, state), [])
         if not entries:
             continue
@@ -148,9 +157,12 @@ for name, label in (("before", f"before ({before})"), ("after", f"after ({after}
               f"{fmt_bytes(last.get('bytesFreed'))} | {fmt_bytes(median(compared)) if compared else 'n/a'} | "
               f"{fmt_seconds(median(comparing)) if comparing else 'n/a'} |")
 print()
-for state in ("cold", "warm"):
+for state in ("cold", "warm", "catalog"):
     b, a = walls.get(("before", state)), walls.get(("after", state))
     if b and a:
         print(f"{state}: after/before wall = {a / b:.2f} ({a - b:+.2f} s)")
+print("cold: caches dropped before `link --no-catalog` (its scan reads the pairs, the comparison mostly finds them cached); "
+      "warm: the fresh copy's pages cached; catalog: `scan --catalog` of the copy, caches dropped, then `link --catalog` "
+      "(the scan trusts the catalog, the comparison reads every pair from the disk).")
 print(f"Load average (1, 5, 15 min) at start: {load_start}; at end: {load_end}")
 PY
