@@ -10,8 +10,8 @@ import Testing
     /// The keys the README and the man page document, all always present.
     static let documentedKeys: Set<String> = [
         "schemaVersion", "command", "dryRun", "startedAt", "endedAt", "roots", "catalog", "scanID", "filesScanned",
-        "bytesScanned", "classes", "duplicates", "reclaimableBytes", "filesLinked", "bytesFreed", "warnings", "refused",
-        "exitStatus", "error",
+        "bytesScanned", "classes", "duplicates", "reclaimableBytes", "filesLinked", "bytesFreed", "bytesCompared",
+        "secondsComparing", "replacementsWithoutLease", "warnings", "refused", "exitStatus", "error",
     ]
 
     /// Two classes (3 names of 30 000 bytes, 2 names of 5 000 bytes), one unique file, one missing root.

@@ -51,6 +51,16 @@ public struct LinkOutcome: Sendable {
     /// Whether the run stopped early because cancellation was requested. Every replacement is
     /// either complete or undone; the actions after it were not attempted.
     public var wasCancelled = false
+    /// The bytes compared right before the swaps, each byte of a duplicate with the kept copy's
+    /// (the length of each pair compared; up to the difference for a pair that differed). Zero in
+    /// a dry run, which reads nothing.
+    public var bytesCompared: Int64 = 0
+    /// The wall time those comparisons took.
+    public var secondsComparing: Double = 0
+    /// Names replaced while a read lease could not be held on the duplicate or the kept copy
+    /// (leases are granted to root and to a file's owner): the bytes were compared all the same,
+    /// but a program could have opened either file for writing meanwhile without waiting.
+    public var replacementsWithoutLease = 0
 
     /// Creates an empty outcome.
     public init(isDryRun: Bool) {

@@ -47,6 +47,8 @@ final class LinkRun {
     /// Snapshots carried forward past the linker's own changes.
     private var snapshots: [MemberID: FileStatus] = [:]
     private var temporaryCounter = 0
+    /// Made on the first comparison: a dry run reads nothing.
+    private lazy var comparison = FinalComparison()
     private let processID = getpid()
     /// For each member looked at: the name of it that lies in a directory another user can write
     /// when the inode also has names outside the roots (see `checkNotPlanted`), or nil.
@@ -176,7 +178,7 @@ final class LinkRun {
         // an inode with no name left (the duplicate), or under every name (the keeper). Leave
         // them; a read lease is granted only while nobody has the file open for writing, and
         // while it is held (until these descriptors close) an open for writing waits.
-        try holdReadLease(on: reader, file: duplicate)
+        let duplicateLeased = try holdReadLease(on: reader, file: duplicate)
         let keeperReader: FileDescriptor
         do {
             keeperReader = try Syscalls.openForReading(keeperName, in: source)
@@ -187,7 +189,7 @@ final class LinkRun {
         guard (try? Syscalls.status(of: keeperReader))?.id == keeperSnapshot.id else {
             throw .skipped(keeperChanged(keeper.file, duplicate: duplicate))
         }
-        try holdReadLease(on: keeperReader, file: keeper.file)
+        let keeperLeased = try holdReadLease(on: keeperReader, file: keeper.file)
         // Every name of the inode will carry the keeper's attributes and flags: compare them now,
         // on the descriptors whose identity was checked, whatever the plan was made from.
         let duplicateAttributes = try attributes(of: reader, file: duplicate)
@@ -197,6 +199,9 @@ final class LinkRun {
         try checkEligibility(
             keeper: keeperSnapshot, keeperAttributes: keeperAttributes,
             duplicate: duplicateSnapshot, duplicateAttributes: duplicateAttributes, file: duplicate)
+        // The fingerprints matched, but a write through a mapping leaves them alone: the bytes
+        // decide, now, while the leases keep writers out.
+        try compareContent(keeperReader, keeper: keeper.file, with: reader, duplicate: duplicate)
 
         journal?.prepare(
             path: path(of: duplicate), rootLength: rootLength(of: duplicateRecord.directory),
@@ -277,21 +282,50 @@ final class LinkRun {
             throw .skipped(
                 DupelinkError(.fileChanged, path: path(of: duplicate), detail: "replaced by another program while it was being linked"))
         }
+        if !(duplicateLeased && keeperLeased) { outcome.replacementsWithoutLease += 1 }
         return final?.linkCount == 0 ? scan.classes[classIndex].size : 0
     }
 
-    /// Takes a read lease on `descriptor` (of `file`), or refuses the replacement when a program
-    /// has the file open for writing. Where leases are not granted (a user who does not own the
-    /// file, a filesystem without them), the checks after the swap are all there is.
-    private func holdReadLease(on descriptor: FileDescriptor, file: Int32) throws(LinkFailure) {
-        guard usesLeases else { return }
+    /// Compares the two open files byte for byte, counting the bytes and time, and refuses the
+    /// replacement when they differ or cannot be read.
+    private func compareContent(
+        _ keeperReader: FileDescriptor, keeper: Int32, with reader: FileDescriptor, duplicate: Int32
+    ) throws(LinkFailure) {
+        let result: FinalComparison.Result
+        do {
+            result = try comparison.compare(keeper: keeperReader, duplicate: reader)
+        } catch {
+            switch error {
+            case .keeper(let error):
+                throw .skipped(DupelinkError(.ioError, path: path(of: keeper), errno: error, operation: "read the copy to keep"))
+            case .duplicate(let error):
+                throw .skipped(DupelinkError(.ioError, path: path(of: duplicate), errno: error, operation: "read"))
+            }
+        }
+        outcome.bytesCompared += result.bytesCompared
+        outcome.secondsComparing += result.seconds
+        guard result.isIdentical else {
+            throw .skipped(
+                DupelinkError(.fileChanged, path: path(of: duplicate),
+                    detail: "content differs from the kept copy \(String(decoding: path(of: keeper), as: UTF8.self)) now; not linked"))
+        }
+    }
+
+    /// Takes a read lease on `descriptor` (of `file`) and returns true, or refuses the replacement
+    /// when a program has the file open for writing. Where leases are not granted (a user who
+    /// does not own the file, a filesystem without them) it returns false: the byte comparison
+    /// and the checks after the swap are all there is.
+    private func holdReadLease(on descriptor: FileDescriptor, file: Int32) throws(LinkFailure) -> Bool {
+        guard usesLeases else { return false }
         do {
             try Syscalls.takeReadLease(descriptor)
+            return true
         } catch .resourceTemporarilyUnavailable {
             throw .skipped(
                 DupelinkError(.openForWriting, path: path(of: file), detail: "open for writing by another program; left as it is"))
         } catch {
             // No lease here: go on.
+            return false
         }
     }
 

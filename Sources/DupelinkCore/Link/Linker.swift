@@ -7,7 +7,9 @@
 /// content than the bytes that were compared. Right before touching anything, both files are
 /// re-checked against the snapshots the scan took (inode, size, mtime, ctime), through
 /// directories re-opened one component at a time without following symbolic links and checked
-/// against the identities the walk saw.
+/// against the identities the walk saw; then, under read leases on both, their bytes are
+/// compared in full (`FinalComparison`): a pair that differs now is skipped, whatever the scan,
+/// the catalog or a saved plan said.
 public struct Linker: Sendable {
     /// Whether names are swapped with `renameat2(RENAME_EXCHANGE)`. When off (or when the
     /// filesystem cannot exchange names) the duplicate is kept under a second temporary name while
@@ -31,9 +33,11 @@ public struct Linker: Sendable {
     /// Carries out `plan`, which must have been made from `scan`.
     ///
     /// Touches the disk unless `dryRun` is true: replaces duplicate names with hard links to their
-    /// keeper. With `dryRun`, only opens directories and reads metadata, and reports what would be
-    /// done. A file that changed since the scan, a directory that is no longer the one walked, or a
-    /// failing system call skips that one name, with a diagnostic; the run goes on. Cancellation
+    /// keeper, after reading both files of each pair in full to compare them. With `dryRun`, only
+    /// opens directories and reads metadata (no content), and reports what would be done. A file
+    /// that changed since the scan (its fingerprint or its bytes), a directory that is no longer
+    /// the one walked, or a failing system call skips that one name, with a diagnostic; the run
+    /// goes on. Cancellation
     /// (`Cancellation.isRequested`) is checked between names, never in the middle of one.
     ///
     /// `progress`, when given, counts finished names for a progress display. `journal`, when

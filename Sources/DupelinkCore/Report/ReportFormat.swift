@@ -73,6 +73,9 @@ enum TextRenderer {
                 writer.write("Linked \(counted(linked, "file", "files")), freed \(ByteSize.format(freed)).\n")
             }
         }
+        if let unleased = totals.replacementsWithoutLease, unleased > 0 {
+            writer.write("\(counted(unleased, "replacement", "replacements")) ran without a lease (granted only to root and to a file's owner): the bytes were compared, but writers were not held off.\n")
+        }
         if totals.warnings > 0 {
             writer.write("\(counted(totals.warnings, "warning", "warnings")) (files left out); see standard error.\n")
         }

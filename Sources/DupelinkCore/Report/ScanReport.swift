@@ -18,6 +18,12 @@ public struct ScanReport: Sendable {
     public var diagnostics: [Diagnostic]
     /// The number the scan was saved under in the catalog, if it was saved.
     public var scanID: Int64?
+    /// For `link`: the bytes compared right before the swaps (see `LinkOutcome.bytesCompared`).
+    public var bytesCompared: Int64?
+    /// For `link`: the seconds those comparisons took.
+    public var secondsComparing: Double?
+    /// For `link`: names replaced without a read lease on both files.
+    public var replacementsWithoutLease: Int?
 
     /// The report of a scan and its link plan; with `outcome`, of a link run (`command` is then
     /// `link`), whose skipped names join the scan's diagnostics.
@@ -30,6 +36,9 @@ public struct ScanReport: Sendable {
         refusals = plan.refusals
         replacements = outcome?.replacements ?? []
         diagnostics = scan.diagnostics + (outcome?.skipped ?? [])
+        bytesCompared = outcome?.bytesCompared
+        secondsComparing = outcome?.secondsComparing
+        replacementsWithoutLease = outcome?.replacementsWithoutLease
     }
 
     /// The totals a summary line shows.
@@ -44,6 +53,12 @@ public struct ScanReport: Sendable {
         public var filesLinked: Int?
         public var bytesFreed: Int64?
         public var warnings: Int
+        /// For `link`: the bytes compared right before the swaps (0 in a dry run).
+        public var bytesCompared: Int64?
+        /// For `link`: the seconds those comparisons took.
+        public var secondsComparing: Double?
+        /// For `link`: names replaced without a read lease on both files.
+        public var replacementsWithoutLease: Int?
     }
 
     /// The totals.
@@ -58,6 +73,9 @@ public struct ScanReport: Sendable {
             refusedBytes: refusals.reduce(0) { $0 + $1.bytes },
             filesLinked: command == "link" ? replacements.count : nil,
             bytesFreed: command == "link" ? replacements.reduce(0) { $0 + $1.bytesFreed } : nil,
-            warnings: diagnostics.count)
+            warnings: diagnostics.count,
+            bytesCompared: command == "link" ? bytesCompared ?? 0 : nil,
+            secondsComparing: command == "link" ? secondsComparing ?? 0 : nil,
+            replacementsWithoutLease: command == "link" ? replacementsWithoutLease ?? 0 : nil)
     }
 }

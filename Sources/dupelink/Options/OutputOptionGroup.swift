@@ -13,8 +13,8 @@ struct OutputOptionGroup: ParsableArguments {
     @Flag(name: [.short, .long], help: "Print no progress and no warnings on standard error, only fatal errors (the exit status still tells).")
     var quiet = false
 
-    /// `--stats`: the scan's counters on standard error.
-    @Flag(name: .long, help: "Print the scan's counters (files, bytes read per stage, the floor, timings) on standard error.")
+    /// `--stats`: the scan's counters, and for `link` the final comparison's, on standard error.
+    @Flag(name: .long, help: "Print the scan's counters (files, bytes read per stage, the floor, timings) on standard error; for link also the bytes compared right before the swaps and the replacements made without a lease.")
     var stats = false
 
     /// `--summary-json`: where to append the run's summary line (`-`: standard error).

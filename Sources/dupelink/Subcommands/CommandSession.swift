@@ -113,7 +113,7 @@ final class CommandSession {
         if !output.quiet {
             for diagnostic in report.diagnostics { StandardStreams.warning(diagnostic) }
         }
-        if output.stats { printStatistics(report.scan.statistics) }
+        if output.stats { printStatistics(report) }
         var failedWrite = false
         var writer = ByteWriter { bytes in
             if !StandardStreams.write(bytes, to: 1) { failedWrite = true }
@@ -144,8 +144,9 @@ final class CommandSession {
         return ExitStatus.success
     }
 
-    private func printStatistics(_ statistics: ScanStatistics) {
-        let lines = [
+    private func printStatistics(_ report: ScanReport) {
+        let statistics = report.scan.statistics
+        var lines = [
             "files walked: \(statistics.filesWalked) (\(ByteSize.format(statistics.bytesWalked)))",
             "candidates after size grouping: \(statistics.filesAfterSizeGrouping) inodes",
             "candidates after head/tail digest: \(statistics.filesAfterHeadTail) inodes",
@@ -156,6 +157,15 @@ final class CommandSession {
             "attributes read from disk (class members the catalog did not know): \(statistics.filesAttributesRead ?? 0)",
             "time: walk \(seconds(statistics.walkSeconds)), head/tail \(seconds(statistics.headTailSeconds)), content \(seconds(statistics.contentSeconds)), attributes \(seconds(statistics.attributeSeconds ?? 0))",
         ]
+        let totals = report.totals
+        if let compared = totals.bytesCompared, let comparing = totals.secondsComparing,
+            let unleased = totals.replacementsWithoutLease
+        {
+            lines += [
+                "bytes compared right before the swaps: \(compared) (\(ByteSize.format(compared))) in \(seconds(comparing))",
+                "replacements without a lease: \(unleased)",
+            ]
+        }
         for line in lines { StandardStreams.write(Array("stats: \(line)\n".utf8), to: 2) }
     }
 

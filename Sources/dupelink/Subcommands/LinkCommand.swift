@@ -9,7 +9,9 @@ struct LinkCommand: ParsableCommand {
         discussion: """
             Each duplicate is replaced atomically: the kept file is linked to a temporary name in \
             the duplicate's directory, which is then renamed over the duplicate, after checking \
-            that neither file changed since it was compared. At no moment is a name missing or \
+            that neither file changed since it was compared and comparing their bytes once more, \
+            under read leases: the scan, the catalog or a saved scan only decide which pairs to \
+            try. At no moment is a name missing or \
             holding other content. Files on different filesystems, or with a different owner or \
             mode, are not linked (see --ignore-owner, --ignore-mode) and are listed as such.
 

@@ -39,6 +39,12 @@ struct RunSummary: Encodable {
     var filesLinked: Int?
     /// For `link`: bytes freed (for a dry run, that would be); nil for `scan`.
     var bytesFreed: Int64?
+    /// For `link`: bytes compared byte for byte right before the swaps (0 for a dry run); nil for `scan`.
+    var bytesCompared: Int64?
+    /// For `link`: the seconds those comparisons took; nil for `scan`.
+    var secondsComparing: Double?
+    /// For `link`: names replaced without a read lease on both files; nil for `scan`.
+    var replacementsWithoutLease: Int?
     /// Files that could not be read or linked (each a warning on standard error without `--quiet`).
     var warnings: Int?
     /// Names that are duplicates but may not be linked (another filesystem, owner or mode).
@@ -50,7 +56,8 @@ struct RunSummary: Encodable {
 
     private enum CodingKeys: String, CodingKey {
         case schemaVersion, command, dryRun, startedAt, endedAt, roots, catalog, scanID, filesScanned, bytesScanned
-        case classes, duplicates, reclaimableBytes, filesLinked, bytesFreed, warnings, refused, exitStatus, error
+        case classes, duplicates, reclaimableBytes, filesLinked, bytesFreed, bytesCompared, secondsComparing
+        case replacementsWithoutLease, warnings, refused, exitStatus, error
     }
 
     /// Writes every key, `null` included.
@@ -71,6 +78,9 @@ struct RunSummary: Encodable {
         try container.encode(reclaimableBytes, forKey: .reclaimableBytes)
         try container.encode(filesLinked, forKey: .filesLinked)
         try container.encode(bytesFreed, forKey: .bytesFreed)
+        try container.encode(bytesCompared, forKey: .bytesCompared)
+        try container.encode(secondsComparing, forKey: .secondsComparing)
+        try container.encode(replacementsWithoutLease, forKey: .replacementsWithoutLease)
         try container.encode(warnings, forKey: .warnings)
         try container.encode(refused, forKey: .refused)
         try container.encode(exitStatus, forKey: .exitStatus)
@@ -91,6 +101,9 @@ struct RunSummary: Encodable {
         reclaimableBytes = totals.reclaimableBytes
         filesLinked = totals.filesLinked
         bytesFreed = totals.bytesFreed
+        bytesCompared = totals.bytesCompared
+        secondsComparing = totals.secondsComparing
+        replacementsWithoutLease = totals.replacementsWithoutLease
         warnings = totals.warnings
         refused = totals.refusedFiles
     }

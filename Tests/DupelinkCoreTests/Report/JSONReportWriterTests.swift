@@ -106,6 +106,9 @@ import Testing
         let odd = report.scan.path(ofFile: report.scan.classes[0].members[0].names[0])
         outcome.skipped = [Diagnostic(.link, DupelinkError(.fileChanged, path: odd)),
             Diagnostic(.link, DupelinkError(.ioError, path: [0xFF, 0x0A], errno: .permissionDenied, operation: "link"))]
+        outcome.bytesCompared = 123_456_789
+        outcome.secondsComparing = 0.0625
+        outcome.replacementsWithoutLease = 2
         let plan = LinkPlanner.plan(report.scan, options: LinkOptions())
         var linked = ScanReport(roots: report.roots, scan: report.scan, plan: plan, outcome: outcome)
         var dryRun = linked
