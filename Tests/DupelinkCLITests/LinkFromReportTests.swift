@@ -284,4 +284,21 @@ import Testing
         #expect(try tree.status("a1").st_ino == tree.status("p/q/a3").st_ino)
         #expect(try tree.status("b1").st_ino == tree.status("p/b2").st_ino)
     }
+
+    @Test(arguments: [true, false])
+    func aChangedFileOfATwoFileClassIsSkippedAndTheRestLinked(rewritten: Bool) throws {
+        let (tree, report, contents) = try scannedTree()
+        let store = try TestTree()
+        let file = try report.write(to: store.rootString + "/report.json")
+        // Class c has two files; one is rewritten with other bytes, or only touched, since.
+        let bytes = contents["c"] ?? []
+        try tree.write("p/q/c2", rewritten ? bytes.map { $0 ^ 0xFF } : bytes)
+        let result = try CLI.run("link", "--from", file)
+        #expect(result.status == 1, "\(result.standardError)")
+        #expect(result.standardError.contains("\(tree.rootString)/p/q/c2: changed since it was compared"), "\(result.standardError)")
+        #expect(!result.standardError.contains("though neither changed"), "\(result.standardError)")
+        #expect(try tree.status("c1").st_nlink == 1 && tree.status("p/q/c2").st_nlink == 1)
+        #expect(try tree.status("a1").st_ino == tree.status("p/a2").st_ino)
+        #expect(try tree.status("b1").st_ino == tree.status("p/b2").st_ino)
+    }
 }

@@ -49,45 +49,49 @@ public enum ContentConfirmation {
         var result = scan
         result.classes = []
         for duplicateClass in scan.classes {
-            var kept: [Member] = []
-            var partitionOfClass: (partition: Int, path: [UInt8])? = nil
+            // What each member is now: its status after it was read (or opened), or nil when it
+            // could not be (reported, left out).
+            var observed: [FileStatus?] = []
             for member in duplicateClass.members {
-                let path = scan.path(ofFile: member.names[0])
-                let observed: FileStatus
                 if let found = confirmed[member.id] {
-                    observed = found.status
-                    if member.status.isUnchanged(comparedTo: observed) {
-                        if let partitionOfClass, partitionOfClass.partition != found.partition {
-                            throw notIdentical(path, partitionOfClass.path)
-                        }
-                        partitionOfClass = partitionOfClass ?? (found.partition, path)
-                    }
-                } else {
-                    // Read alone (its class had no other readable member), or left out by the
-                    // comparer: find out whether it changed, or differs while unchanged.
-                    do {
-                        let (descriptor, status) = try opener.open(member.names[0], directories: DirectoryCache())
-                        Syscalls.closeQuietly(descriptor)
-                        observed = status
-                    } catch {
-                        var reason = error
-                        if reason.code == .fileChanged { reason.detail = nil }
-                        result.diagnostics.append(Diagnostic(.compare, reason))
-                        continue
-                    }
-                    if member.status.isUnchanged(comparedTo: observed) && duplicateClass.members.count > 1 {
-                        let others = duplicateClass.members.filter { $0.id != member.id }
-                        let other = others.first { confirmed[$0.id] != nil } ?? others.first
-                        throw notIdentical(path, other.map { scan.path(ofFile: $0.names[0]) } ?? [])
-                    }
+                    observed.append(found.status)
+                    continue
                 }
-                guard member.status.isUnchanged(comparedTo: observed) else {
+                // Read alone (its class had no other readable member), or left out by the
+                // comparer: find out whether it changed.
+                do {
+                    let (descriptor, status) = try opener.open(member.names[0], directories: DirectoryCache())
+                    Syscalls.closeQuietly(descriptor)
+                    observed.append(status)
+                } catch {
+                    var reason = error
+                    if reason.code == .fileChanged { reason.detail = nil }
+                    result.diagnostics.append(Diagnostic(.compare, reason))
+                    observed.append(nil)
+                }
+            }
+            // Only members unchanged since the report vouch for it: they must all be one partition.
+            var partitionOfClass: (partition: Int?, path: [UInt8])? = nil
+            var kept: [Member] = []
+            for (member, now) in zip(duplicateClass.members, observed) {
+                guard let now else { continue }
+                let path = scan.path(ofFile: member.names[0])
+                guard member.status.isUnchanged(comparedTo: now) else {
                     result.diagnostics.append(Diagnostic(.compare, DupelinkError(.fileChanged, path: path)))
                     continue
                 }
+                let partition = confirmed[member.id]?.partition
+                if let partitionOfClass {
+                    // Unchanged, yet not in the same partition (or in none: unlike every other).
+                    if partition == nil || partition != partitionOfClass.partition {
+                        throw notIdentical(path, partitionOfClass.path)
+                    }
+                } else {
+                    partitionOfClass = (partition, path)
+                }
                 let status = member.status
-                guard observed.mode == status.mode, observed.userID == status.userID, observed.groupID == status.groupID,
-                    observed.linkCount == status.linkCount
+                guard now.mode == status.mode, now.userID == status.userID, now.groupID == status.groupID,
+                    now.linkCount == status.linkCount
                 else {
                     throw DupelinkError(
                         .invalidInput, path: path,
