@@ -18,6 +18,7 @@ import Testing
             var filesChanged: Int
             var bytesFreed: Int64
             var undoneRun: Int64?
+            var exitStatus: Int32?
             var roots: [JSONReport.PathValue]
         }
         var schemaVersion: Int

@@ -122,13 +122,17 @@ enum CatalogSchema {
         // each inode's for as long as its size, mtime and ctime are unchanged (setting an attribute
         // or a flag changes the ctime), so a rescan reads them only for files that changed.
         // `attributesProblem` says why a member's could not be read; both NULL for members saved
-        // before dupelink read them. A link entry keeps the replaced inode's, for `undo`.
+        // before dupelink read them. A link entry keeps the replaced inode's, for `undo`. (And a
+        // journaled run's exit status, so `history` shows a run that failed as failed, and each
+        // scan's reclaimable bytes as it printed them, for `report --list`.)
         migrator.registerMigration("v7-attributes") { db in
             try db.execute(
                 sql: """
                     ALTER TABLE member ADD COLUMN attributes BLOB;
                     ALTER TABLE member ADD COLUMN attributesProblem TEXT;
                     ALTER TABLE journalEntry ADD COLUMN beforeAttributes BLOB;
+                    ALTER TABLE journalRun ADD COLUMN exitStatus INTEGER;
+                    ALTER TABLE scan ADD COLUMN reclaimableBytes INTEGER;
                     CREATE TABLE inodeAttributes (
                         filesystemId INTEGER NOT NULL REFERENCES filesystem(id) ON DELETE CASCADE,
                         inode INTEGER NOT NULL,

@@ -71,6 +71,9 @@ public struct JournalRun: Hashable, Sendable {
     public var failures: Int
     /// For `undo`: the run it undid.
     public var undoneRunID: Int64?
+    /// The exit status the command ended with (0 success, 1 partial, 2 failure, 3 nothing to
+    /// do, 130 interrupted), or nil for a run that was killed or journaled before it was kept.
+    public var exitStatus: Int32? = nil
 
     /// Creates a run record.
     public init(

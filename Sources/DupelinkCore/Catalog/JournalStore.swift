@@ -139,6 +139,16 @@ extension Catalog {
         }
     }
 
+    /// Records the exit status a journaled run's command ended with.
+    ///
+    /// Touches the disk: writes the database.
+    /// - Throws: `DupelinkError(.catalog)` when the database cannot be written.
+    public func recordExitStatus(_ status: Int32, ofJournalRun id: Int64) throws(DupelinkError) {
+        try write { db in
+            try db.execute(sql: "UPDATE journalRun SET exitStatus = ? WHERE id = ?", arguments: [status, id])
+        }
+    }
+
     /// Settles one entry after crash recovery inspected it, and marks the `link` entry it undid
     /// (`undoes`) as undone, in one transaction.
     ///
@@ -324,12 +334,14 @@ extension Catalog {
                 db, sql: "SELECT path FROM journalRunRoot WHERE runId = ? ORDER BY position", arguments: [id]
             ).map { Array($0) }
             let workingDirectory: Data = row["workingDirectory"]
-            return JournalRun(
+            var run = JournalRun(
                 id: id, command: command, startedAt: row["startedAt"], endedAt: row["endedAt"], status: status,
                 isDryRun: row["isDryRun"],
                 process: ProcessIdentity(processID: row["processId"], startTime: row["processStartTime"], bootID: row["bootId"]),
                 workingDirectory: Array(workingDirectory), roots: roots, filesChanged: row["filesChanged"],
                 bytesFreed: row["bytesFreed"], failures: row["failures"], undoneRunID: row["undoneRunId"])
+            run.exitStatus = row["exitStatus"]
+            return run
         }
     }
 }

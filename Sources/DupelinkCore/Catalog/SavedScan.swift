@@ -101,6 +101,8 @@ public struct ScanSummary: Hashable, Sendable {
     public var classCount: Int
     /// The number of names in all classes.
     public var nameCount: Int
+    /// The bytes the scan reported reclaimable, or nil for a scan saved before they were kept.
+    public var reclaimableBytes: Int64? = nil
 
     /// Creates a summary.
     public init(id: Int64, startedAt: Int64, savedAt: Int64, roots: [[UInt8]], classCount: Int, nameCount: Int) {

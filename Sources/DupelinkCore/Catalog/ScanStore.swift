@@ -227,15 +227,28 @@ extension Catalog {
                 sql: """
                     SELECT id, startedAt, savedAt,
                            (SELECT count(*) FROM duplicateClass WHERE scanId = scan.id),
-                           (SELECT count(*) FROM memberName WHERE scanId = scan.id)
+                           (SELECT count(*) FROM memberName WHERE scanId = scan.id),
+                           reclaimableBytes
                     FROM scan ORDER BY id
                     """)
             return try rows.map { row in
                 let id: Int64 = row[0]
-                return ScanSummary(
+                var summary = ScanSummary(
                     id: id, startedAt: row[1], savedAt: row[2], roots: try Self.roots(db, scanID: id),
                     classCount: row[3], nameCount: row[4])
+                summary.reclaimableBytes = row[5]
+                return summary
             }
+        }
+    }
+
+    /// Records the bytes a saved scan's report called reclaimable, for `listScans()`.
+    ///
+    /// Touches the disk: writes the database.
+    /// - Throws: `DupelinkError(.catalog)` when the database cannot be written.
+    public func recordReclaimableBytes(_ bytes: Int64, ofScan id: Int64) throws(DupelinkError) {
+        try write { db in
+            try db.execute(sql: "UPDATE scan SET reclaimableBytes = ? WHERE id = ?", arguments: [bytes, id])
         }
     }
 

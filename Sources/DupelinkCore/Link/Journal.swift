@@ -110,7 +110,7 @@ public final class LinkJournal {
         current = nil
     }
 
-    /// Records how the run ended, with its totals.
+    /// Records how the run ended, with its totals (for a dry run, what it would have done).
     ///
     /// Touches the disk: writes the database.
     /// - Throws: `DupelinkError(.catalog)` when the database cannot be written; the entries stay
@@ -119,7 +119,7 @@ public final class LinkJournal {
         let status: JournalRunStatus = outcome.wasCancelled ? .interrupted : .completed
         try catalog.endJournalRun(
             id: runID, status: status, endedAt: CatalogFile.now(),
-            filesChanged: isDryRun ? 0 : outcome.replacements.count, bytesFreed: isDryRun ? 0 : outcome.bytesFreed,
+            filesChanged: outcome.replacements.count, bytesFreed: outcome.bytesFreed,
             failures: outcome.skipped.count, settling: settlements)
         settlements.removeAll()
     }

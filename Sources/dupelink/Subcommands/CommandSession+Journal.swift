@@ -16,7 +16,9 @@ extension CommandSession {
     func beginJournal(roots: [[UInt8]], dryRun: Bool) throws -> LinkJournal? {
         guard let catalog else { return nil }
         do {
-            return try LinkJournal.begin(catalog: catalog, roots: roots, isDryRun: dryRun)
+            let journal = try LinkJournal.begin(catalog: catalog, roots: roots, isDryRun: dryRun)
+            journalRunID = journal.runID
+            return journal
         } catch {
             StandardStreams.error("\(error.description); nothing was linked, since every change must be journaled")
             throw ExitStatus.failure

@@ -13,6 +13,8 @@ final class CommandSession {
     let catalog: Catalog?
     /// The number the scan was saved under in the catalog.
     private(set) var savedScanID: Int64?
+    /// The journal run of this `link`, once begun: its exit status is recorded at the end.
+    var journalRunID: Int64?
     /// Where `--summary-json` writes, and what it will say.
     private let summaryLog: SummaryLog?
     private var summary: RunSummary
@@ -62,7 +64,9 @@ final class CommandSession {
         defer { line.stop() }
         let startedAt = Int64(Date().timeIntervalSince1970 * 1e9)
         let result = try runPipeline(roots: roots, options: options)
-        if let catalog {
+        // A scan that could scan no root found nothing: saved, it would become the latest scan
+        // that `report` and `link --scan` use.
+        if let catalog, result.statistics.rootsScanned > 0 {
             do {
                 savedScanID = try catalog.saveScan(result, roots: roots, startedAt: startedAt)
             } catch {
@@ -94,6 +98,10 @@ final class CommandSession {
 
     private func writeSummary(status: ExitCode) {
         summary.exitStatus = status.rawValue
+        // The journal says how the run ended too: `history` shows a failed link as failed.
+        if let journalRunID, let catalog {
+            try? catalog.recordExitStatus(status.rawValue, ofJournalRun: journalRunID)
+        }
         summary.endedAt = RunSummary.timestamp(Date())
         summaryLog?.write(summary)
     }
@@ -120,6 +128,9 @@ final class CommandSession {
         }
         output.format.render(report, into: &writer)
         summary.record(report)
+        if let savedScanID, let catalog {
+            try? catalog.recordReclaimableBytes(report.reclaimableByClass.reduce(0, +), ofScan: savedScanID)
+        }
         if interrupted {
             throw stop(CommandFailure(
                 status: ExitStatus.interrupted,

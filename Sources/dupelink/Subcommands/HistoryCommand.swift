@@ -80,6 +80,9 @@ struct HistoryReport: Codable {
         var failures: Int
         /// For `undo`: the run it undid.
         var undoneRun: Int64?
+        /// The exit status the command ended with; absent for a run that was killed, or
+        /// journaled by a dupelink that did not keep it.
+        var exitStatus: Int32?
         /// The roots or paths it was given, lossless.
         var roots: [JSONReport.PathValue]
     }
@@ -98,7 +101,7 @@ struct HistoryReport: Codable {
                 endedAt: run.endedAt.map(Self.time), status: status.rawValue,
                 interrupted: status == .interrupted || status == .crashed, dryRun: run.isDryRun,
                 filesChanged: run.filesChanged, bytesFreed: run.bytesFreed, failures: run.failures,
-                undoneRun: run.undoneRunID, roots: run.roots.map { JSONReport.PathValue($0) })
+                undoneRun: run.undoneRunID, exitStatus: run.exitStatus, roots: run.roots.map { JSONReport.PathValue($0) })
         }
     }
 
@@ -123,7 +126,14 @@ struct HistoryReport: Codable {
             var status: String
             switch Self.status(of: run) {
             case .running: status = "running"
-            case .completed: status = "completed"
+            case .completed:
+                switch run.exitStatus {
+                case 1: status = "completed, some skipped (exit 1)"
+                case 2: status = "failed (exit 2)"
+                case 3: status = "completed, nothing to do (exit 3)"
+                case 0, nil: status = "completed"
+                case let other?: status = "ended with exit \(other)"
+                }
             case .interrupted: status = "interrupted"
             case .crashed: status = "interrupted (killed)"
             }
@@ -134,13 +144,7 @@ struct HistoryReport: Codable {
                 ByteSize.format(run.bytesFreed), run.roots.map { PathText.display($0) }.joined(separator: " "),
             ])
         }
-        var widths = [Int](repeating: 0, count: rows[0].count)
-        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
-        return rows.map { row in
-            row.enumerated().map { index, cell in
-                index == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count)
-            }.joined(separator: "  ")
-        }.joined(separator: "\n") + "\n"
+        return TextTable.aligned(rows)
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ` for nanoseconds since the epoch.

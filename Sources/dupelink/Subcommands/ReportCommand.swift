@@ -15,6 +15,7 @@ struct ReportCommand: ParsableCommand {
             original scan are not saved, and are not printed again.
 
             EXAMPLES:
+              dupelink report --list                the saved scans: number, time, classes, reclaimable
               dupelink report                       the latest scan, as text
               dupelink report 12 --format json > review.json
             """)
@@ -22,21 +23,48 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The scan's number in the catalog (default: the latest).", valueName: "scan"))
     var scan: Int64?
 
+    @Flag(name: .long, help: "List the saved scans (number, time, classes, names, reclaimable bytes, roots) instead of printing one; text, or JSON with --format json.")
+    var list = false
+
     @OptionGroup var output: OutputOptionGroup
     @OptionGroup var planning: PlanningOptionGroup
     @OptionGroup var catalog: CatalogOptionGroup
 
     mutating func validate() throws {
         if catalog.noCatalog { throw ValidationError("report reads the catalog; --no-catalog leaves nothing to report.") }
+        if list && scan != nil { throw ValidationError("--list lists every saved scan: give no scan number.") }
+        if list && (output.format == .csv || output.format == .fdupes) {
+            throw ValidationError("--list prints text or json.")
+        }
     }
 
     func run() throws {
         let session = try CommandSession(output: output, catalog: catalog)
+        if list { return try printList(session) }
         let saved = try SavedScanLoader.load(scan, from: session.catalog)
         let result = try SavedScanLoader.rebuild(saved)
         let plan = LinkPlanner.plan(result, options: planning.linkOptions)
         var report = ScanReport(roots: saved.roots, scan: result, plan: plan)
         report.scanID = saved.id
         try session.finish(report)
+    }
+
+    private func printList(_ session: CommandSession) throws {
+        guard let catalog = session.catalog else {
+            StandardStreams.error("there is no catalog, so no saved scans; see --catalog")
+            throw ExitStatus.failure
+        }
+        let listing: ScanListing
+        do {
+            listing = ScanListing(try catalog.listScans())
+        } catch {
+            StandardStreams.error(error.description)
+            throw ExitStatus.failure
+        }
+        let bytes = output.format == .json ? listing.encoded() : Array(listing.text.utf8)
+        guard StandardStreams.write(bytes, to: 1) else {
+            StandardStreams.error("cannot write the list to standard output")
+            throw ExitStatus.failure
+        }
     }
 }

@@ -49,6 +49,7 @@ struct SplitCommand: ParsableCommand {
             StandardStreams.error(error.description)
             throw ExitStatus.failure
         }
-        try SeparationPrinter.finish(outcome, quiet: quiet, summary: "name\(outcome.separated.count == 1 ? "" : "s")")
+        try SeparationPrinter.finish(
+            outcome, quiet: quiet, summary: "name\(outcome.separated.count == 1 ? "" : "s")", catalog: opened)
     }
 }

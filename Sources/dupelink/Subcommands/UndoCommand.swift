@@ -78,15 +78,29 @@ struct UndoCommand: ParsableCommand {
             StandardStreams.error(error.description)
             throw ExitStatus.failure
         }
-        try SeparationPrinter.finish(outcome, quiet: quiet, summary: "of \(items.count) names linked by run \(runNumber)")
+        try SeparationPrinter.finish(
+            outcome, quiet: quiet, summary: "of \(items.count) names linked by run \(runNumber)", catalog: dryRun ? nil : catalog)
     }
 }
 
 /// What `undo` and `split` print, and their exit status.
 enum SeparationPrinter {
     /// Prints each separated name and a summary on standard output, warnings on standard error,
-    /// and ends with the documented exit status.
-    static func finish(_ outcome: SeparationOutcome, quiet: Bool, summary: String) throws {
+    /// and ends with the documented exit status, which the journal run (if any) records too.
+    static func finish(_ outcome: SeparationOutcome, quiet: Bool, summary: String, catalog: Catalog?) throws {
+        func record(_ status: ExitCode) {
+            if let catalog, let runID = outcome.runID { try? catalog.recordExitStatus(status.rawValue, ofJournalRun: runID) }
+        }
+        do {
+            try report(outcome, quiet: quiet, summary: summary)
+            record(ExitStatus.success)
+        } catch let status as ExitCode {
+            record(status)
+            throw status
+        }
+    }
+
+    private static func report(_ outcome: SeparationOutcome, quiet: Bool, summary: String) throws {
         var text = ""
         let verb = outcome.isDryRun ? "would separate" : "separated"
         for path in outcome.separated { text += "\(verb) \(PathText.display(path))\n" }
