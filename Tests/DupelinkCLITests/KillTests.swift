@@ -21,8 +21,11 @@ import Testing
 
     static let longRun = ProcessInfo.processInfo.environment["DUPELINK_LONG_TESTS"] == "1"
 
-    @Test func killedLinkRunsLoseNothingAndTheNextRunCompletesWithoutTemporaryNames() throws {
-        let trials = Self.longRun ? 100 : 10
+    /// `source`: `walk` kills a scanning `link`, `scan` a `link --scan ID`, `from` a `link --from
+    /// FILE`; all are journaled, and the next run recovers what the killed one left.
+    @Test(arguments: ["walk", "scan", "from"])
+    func killedLinkRunsLoseNothingAndTheNextRunCompletesWithoutTemporaryNames(source: String) throws {
+        let trials = Self.longRun ? 100 : (source == "walk" ? 10 : 20)
         let pairs = 300
         var generator = SeededGenerator(state: 20_261_127)
         var killedWhileLinking = 0, finishedFirst = 0, leftoversSeen = 0
@@ -47,7 +50,22 @@ import Testing
             // extra polls; target 0 may fall before linking starts.
             let target = Int.random(in: 0..<pairs, using: &generator)
             let extraPolls = Int.random(in: 0..<400, using: &generator)
-            let running = try CLI.start(["link", "--quiet", "--catalog", catalog, tree.rootString].map { Array($0.utf8) })
+            var arguments = ["link", "--quiet", "--catalog", catalog]
+            switch source {
+            case "scan":
+                let scan = try CLI.run("scan", "--quiet", "--catalog", catalog, tree.rootString)
+                try #require(scan.status == 0, "\(scan.standardError)")
+                arguments += ["--scan", "1"]
+            case "from":
+                let scan = try CLI.run("scan", "--quiet", "--no-catalog", "--format", "json", tree.rootString)
+                try #require(scan.status == 0, "\(scan.standardError)")
+                let report = state.rootString + "/report.json"
+                try #require(FileManager.default.createFile(atPath: report, contents: Data(scan.standardOutput)))
+                arguments += ["--from", report]
+            default:
+                arguments += [tree.rootString]
+            }
+            let running = try CLI.start(arguments.map { Array($0.utf8) })
             let deadline = Date().addingTimeInterval(30)
             var linked = 0
             var exited = false
@@ -89,7 +107,7 @@ import Testing
             #expect(try opened.pendingJournalEntries().isEmpty)
             #expect(try opened.journalRuns().allSatisfy { $0.status != .running })
         }
-        print("kill trials: \(trials); killed while running: \(killedWhileLinking); finished before the kill: \(finishedFirst); temporary names left by a kill and removed by the next run: \(leftoversSeen)")
+        print("kill trials (\(source)): \(trials); killed while running: \(killedWhileLinking); finished before the kill: \(finishedFirst); temporary names left by a kill and removed by the next run: \(leftoversSeen)")
     }
 
     @Test func killedUndoRunsLoseNothingAndTheNextUndoCompletesWithoutTemporaryNames() throws {
