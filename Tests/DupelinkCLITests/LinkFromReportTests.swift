@@ -77,7 +77,7 @@ import Testing
             case .mixedSizes: "the names of a class must all be the same size"
             case .missingFingerprint: "it has no fingerprint (missing modificationTimeNs, changeTimeNs)"
             case .wrongSchemaVersion: "its schemaVersion is 2; this dupelink reads version 1"
-            case .notJSON: "it is not a JSON object"
+            case .notJSON: "it is not valid JSON: 'c' where a value was expected at byte 0 (line 1, column 1)"
             case .dotDotComponent: "has an empty, '.' or '..' component"
             }
         }

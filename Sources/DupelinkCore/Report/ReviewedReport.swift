@@ -139,6 +139,8 @@ public enum ReviewedReport {
         do {
             header = try JSONDecoder().decode(Header.self, from: Data(data))
         } catch {
+            // The decoder does not say where; the syntax check does.
+            if let problem = JSONSyntax.firstError(in: data) { throw invalid(file: file, "it is not valid JSON: \(problem)") }
             throw invalid(file: file, "it is not a JSON object (\(describe(error)))")
         }
         guard let version = header.schemaVersion else {
@@ -150,6 +152,7 @@ public enum ReviewedReport {
         do {
             return try JSONDecoder().decode(JSONReport.self, from: Data(data))
         } catch {
+            if let problem = JSONSyntax.firstError(in: data) { throw invalid(file: file, "it is not valid JSON: \(problem)") }
             throw invalid(file: file, "it is not a dupelink JSON report (\(describe(error)))")
         }
     }
