@@ -44,7 +44,7 @@ public final class TestTree {
     public func write(bytes relative: [UInt8], _ contents: [UInt8], mode: mode_t = 0o644) throws -> [UInt8] {
         let full = path(relative)
         if let slash = relative.lastIndex(of: UInt8(ascii: "/")) { try makeDirectory(Array(relative[..<slash])) }
-        let fd = try withCPath(full) { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
+        let fd = withCPath(full) { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
         guard fd >= 0 else { throw POSIXFailure(operation: "open \(String(decoding: full, as: UTF8.self))", code: errno) }
         defer { close(fd) }
         var offset = 0

@@ -23,7 +23,7 @@ final class ProgressLine: @unchecked Sendable {
             while !finished {
                 // Draw at once, then five times a second: even a short run shows what it did.
                 StandardStreams.write(Array(("\r\u{1B}[K" + line()).utf8), to: 2)
-                wakeUp.wait(until: Date().addingTimeInterval(0.2))
+                _ = wakeUp.wait(until: Date().addingTimeInterval(0.2))
             }
             wakeUp.unlock()
             exited.signal()
