@@ -301,4 +301,31 @@ import Testing
         #expect(try tree.status("a1").st_ino == tree.status("p/a2").st_ino)
         #expect(try tree.status("b1").st_ino == tree.status("p/b2").st_ino)
     }
+
+    @Test func aScanOfARelativeRootStoresItAbsoluteAndItsReportAppliesFromAnywhere() throws {
+        let tree = try TestTree()
+        let store = try TestTree()
+        let bytes = patternBytes(count: 7_000, seed: 121)
+        try tree.write("photos/a", bytes)
+        try tree.write("photos/b", bytes)
+        // `./photos/./` from inside the tree: stored as the absolute path.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["scan", "--no-catalog", "--format", "json", "./photos/./"]
+        process.currentDirectoryURL = URL(fileURLWithPath: tree.rootString)
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let json = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let report = try JSONReport.decode(Array(json))
+        #expect(report.roots.map(\.path) == [tree.rootString + "/photos"])
+        #expect(report.classes.first?.files.map(\.path).sorted() == [tree.rootString + "/photos/a", tree.rootString + "/photos/b"])
+        let file = store.rootString + "/report.json"
+        #expect(FileManager.default.createFile(atPath: file, contents: json))
+        let result = try CLI.run("link", "--from", file)
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(try tree.status("photos/a").st_ino == tree.status("photos/b").st_ino)
+    }
 }

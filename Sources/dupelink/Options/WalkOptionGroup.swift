@@ -42,8 +42,9 @@ struct WalkOptionGroup: ParsableArguments {
         if let jobs, jobs < 1 || jobs > 256 { throw ValidationError("--jobs must be between 1 and 256.") }
     }
 
-    /// The roots as the exact bytes given on the command line.
-    var roots: [[UInt8]] { paths.map(RawArguments.bytes(for:)) }
+    /// The roots given on the command line, made absolute (see `RootPath.absolute`): stored and
+    /// printed so, a report of them can be applied from any directory.
+    var roots: [[UInt8]] { paths.map { RootPath.absolute(RawArguments.bytes(for: $0)) } }
 
     /// The scan options these flags describe.
     var scanOptions: ScanOptions {
