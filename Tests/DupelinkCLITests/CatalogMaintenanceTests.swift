@@ -41,7 +41,8 @@ import Testing
         let after = Date(timeIntervalSinceNow: 1)
 
         let info = try Self.info(catalog)
-        #expect(Set(info.keys) == ["schemaVersion", "path", "sizeOnDisk", "digests", "filesystems", "scans", "lastScanStartedAt"])
+        #expect(Set(info.keys) == ["schemaVersion", "path", "sizeOnDisk", "digests", "filesystems", "scans", "lastScanStartedAt", "keptSeparate"])
+        #expect(info["keptSeparate"] as? Int == 0)
         #expect(info["path"] as? String == catalog)
         // The lonely file has no partner of its size, so it is never read and has no digest.
         #expect(info["digests"] as? Int == 4)

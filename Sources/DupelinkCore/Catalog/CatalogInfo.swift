@@ -14,6 +14,8 @@ public struct CatalogInfo: Hashable, Sendable {
     public var scanCount: Int
     /// When the latest saved scan started, in nanoseconds since the epoch, or nil when none was saved.
     public var lastScanStartedAt: Int64?
+    /// The files `undo` and `split` separated, which links keep separate.
+    public var keptSeparateCount = 0
 
     /// Creates an info record.
     public init(
@@ -37,12 +39,14 @@ extension Catalog {
     public func info() throws(DupelinkError) -> CatalogInfo {
         let fileSize = path.isEmpty ? 0 : CatalogFile.size(path) + CatalogFile.size(path + Array("-wal".utf8))
         return try read { db in
-            CatalogInfo(
+            var info = CatalogInfo(
                 path: path, fileSize: fileSize,
                 digestCount: try Int.fetchOne(db, sql: "SELECT count(*) FROM digest") ?? 0,
                 filesystemCount: try Int.fetchOne(db, sql: "SELECT count(*) FROM filesystem") ?? 0,
                 scanCount: try Int.fetchOne(db, sql: "SELECT count(*) FROM scan") ?? 0,
                 lastScanStartedAt: try Int64.fetchOne(db, sql: "SELECT startedAt FROM scan ORDER BY id DESC LIMIT 1"))
+            info.keptSeparateCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM separated") ?? 0
+            return info
         }
     }
 }

@@ -124,7 +124,8 @@ enum CatalogSchema {
         // `attributesProblem` says why a member's could not be read; both NULL for members saved
         // before dupelink read them. A link entry keeps the replaced inode's, for `undo`. (And a
         // journaled run's exit status, so `history` shows a run that failed as failed, and each
-        // scan's reclaimable bytes as it printed them, for `report --list`.)
+        // scan's reclaimable bytes as it printed them, for `report --list`; and the copies `undo` and
+        // `split` made, by inode, size and mtime, which later `link` runs keep separate.)
         migrator.registerMigration("v7-attributes") { db in
             try db.execute(
                 sql: """
@@ -133,6 +134,16 @@ enum CatalogSchema {
                     ALTER TABLE journalEntry ADD COLUMN beforeAttributes BLOB;
                     ALTER TABLE journalRun ADD COLUMN exitStatus INTEGER;
                     ALTER TABLE scan ADD COLUMN reclaimableBytes INTEGER;
+                    CREATE TABLE separated (
+                        filesystemId INTEGER NOT NULL REFERENCES filesystem(id) ON DELETE CASCADE,
+                        inode INTEGER NOT NULL,
+                        size INTEGER NOT NULL,
+                        modificationTime INTEGER NOT NULL,
+                        path BLOB NOT NULL,
+                        runId INTEGER NOT NULL,
+                        separatedAt INTEGER NOT NULL,
+                        PRIMARY KEY (filesystemId, inode)
+                    ) WITHOUT ROWID;
                     CREATE TABLE inodeAttributes (
                         filesystemId INTEGER NOT NULL REFERENCES filesystem(id) ON DELETE CASCADE,
                         inode INTEGER NOT NULL,

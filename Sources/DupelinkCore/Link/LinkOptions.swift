@@ -15,6 +15,9 @@ public struct LinkOptions: Sendable, Hashable {
     /// ACLs, capabilities, security labels, `trusted.*` attributes and inode flags must always
     /// match, since they decide who may do what.
     public var ignoreUserAttributes: Bool = false
+    /// Inodes that `undo` or `split` made separate, with the run that did: never linked nor
+    /// kept, so a timer's next run does not undo the undo (see `Catalog.separatedMembers(of:)`).
+    public var separated: [FileID: Int64] = [:]
     /// Raw path prefixes, most preferred first: an inode with a name under one of these
     /// directories is kept rather than replaced. A prefix matches whole path components only.
     public var preferredDirectories: [[UInt8]]

@@ -56,6 +56,9 @@ public struct LinkRefusal: Hashable, Sendable, Codable {
         case appendOnly
         /// Its extended attributes or flags could not be read.
         case attributesUnreadable
+        /// `undo` or `split` made it a file of its own, and links leave it so (see
+        /// `LinkOptions.separated`).
+        case keptSeparate
 
         /// The stable, hyphenated code that JSON reports use (`different-filesystem`).
         public var code: String {
@@ -72,6 +75,7 @@ public struct LinkRefusal: Hashable, Sendable, Codable {
             case .immutable: "immutable"
             case .appendOnly: "append-only"
             case .attributesUnreadable: "attributes-unreadable"
+            case .keptSeparate: "kept-separate"
             }
         }
 
@@ -90,6 +94,7 @@ public struct LinkRefusal: Hashable, Sendable, Codable {
             case .immutable: "not linked: immutable file"
             case .appendOnly: "not linked: append-only file"
             case .attributesUnreadable: "not linked: its extended attributes or flags cannot be read"
+            case .keptSeparate: "not linked: kept separate since undo or split"
             }
         }
     }

@@ -29,6 +29,14 @@ public enum LinkPlanner {
         // Most classes are one partition: a member like the one before it skips the lookup.
         var previous: (key: PartitionKey, partition: Int)?
         for (index, member) in duplicateClass.members.enumerated() where !member.names.isEmpty {
+            if let run = options.separated[member.id] {
+                refusals.append(
+                    LinkRefusal(
+                        classIndex: classIndex, member: index, file: member.names[0], reference: member.names[0],
+                        reason: .keptSeparate, bytes: hasNoOutsideNames(member) ? duplicateClass.size : 0,
+                        detail: "run \(run); --relink-separated links it again"))
+                continue
+            }
             // Never linked nor replaced, whatever the options: immutable, append-only, unreadable.
             if let (reason, detail) = Eligibility.unlinkable(member.attributes) {
                 refusals.append(

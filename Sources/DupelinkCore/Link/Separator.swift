@@ -99,6 +99,8 @@ public struct Separator {
         var carried: [FileID: FileStatus] = [:]
         // Names that were one file before they were linked become one file again (undo).
         var restored: [FileID: RestoredCopy] = [:]
+        // The copies made, which later links keep separate.
+        var separatedFiles: [SeparatedFile] = []
         for (item, status, directory) in planned {
             if Cancellation.isRequested {
                 outcome.wasCancelled = true
@@ -114,6 +116,7 @@ public struct Separator {
                     carried[status.id] = shared
                 }
                 if let original = item.restore?.id, restored[original] == nil { restored[original] = copy }
+                if let journal { separatedFiles.append(SeparatedFile(status: copy.status, path: item.path, runID: journal.runID)) }
                 outcome.separated.append(item.path)
                 if copied { outcome.bytesCopied += status.size }
             } catch {
@@ -121,6 +124,7 @@ public struct Separator {
             }
         }
         if let journal {
+            try journal.catalog.recordSeparated(separatedFiles)
             try journal.catalog.endJournalRun(
                 id: journal.runID, status: outcome.wasCancelled ? .interrupted : .completed, endedAt: CatalogFile.now(),
                 filesChanged: outcome.separated.count, bytesFreed: 0, failures: outcome.skipped.count)

@@ -124,7 +124,7 @@ struct DirectoryReader: Sendable {
             }
         }
         node.filesEnd = Int32(shard.files.count)
-        if shard.unreportedFiles >= 4096 {
+        if shard.unreportedFiles >= 256 {
             progress?.addFilesWalked(shard.unreportedFiles)
             shard.unreportedFiles = 0
         }

@@ -23,6 +23,11 @@ struct PlanningOptionGroup: ParsableArguments {
         discussion: "Only user.*, which grants nothing: ACLs, capabilities, security labels, trusted.* attributes and inode flags must always match, and immutable or append-only files are never linked."))
     var ignoreXattrs = false
 
+    @Flag(name: .customLong("relink-separated"), help: ArgumentHelp(
+        "Link files that undo or split made separate, too.",
+        discussion: "By default a name that undo or split turned into a file of its own stays so (\"kept separate since undo or split\"), as long as it is unchanged; 'dupelink catalog prune --forget-separated' forgets them all."))
+    var relinkSeparated = false
+
     mutating func validate() throws {
         for directory in prefer where PreferredDirectory.identity(of: RawArguments.bytes(for: directory)) == nil {
             throw ValidationError("--prefer '\(directory)' is not a directory.")

@@ -46,6 +46,7 @@ struct CatalogInfoCommand: ParsableCommand {
             digests:      \(info.digestCount) (on \(filesystems))
             saved scans:  \(info.scanCount)
             last scan:    \(info.lastScanStartedAt.map(Self.timestamp) ?? "none")
+            kept separate: \(info.keptSeparateCount) (files undo or split separated)
 
             """
     }
@@ -70,7 +71,7 @@ struct CatalogInfoCommand: ParsableCommand {
         init(_ info: CatalogInfo) { self.info = info }
 
         enum CodingKeys: String, CodingKey {
-            case schemaVersion, path, pathBase64, sizeOnDisk, digests, filesystems, scans, lastScanStartedAt
+            case schemaVersion, path, pathBase64, sizeOnDisk, digests, filesystems, scans, lastScanStartedAt, keptSeparate
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -84,6 +85,7 @@ struct CatalogInfoCommand: ParsableCommand {
             try container.encode(info.filesystemCount, forKey: .filesystems)
             try container.encode(info.scanCount, forKey: .scans)
             try container.encode(info.lastScanStartedAt.map(CatalogInfoCommand.timestamp), forKey: .lastScanStartedAt)
+            try container.encode(info.keptSeparateCount, forKey: .keptSeparate)
         }
     }
 }

@@ -19,6 +19,7 @@ struct CatalogPruneCommand: ParsableCommand {
               dupelink catalog prune /backup
               dupelink catalog prune --older-than 90
               dupelink catalog prune --keep-scans 30
+              dupelink catalog prune --forget-separated
             """)
 
     /// The directories to walk, whose filesystems' stale digests are forgotten.
@@ -37,6 +38,11 @@ struct CatalogPruneCommand: ParsableCommand {
         "Delete every saved scan but the newest N.", valueName: "n"))
     var keepScans: Int?
 
+    /// `--forget-separated`: let later links link what undo and split separated.
+    @Flag(name: .customLong("forget-separated"), help: ArgumentHelp(
+        "Forget which files undo and split made separate, so that later link runs may link them again."))
+    var forgetSeparated = false
+
     /// `--quiet`: no warnings about directories that could not be walked.
     @Flag(name: [.short, .long], help: "Print no warnings about directories that could not be walked.")
     var quiet = false
@@ -46,8 +52,8 @@ struct CatalogPruneCommand: ParsableCommand {
 
     /// Asks for something to prune, and for counts that are not negative.
     mutating func validate() throws {
-        if paths.isEmpty && olderThan == nil && keepScans == nil {
-            throw ValidationError("Say what to prune: paths to walk, --older-than DAYS, or --keep-scans N.")
+        if paths.isEmpty && olderThan == nil && keepScans == nil && !forgetSeparated {
+            throw ValidationError("Say what to prune: paths to walk, --older-than DAYS, --keep-scans N, or --forget-separated.")
         }
         if let olderThan, olderThan < 0 || olderThan > 365_000 { throw ValidationError("--older-than takes a number of days from 0.") }
         if let keepScans, keepScans < 0 { throw ValidationError("--keep-scans takes a number from 0.") }
@@ -85,6 +91,10 @@ struct CatalogPruneCommand: ParsableCommand {
         if let keepScans {
             let removed = try CatalogCommand.attempt { () throws(DupelinkError) in try catalog.deleteScans(keepingLatest: keepScans) }
             lines.append("Deleted \(Self.count(removed, "saved scan")); kept the newest \(keepScans).")
+        }
+        if forgetSeparated {
+            let removed = try CatalogCommand.attempt { () throws(DupelinkError) in try catalog.forgetSeparated() }
+            lines.append("Forgot \(Self.count(removed, "file")) that undo or split separated; later links may link them again.")
         }
         try CatalogCommand.print(lines.map { $0 + "\n" }.joined())
         if status != ExitStatus.success { throw status }

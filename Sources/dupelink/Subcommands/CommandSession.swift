@@ -106,6 +106,19 @@ final class CommandSession {
         summaryLog?.write(summary)
     }
 
+    /// The link options of `planning` for `scan`: with the files `undo` and `split` separated left
+    /// separate, unless `--relink-separated`. A catalog that cannot say is a warning.
+    func linkOptions(_ planning: PlanningOptionGroup, for scan: ScanResult) -> LinkOptions {
+        var options = planning.linkOptions
+        guard !planning.relinkSeparated, let catalog else { return options }
+        do {
+            options.separated = try catalog.separatedMembers(of: scan)
+        } catch {
+            if !output.quiet { StandardStreams.error("warning: the files undo and split separated cannot be read: \(error)") }
+        }
+        return options
+    }
+
     /// Runs the linker with a progress line, journaling each replacement in `journal` when given.
     func link(_ plan: LinkPlan, scan: ScanResult, dryRun: Bool, journal: LinkJournal? = nil) -> LinkOutcome {
         let line = ProgressLine(progress: progress)

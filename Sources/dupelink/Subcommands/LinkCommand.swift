@@ -76,7 +76,7 @@ struct LinkCommand: ParsableCommand {
         let session = try CommandSession(output: output, catalog: catalog)
         if !dryRun { session.recoverInterruptedRuns() }
         let scan = try session.scan(roots: walk.roots, options: walk.scanOptions)
-        let plan = LinkPlanner.plan(scan, options: planning.linkOptions)
+        let plan = LinkPlanner.plan(scan, options: session.linkOptions(planning, for: scan))
         let journal = try session.beginJournal(roots: walk.roots, dryRun: dryRun)
         let outcome = session.link(plan, scan: scan, dryRun: dryRun, journal: journal)
         session.endJournal(journal, outcome: outcome)
@@ -97,7 +97,7 @@ struct LinkCommand: ParsableCommand {
         if reportFile != nil { scan = try ReviewedReportLoader.confirmContent(scan) }
         // Journaled and recovered like a scanning link: undo works, and a kill leaves nothing.
         if !dryRun { session.recoverInterruptedRuns() }
-        let plan = LinkPlanner.plan(scan, options: planning.linkOptions)
+        let plan = LinkPlanner.plan(scan, options: session.linkOptions(planning, for: scan))
         let journal = try session.beginJournal(roots: saved.roots, dryRun: dryRun)
         let outcome = session.link(plan, scan: scan, dryRun: dryRun, journal: journal)
         session.endJournal(journal, outcome: outcome)

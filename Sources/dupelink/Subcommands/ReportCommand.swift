@@ -43,7 +43,7 @@ struct ReportCommand: ParsableCommand {
         if list { return try printList(session) }
         let saved = try SavedScanLoader.load(scan, from: session.catalog)
         let result = try SavedScanLoader.rebuild(saved)
-        let plan = LinkPlanner.plan(result, options: planning.linkOptions)
+        let plan = LinkPlanner.plan(result, options: session.linkOptions(planning, for: result))
         var report = ScanReport(roots: saved.roots, scan: result, plan: plan)
         report.scanID = saved.id
         try session.finish(report)

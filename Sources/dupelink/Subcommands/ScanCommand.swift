@@ -30,7 +30,7 @@ struct ScanCommand: ParsableCommand {
     func run() throws {
         let session = try CommandSession(output: output, catalog: catalog)
         let scan = try session.scan(roots: walk.roots, options: walk.scanOptions)
-        let plan = LinkPlanner.plan(scan, options: planning.linkOptions)
+        let plan = LinkPlanner.plan(scan, options: session.linkOptions(planning, for: scan))
         try session.finish(ScanReport(roots: walk.roots, scan: scan, plan: plan))
     }
 }

@@ -1,0 +1,104 @@
+import Foundation
+import GRDB
+
+/// A file `undo` or `split` made separate, which later `link` runs leave separate.
+public struct SeparatedFile: Hashable, Sendable {
+    /// Its inode, size and modification time when it was made.
+    public var status: FileStatus
+    /// Its path then, for messages.
+    public var path: [UInt8]
+    /// The run that made it.
+    public var runID: Int64
+
+    /// Creates a record.
+    public init(status: FileStatus, path: [UInt8], runID: Int64) {
+        self.status = status
+        self.path = path
+        self.runID = runID
+    }
+}
+
+extension Catalog {
+    /// Remembers files that `undo` or `split` separated; an inode already recorded is replaced.
+    ///
+    /// Touches the disk: resolves each device's filesystem once, writes the database.
+    /// - Throws: `DupelinkError(.catalog)` when the database cannot be written.
+    public func recordSeparated(_ files: [SeparatedFile]) throws(DupelinkError) {
+        if files.isEmpty { return }
+        var identities = FilesystemIdentities()
+        let resolved = files.map { identities.resolve(device: $0.status.id.device, path: $0.path) }
+        let now = CatalogFile.now()
+        try write { db in
+            let insertFilesystem = try db.cachedStatement(
+                sql: "INSERT INTO filesystem (identity) VALUES (?) ON CONFLICT (identity) DO UPDATE SET identity = excluded.identity RETURNING id"
+            )
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO separated (filesystemId, inode, size, modificationTime, path, runId, separatedAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """)
+            for (file, filesystem) in zip(files, resolved) {
+                insertFilesystem.setUncheckedArguments([filesystem.rawValue])
+                guard let id = try Int64.fetchOne(insertFilesystem) else { continue }
+                insert.setUncheckedArguments([
+                    id, Int64(bitPattern: file.status.id.inode), file.status.size, file.status.modificationTime,
+                    Data(file.path), file.runID, now,
+                ])
+                try insert.execute()
+            }
+        }
+    }
+
+    /// The members of `scan` that `undo` or `split` separated (same inode, size and modification
+    /// time as the copy they made), with the run that did.
+    ///
+    /// Touches the disk: resolves each device's filesystem once; reads the database.
+    /// - Throws: `DupelinkError(.catalog)` when the database cannot be read.
+    public func separatedMembers(of scan: ScanResult) throws(DupelinkError) -> [FileID: Int64] {
+        let statuses = scan.classes.flatMap { $0.members.map(\.status) }
+        if statuses.isEmpty { return [:] }
+        var identities = FilesystemIdentities()
+        identities.resolve(scan.table)
+        return try read { db in
+            var rowIDs: [UInt64: Int64] = [:]
+            for (device, identity) in identities.resolved {
+                if let id = try Int64.fetchOne(
+                    db, sql: "SELECT id FROM filesystem WHERE identity = ?", arguments: [identity.rawValue])
+                {
+                    rowIDs[device] = id
+                }
+            }
+            guard !rowIDs.isEmpty, try Int.fetchOne(db, sql: "SELECT count(*) FROM separated") ?? 0 > 0 else { return [:] }
+            let statement = try db.cachedStatement(
+                sql: "SELECT runId FROM separated WHERE filesystemId = ? AND inode = ? AND size = ? AND modificationTime = ?")
+            var found: [FileID: Int64] = [:]
+            for status in statuses {
+                guard let filesystem = rowIDs[status.id.device] else { continue }
+                statement.setUncheckedArguments([
+                    filesystem, Int64(bitPattern: status.id.inode), status.size, status.modificationTime,
+                ])
+                if let run = try Int64.fetchOne(statement) { found[status.id] = run }
+            }
+            return found
+        }
+    }
+
+    /// Forgets every file `undo` and `split` separated, so later runs may link them again.
+    /// Returns how many were forgotten.
+    ///
+    /// Touches the disk: writes the database.
+    /// - Throws: `DupelinkError(.catalog)` when the database cannot be written.
+    @discardableResult
+    public func forgetSeparated() throws(DupelinkError) -> Int {
+        try write { db in
+            try db.execute(sql: "DELETE FROM separated")
+            return db.changesCount
+        }
+    }
+
+    /// How many separated files the catalog remembers.
+    /// - Throws: `DupelinkError(.catalog)` when the database cannot be read.
+    public func separatedCount() throws(DupelinkError) -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM separated") ?? 0 }
+    }
+}
