@@ -11,6 +11,7 @@
 #include <linux/openat2.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/vfs.h>
 
 int dl_statx(int dirfd, const char *path, int flags, dl_statx_result *out) {
     struct statx sx;
@@ -24,6 +25,18 @@ int dl_statx(int dirfd, const char *path, int flags, dl_statx_result *out) {
     out->dev_minor = sx.stx_dev_minor;
     out->size = sx.stx_size;
     out->mask = sx.stx_mask;
+    return 0;
+}
+
+int dl_at_empty_path(void) { return AT_EMPTY_PATH; }
+
+int dl_filesystem_type(int fd, uint64_t *type) {
+    struct statfs info;
+    if (fstatfs(fd, &info) != 0) {
+        return -1;
+    }
+    /* f_type is a signed word; the magic numbers are 32-bit. */
+    *type = (uint64_t)(uint32_t)info.f_type;
     return 0;
 }
 

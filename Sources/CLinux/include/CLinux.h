@@ -17,6 +17,13 @@ typedef struct dl_statx_result {
 /// `statx(dirfd, path, flags, STATX_BASIC_STATS | STATX_MNT_ID)`; returns 0 or -1 with errno set.
 int dl_statx(int dirfd, const char *path, int flags, dl_statx_result *out);
 
+/// The value of `AT_EMPTY_PATH`: `dl_statx(fd, "", AT_EMPTY_PATH, ...)` asks about `fd` itself.
+int dl_at_empty_path(void);
+
+/// `fstatfs(fd, ...)`: stores the filesystem's type (`f_type`, a magic number such as overlayfs's
+/// 0x794c7630) in `type`; returns 0 or -1 with errno set.
+int dl_filesystem_type(int fd, uint64_t *type);
+
 /// `renameat2`; returns 0 or -1 with errno set.
 int dl_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
 

@@ -1,6 +1,9 @@
 /// Which identical files may become one inode: the rules the planner splits classes by and the
 /// linker checks again, on freshly read metadata, right before each replacement.
 ///
+/// Only names reached through one mount can be linked (`linkat` refuses `EXDEV` across two mounts
+/// of one filesystem), and nothing on overlayfs is linked: there a link copies the file up.
+///
 /// Every name of an inode shares its owner, group, mode, extended attributes (ACLs, capabilities
 /// and security labels included) and inode flags. So two files are linked only when all of that
 /// matches (owner and mode may be relaxed by the user, never so that access widens, see
@@ -25,11 +28,12 @@ enum Eligibility {
 
     /// Why `member` was not put with `reference`, for the refusal of a member alone in its part.
     static func reason(
-        _ member: Member, differsFrom reference: Member, options: LinkOptions
+        _ member: Member, differsFrom reference: Member, options: LinkOptions, sameMount: Bool = true
     ) -> (LinkRefusal.Reason, String?) {
         let status = member.status
         let other = reference.status
         if status.id.device != other.id.device { return (.differentFilesystem, nil) }
+        if !sameMount { return (.otherMount, nil) }
         // A set-ID file's owner and group count whatever the options (see `PartitionKey`).
         let ownerCounts = !options.ignoreOwner || (status.permissions | other.permissions) & 0o6000 != 0
         if ownerCounts && (status.userID != other.userID || status.groupID != other.groupID) {

@@ -7,8 +7,13 @@ final class LinkOpenDirectory {
     private let handle: DirectoryHandle
 
     /// Takes ownership of an opened directory.
+    /// Whether the directory is on overlayfs, learnt when it was opened: a hard link there copies
+    /// a lower-layer file up and frees nothing, whatever the plan says.
+    let isOverlay: Bool
+
     init(index: Int32, handle: consuming DirectoryHandle) {
         self.index = index
+        isOverlay = (try? Syscalls.filesystemType(of: handle.descriptor)) == Syscalls.overlayfsMagic
         self.handle = handle
     }
 

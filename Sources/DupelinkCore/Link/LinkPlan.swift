@@ -59,6 +59,12 @@ public struct LinkRefusal: Hashable, Sendable, Codable {
         /// `undo` or `split` made it a file of its own, and links leave it so (see
         /// `LinkOptions.separated`).
         case keptSeparate
+        /// It is on the same filesystem as the keeper but reached through another mount (a bind
+        /// mount): `linkat` refuses to link across mounts (`EXDEV`).
+        case otherMount
+        /// It is on overlayfs, where a hard link to a lower-layer file copies the file up into the
+        /// upper layer: the lower layer keeps its copy, so linking frees nothing and uses more.
+        case overlayfs
 
         /// The stable, hyphenated code that JSON reports use (`different-filesystem`).
         public var code: String {
@@ -76,6 +82,8 @@ public struct LinkRefusal: Hashable, Sendable, Codable {
             case .appendOnly: "append-only"
             case .attributesUnreadable: "attributes-unreadable"
             case .keptSeparate: "kept-separate"
+            case .otherMount: "other-mount"
+            case .overlayfs: "overlayfs"
             }
         }
 
@@ -95,6 +103,8 @@ public struct LinkRefusal: Hashable, Sendable, Codable {
             case .appendOnly: "not linked: append-only file"
             case .attributesUnreadable: "not linked: its extended attributes or flags cannot be read"
             case .keptSeparate: "not linked: kept separate since undo or split"
+            case .otherMount: "not linked: on another mount of the same filesystem"
+            case .overlayfs: "not linked: on overlayfs, where a hard link copies the file up and frees nothing"
             }
         }
     }
@@ -110,7 +120,8 @@ public struct LinkRefusal: Hashable, Sendable, Codable {
     /// Why it was refused.
     public var reason: Reason
     /// The bytes that stay in use because of the refusal: the class size when the inode has no
-    /// names outside the scanned roots, otherwise 0.
+    /// names outside the scanned roots, otherwise 0 (0 on overlayfs too, where linking would free
+    /// nothing).
     public var bytes: Int64
     /// What differs, when the reason alone does not say: the attribute names, the owners and modes.
     public var detail: String?

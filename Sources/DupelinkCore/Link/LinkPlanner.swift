@@ -3,10 +3,13 @@
 public enum LinkPlanner {
     /// Plans the linking of every class in `scan`.
     ///
-    /// Members of a class are split by device and, unless `options` says to ignore them, by owner
-    /// (user and group) and by permission bits. Each part with two or more inodes is linked within
-    /// itself to its best keeper; an inode alone in its part is refused, with the reason it
-    /// differs from the keeper of the class's largest part. Touches no disk.
+    /// Members of a class are split by device and mount (where the walk learnt mounts) and, unless
+    /// `options` says to ignore them, by owner (user and group) and by permission bits. Each part
+    /// with two or more inodes is linked within itself to its best keeper; an inode alone in its
+    /// part is refused, with the reason it differs from the keeper of the class's largest part. A
+    /// duplicate with a name on another mount than its keeper's is refused (`otherMount`), and an
+    /// inode with a name on overlayfs is never linked (`overlayfs`, no bytes: linking there frees
+    /// nothing). Touches no disk.
     public static func plan(_ scan: ScanResult, options: LinkOptions) -> LinkPlan {
         let preferred = options.preferredDirectories.map(normalizedPrefix)
         var actions: [LinkAction] = []
@@ -23,6 +26,11 @@ public enum LinkPlanner {
         _ duplicateClass: DuplicateClass, classIndex: Int, scan: ScanResult, options: LinkOptions,
         preferred: [[UInt8]], actions: inout [LinkAction], refusals: inout [LinkRefusal]
     ) {
+        // Mounts decide only where every member's mount is known (a rebuilt saved scan may know
+        // none): otherwise the device alone does, and the linker refuses EXDEV pair by pair.
+        let byMount = duplicateClass.members.allSatisfy { member in
+            member.names.allSatisfy { scan.table.mount(ofFile: scan.files[Int($0)]).isKnown }
+        }
         // Partitions in order of first appearance, so the plan is deterministic.
         var partitions: [[Int]] = []
         var partitionOfKey: [PartitionKey: Int] = [:]
@@ -45,7 +53,15 @@ public enum LinkPlanner {
                         reason: reason, bytes: hasNoOutsideNames(member) ? duplicateClass.size : 0, detail: detail))
                 continue
             }
-            let key = PartitionKey(member, options: options)
+            if member.names.contains(where: { scan.table.mount(ofFile: scan.files[Int($0)]).isOverlay }) {
+                refusals.append(
+                    LinkRefusal(
+                        classIndex: classIndex, member: index, file: member.names[0], reference: member.names[0],
+                        reason: .overlayfs, bytes: 0))
+                continue
+            }
+            let mount = byMount ? scan.table.mount(ofFile: scan.files[Int(member.names[0])]).id : nil
+            let key = PartitionKey(member, mount: mount, options: options)
             if let previous, previous.key == key {
                 partitions[previous.partition].append(index)
             } else if let existing = partitionOfKey[key] {
@@ -76,7 +92,9 @@ public enum LinkPlanner {
             guard partition.count >= 2 else {
                 if index == largest { continue }
                 let member = duplicateClass.members[partition[0]]
-                let (why, detail) = Eligibility.reason(member, differsFrom: reference, options: options)
+                let (why, detail) = Eligibility.reason(
+                    member, differsFrom: reference, options: options,
+                    sameMount: !byMount || mountOf(member, in: scan) == mountOf(reference, in: scan))
                 refusals.append(
                     LinkRefusal(
                         classIndex: classIndex, member: partition[0], file: member.names[0], reference: reference.names[0],
@@ -87,6 +105,16 @@ public enum LinkPlanner {
             let keeper = duplicateClass.members[keeperIndex]
             for duplicateIndex in partition.dropFirst() {
                 let duplicate = duplicateClass.members[duplicateIndex]
+                // Its first name shares the keeper's mount; another name of it may not, and one
+                // name left unlinked keeps the inode.
+                if byMount, duplicate.names.contains(where: { mountOf($0, in: scan) != mountOf(keeper, in: scan) }) {
+                    refusals.append(
+                        LinkRefusal(
+                            classIndex: classIndex, member: duplicateIndex, file: duplicate.names[0],
+                            reference: keeper.names[0], reason: .otherMount,
+                            bytes: hasNoOutsideNames(duplicate) ? duplicateClass.size : 0))
+                    continue
+                }
                 if let (why, detail) = Eligibility.handOverViolation(keeper: keeper, duplicate: duplicate) {
                     refusals.append(
                         LinkRefusal(
@@ -106,6 +134,16 @@ public enum LinkPlanner {
                 }
             }
         }
+    }
+
+    /// The mount id of the directory holding the file at `index` in the scan's files.
+    private static func mountOf(_ index: Int32, in scan: ScanResult) -> UInt64 {
+        scan.table.mount(ofFile: scan.files[Int(index)]).id
+    }
+
+    /// The mount id of a member's first name: the name the keeper is linked from.
+    private static func mountOf(_ member: Member, in scan: ScanResult) -> UInt64 {
+        mountOf(member.names[0], in: scan)
     }
 
     /// Whether every name of the inode is inside the scanned roots, so replacing them all frees it.
@@ -207,6 +245,8 @@ public enum LinkPlanner {
 /// What members must share to be linked together.
 private struct PartitionKey: Hashable {
     var device: UInt64
+    /// The mount of the member's first name, or nil when the class's mounts are not all known.
+    var mount: UInt64?
     var userID: UInt32?
     var groupID: UInt32?
     var permissions: UInt32?
@@ -217,9 +257,10 @@ private struct PartitionKey: Hashable {
     /// attributes are relaxed (the linker compares the attributes themselves anyway).
     var attributesDigest: Digest?
 
-    init(_ member: Member, options: LinkOptions) {
+    init(_ member: Member, mount: UInt64?, options: LinkOptions) {
         let status = member.status
         device = status.id.device
+        self.mount = mount
         // A set-ID file runs as its owner or group: its owner and group always count, or a
         // user's set-user-ID name could become another of root's.
         let ownerCounts = !options.ignoreOwner || status.permissions & 0o6000 != 0

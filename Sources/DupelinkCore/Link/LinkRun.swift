@@ -146,6 +146,10 @@ final class LinkRun {
         let duplicateDirectory = try openDirectory(duplicateRecord.directory)
         let source = keeperDirectory.descriptor
         let target = duplicateDirectory.descriptor
+        // The planner refuses what the walk saw on overlayfs; a saved scan or report may not know.
+        if keeperDirectory.isOverlay || duplicateDirectory.isOverlay {
+            throw .skipped(DupelinkError(.refused, path: path(of: duplicate), detail: LinkRefusal.Reason.overlayfs.message))
+        }
 
         try verify(keeperName, in: source, against: keeperSnapshot, file: keeper.file, keeperOf: duplicate)
         try verify(duplicateName, in: target, against: duplicateSnapshot, file: duplicate, keeperOf: nil)
@@ -156,8 +160,7 @@ final class LinkRun {
             if let keeperMount = try? Syscalls.mountID(of: keeperName, in: source),
                 let duplicateMount = try? Syscalls.mountID(of: duplicateName, in: target), keeperMount != duplicateMount
             {
-                throw .skipped(
-                    DupelinkError(.refused, path: path(of: duplicate), detail: LinkRefusal.Reason.differentFilesystem.message))
+                throw .skipped(DupelinkError(.refused, path: path(of: duplicate), detail: LinkRefusal.Reason.otherMount.message))
             }
             return plannedBytes
         }
@@ -213,8 +216,10 @@ final class LinkRun {
         } catch where journal?.takeFailure() != nil {
             throw .skipped(journal?.takeFailure() ?? DupelinkError(.catalog))
         } catch .improperLink {
-            throw .skipped(
-                DupelinkError(.refused, path: path(of: duplicate), detail: LinkRefusal.Reason.differentFilesystem.message))
+            // EXDEV between two names of one device: two mounts of it (a bind mount).
+            let reason: LinkRefusal.Reason =
+                keeperSnapshot.id.device == duplicateSnapshot.id.device ? .otherMount : .differentFilesystem
+            throw .skipped(DupelinkError(.refused, path: path(of: duplicate), detail: reason.message))
         } catch .tooManyLinks {
             throw .tooManyLinks
         } catch {

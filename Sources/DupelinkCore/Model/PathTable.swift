@@ -21,7 +21,19 @@ public struct PathTable: Sendable {
         /// For a root: whether its name is shown in paths (false for the `.` made up for a root
         /// that names a file in the working directory).
         var isShown: Bool
+        /// Whether the directory is on overlayfs, where a hard link to a lower-layer file copies it
+        /// up and frees nothing: its files are reported, never linked.
+        public var isOverlay = false
+        /// The id of the mount the walk reached it through (`statx` `stx_mnt_id`), or
+        /// `PathTable.unknownMount` (a table rebuilt from a saved scan, an old kernel). Two names on
+        /// one filesystem can be hard-linked only through one mount; the files in a directory share
+        /// its mount, but for a file that is itself a bind-mount target, which the linker's own
+        /// `EXDEV` check catches.
+        public var mountID = PathTable.unknownMount
     }
+
+    /// The mount id of a directory whose mount is not known: the planner then goes by device alone.
+    public static let unknownMount = UInt64.max
 
     /// The name arena; each name is followed by a NUL byte so it can be passed to a syscall as is.
     var bytes: [UInt8] = []
@@ -46,17 +58,52 @@ public struct PathTable: Sendable {
 
     /// Adds a directory and returns its index.
     mutating func addDirectory(
-        parent: Int32, name: UnsafeBufferPointer<UInt8>, id: FileID, root: Int32, isShown: Bool = true
+        parent: Int32, name: UnsafeBufferPointer<UInt8>, id: FileID, root: Int32, isShown: Bool = true,
+        mount: DirectoryMount = .unknown
     ) -> Int32 {
         let (start, length) = appendName(name)
         directories.append(
-            Directory(parent: parent, nameStart: start, nameLength: length, id: id, root: root, isShown: isShown))
+            Directory(parent: parent, nameStart: start, nameLength: length, id: id, root: root, isShown: isShown,
+                isOverlay: mount.isOverlay, mountID: mount.id))
         return Int32(directories.count - 1)
     }
 
     /// Adds a directory whose name is given as an array of bytes.
-    mutating func addDirectory(parent: Int32, name: [UInt8], id: FileID, root: Int32, isShown: Bool = true) -> Int32 {
-        name.withUnsafeBufferPointer { addDirectory(parent: parent, name: $0, id: id, root: root, isShown: isShown) }
+    mutating func addDirectory(
+        parent: Int32, name: [UInt8], id: FileID, root: Int32, isShown: Bool = true, mount: DirectoryMount = .unknown
+    ) -> Int32 {
+        name.withUnsafeBufferPointer {
+            addDirectory(parent: parent, name: $0, id: id, root: root, isShown: isShown, mount: mount)
+        }
+    }
+
+    /// Records what was learnt of directory `index`'s mount after the table was built (a rebuilt
+    /// saved scan, see `ScanResult.resolvingMounts()`).
+    mutating func setMount(_ mount: DirectoryMount, ofDirectory index: Int32) {
+        directories[Int(index)].mountID = mount.id
+        directories[Int(index)].isOverlay = mount.isOverlay
+    }
+
+    /// The directories where an overlayfs mount begins within the roots: an overlay directory that is
+    /// a root, or whose parent is not on that overlay mount. Their files are reported, never linked.
+    public var overlayMountPoints: [Int32] {
+        directories.indices.compactMap { index in
+            let directory = directories[index]
+            guard directory.isOverlay else { return nil }
+            if directory.parent >= 0 {
+                let parent = directories[Int(directory.parent)]
+                if parent.isOverlay && parent.mountID == directory.mountID && parent.id.device == directory.id.device {
+                    return nil
+                }
+            }
+            return Int32(index)
+        }
+    }
+
+    /// The mount of the directory that holds `record`.
+    public func mount(ofFile record: FileRecord) -> DirectoryMount {
+        let directory = directories[Int(record.directory)]
+        return DirectoryMount(id: directory.mountID, isOverlay: directory.isOverlay)
     }
 
     /// The name stored at `start` with `length` bytes.
@@ -129,4 +176,24 @@ public struct PathTable: Sendable {
             result.append(contentsOf: name(start: entry.nameStart, length: entry.nameLength))
         }
     }
+}
+
+/// What the walk learnt of the mount a directory was reached through.
+public struct DirectoryMount: Sendable, Hashable {
+    /// The mount id (`stx_mnt_id`), or `PathTable.unknownMount`.
+    public var id: UInt64
+    /// Whether the filesystem is overlayfs.
+    public var isOverlay: Bool
+
+    /// Creates a mount description.
+    public init(id: UInt64, isOverlay: Bool) {
+        self.id = id
+        self.isOverlay = isOverlay
+    }
+
+    /// Nothing known: any mount of the device, not overlayfs as far as the planner can tell.
+    public static let unknown = DirectoryMount(id: PathTable.unknownMount, isOverlay: false)
+
+    /// Whether the mount id is known.
+    public var isKnown: Bool { id != PathTable.unknownMount }
 }

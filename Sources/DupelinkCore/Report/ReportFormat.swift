@@ -66,6 +66,9 @@ enum TextRenderer {
         if totals.refusedFiles > 0 {
             writer.write("\(counted(totals.refusedFiles, "file", "files")) cannot be linked (\(ByteSize.format(totals.refusedBytes))); see \"Not linked\".\n")
         }
+        for directory in report.overlayDirectories {
+            writer.write("Note: \(PathText.display(directory)) is \(ScanReport.overlayNote).\n")
+        }
         if let linked = totals.filesLinked, let freed = totals.bytesFreed {
             if report.dryRun {
                 writer.write("Dry run: would link \(counted(linked, "file", "files")) and free \(ByteSize.format(freed)); nothing was changed.\n")

@@ -41,6 +41,16 @@ public struct ScanReport: Sendable {
         replacementsWithoutLease = outcome?.replacementsWithoutLease
     }
 
+    /// The directories where an overlayfs mount begins within the roots (a root itself, or a mount
+    /// below one): their files are reported, never linked.
+    public var overlayDirectories: [[UInt8]] {
+        scan.table.overlayMountPoints.map { scan.table.path(ofDirectory: $0) }
+    }
+
+    /// Why files on overlayfs are not linked, for the note naming such a directory.
+    public static let overlayNote =
+        "on overlayfs: its files are reported but never linked (a hard link there copies a file up into the upper layer and frees nothing)"
+
     /// The totals a summary line shows.
     public struct Totals: Sendable, Hashable, Codable {
         public var filesScanned: Int

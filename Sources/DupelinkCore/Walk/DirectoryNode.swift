@@ -43,6 +43,9 @@ final class DirectoryNode: @unchecked Sendable {
     var isEntered = false
     /// Its identity when it was entered.
     var id = FileID(device: 0, inode: 0)
+    /// The mount it was reached through, learnt when it was entered (set before any of its
+    /// subdirectories is handed to another thread, which reads it to skip `fstatfs` on one mount).
+    var mount = DirectoryMount.unknown
     /// The walk shard (thread) that read it; its files are `files[filesStart..<filesEnd]` there.
     var shard: Int32 = 0
     var filesStart: Int32 = 0

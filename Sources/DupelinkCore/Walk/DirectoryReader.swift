@@ -178,6 +178,9 @@ struct DirectoryReader: Sendable {
             }
             node.id = status.id
         }
+        // Per directory, not per file: a file shares its directory's mount (unless it is itself a
+        // bind-mount target, which the linker's EXDEV check catches).
+        node.mount = DirectoryMount.of(descriptor, sameMountAs: node.parent?.mount)
         guard let stream = fdopendir(descriptor.rawValue) else {
             let diagnostic = Diagnostic(.walk, DupelinkError(.ioError, path: node.path(), errno: Errno(rawValue: errno),
                 operation: "read directory"))

@@ -80,6 +80,7 @@ private struct RootWalk {
     struct RootFile {
         var directory: [UInt8]
         var directoryID: FileID
+        var mount: DirectoryMount
         var isShown: Bool
         var name: [UInt8]
         var status: FileStatus
@@ -194,10 +195,12 @@ private struct RootWalk {
             let descriptor = try Syscalls.openDirectory(cDirectory, in: Syscalls.currentDirectory, followSymlinks: true)
             defer { Syscalls.closeQuietly(descriptor) }
             let directoryStatus = try Syscalls.status(of: descriptor)
+            let mount = DirectoryMount.of(descriptor)
             let fileStatus = try Syscalls.status(of: cName, in: descriptor)
             rootsScanned += 1
             guard fileStatus.kind == .regular, reader.isInSizeRange(fileStatus.size) else { return }
-            items.append(.file(RootFile(directory: directory, directoryID: directoryStatus.id, isShown: slash != nil,
+            items.append(.file(RootFile(directory: directory, directoryID: directoryStatus.id, mount: mount,
+                isShown: slash != nil,
                 name: name, status: fileStatus, rootIndex: rootIndex)))
             rootFiles += 1
             progress?.addFilesWalked(1)
@@ -249,7 +252,7 @@ private struct ShardMerger {
 
     mutating func add(_ file: RootWalk.RootFile) {
         let index = table.addDirectory(parent: -1, name: file.directory, id: file.directoryID, root: file.rootIndex,
-            isShown: file.isShown)
+            isShown: file.isShown, mount: file.mount)
         let (start, length) = table.appendName(file.name)
         files.append(FileRecord(directory: index, nameStart: start, nameLength: UInt16(length), status: file.status))
     }
@@ -291,7 +294,7 @@ private struct ShardMerger {
     }
 
     private mutating func addDirectory(_ node: DirectoryNode, parent: Int32) -> Int32 {
-        table.addDirectory(parent: parent, name: node.name, id: node.id, root: node.rootIndex)
+        table.addDirectory(parent: parent, name: node.name, id: node.id, root: node.rootIndex, mount: node.mount)
     }
 
     private mutating func copyFiles(of node: DirectoryNode, upTo end: Int32, from start: Int32, directory: Int32) {

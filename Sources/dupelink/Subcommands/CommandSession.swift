@@ -133,6 +133,10 @@ final class CommandSession {
         report.scanID = savedScanID ?? report.scanID
         if !output.quiet {
             for diagnostic in report.diagnostics { StandardStreams.warning(diagnostic) }
+            // A note, not a warning: nothing failed, and the exit status does not count it.
+            for directory in report.overlayDirectories {
+                StandardStreams.error("note: \(PathText.display(directory)): \(ScanReport.overlayNote)")
+            }
         }
         if output.stats { printStatistics(report) }
         var failedWrite = false

@@ -12,8 +12,10 @@ struct LinkCommand: ParsableCommand {
             that neither file changed since it was compared and comparing their bytes once more, \
             under read leases: the scan, the catalog or a saved scan only decide which pairs to \
             try. At no moment is a name missing or \
-            holding other content. Files on different filesystems, or with a different owner or \
-            mode, are not linked (see --ignore-owner, --ignore-mode) and are listed as such.
+            holding other content. Files on different filesystems or reached through another \
+            mount of one (a bind mount), or with a different owner or mode, are not linked (see \
+            --ignore-owner, --ignore-mode) and are listed as such; files on overlayfs, where a \
+            link copies the file up and frees nothing, are reported and never linked.
 
             Kept copy: the inode under a --prefer directory first, then the one with the most \
             links held outside the scanned names, then the most links, then the oldest \

@@ -20,10 +20,11 @@ enum SavedScanLoader {
         }
     }
 
-    /// Rebuilds a saved scan for the planner and the linker; prints why not and ends with status 2.
+    /// Rebuilds a saved scan for the planner and the linker, with the mounts of its directories
+    /// learnt again; prints why not and ends with status 2.
     static func rebuild(_ saved: SavedScan) throws -> ScanResult {
         do {
-            return try saved.scanResult()
+            return try saved.scanResult().resolvingMounts()
         } catch {
             StandardStreams.error(error.description + "; nothing was changed")
             throw ExitStatus.failure

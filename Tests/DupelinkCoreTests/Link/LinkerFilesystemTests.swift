@@ -67,19 +67,28 @@ extension LinkerTests {
             try Test.cancel("cannot bind-mount here: \(String(cString: strerror(errno)))")
         }
         defer { umount2(tree.path("bound"), Int32(MNT_DETACH)) }
-        let scan = try LinkTestScan.scan([tree.path("scan"), tree.path("bound")])
+        let fresh = try LinkTestScan.scan([tree.path("scan"), tree.path("bound")])
         let before = try Self.snapshots(tree)
 
-        // A dry run already tells, from the mount ids.
+        // The walk learnt the mounts: the planner refuses the pair.
+        let planned = LinkPlanner.plan(fresh, options: LinkOptions())
+        #expect(planned.actions.isEmpty)
+        #expect(planned.refusals.map(\.reason) == [.otherMount])
+
+        // A plan that does not know them (a table whose mounts could not be learnt again): the
+        // linker refuses. A dry run already tells, from the mount ids; a real run from EXDEV.
+        var scan = fresh
+        for index in scan.table.directories.indices { scan.table.setMount(.unknown, ofDirectory: Int32(index)) }
         let (_, dryOutcome) = Self.link(scan, dryRun: true)
         #expect(dryOutcome.replacements.isEmpty)
         #expect(Self.skips(dryOutcome).map(\.code) == [.refused])
+        #expect(dryOutcome.skipped.first?.error.detail == "not linked: on another mount of the same filesystem")
         let (plan, outcome) = Self.link(scan)
 
         #expect(plan.actions.count == 1)
         #expect(outcome.replacements.isEmpty)
         #expect(Self.skips(outcome).map(\.code) == [.refused])
-        #expect(outcome.skipped.first?.error.detail == "not linked: on different filesystems")
+        #expect(outcome.skipped.first?.error.detail == "not linked: on another mount of the same filesystem")
         #expect(try Self.snapshots(tree) == before)
         #expect(try tree.temporaryNames().isEmpty)
     }

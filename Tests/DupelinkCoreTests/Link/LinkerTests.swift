@@ -181,6 +181,12 @@ import Testing
         // The group-writable copy's name goes to the 0644 inode: access narrows, which is allowed.
         try tree.write("scan/public", content, mode: 0o644)
         try tree.write("scan/private", content, mode: 0o664)
+        // The 0644 copy must be the older, so it is kept: written within one timestamp tick, the
+        // two would tie, and the path order would keep the 0664 one.
+        var old = [timespec(tv_sec: 946_684_800, tv_nsec: 0), timespec(tv_sec: 946_684_800, tv_nsec: 0)]
+        guard utimensat(AT_FDCWD, tree.path("scan/public"), &old, 0) == 0 else {
+            throw LinkTestTree.failure("utimensat", tree.path("scan/public"))
+        }
         let before = try Self.snapshots(tree)
 
         let scan = try LinkTestScan.scan([tree.path("scan")])

@@ -1,0 +1,56 @@
+import CLinux
+import Glibc
+import SystemPackage
+
+/// `STATX_MNT_ID` from `<linux/stat.h>`: the `statx` mask bit saying the mount id is filled in.
+private let statxMountIDMask: UInt32 = 0x1000
+
+extension Syscalls {
+    /// `OVERLAYFS_SUPER_MAGIC` from `<linux/magic.h>`: the `f_type` `statfs` reports on overlayfs.
+    public static let overlayfsMagic: UInt64 = 0x794c_7630
+
+    /// Returns the id of the mount an open file or directory was reached through, or nil when the
+    /// kernel does not report mount ids (before Linux 5.8).
+    ///
+    /// Retries on `EINTR`.
+    /// - Throws: the `Errno` that `statx` set.
+    ///
+    /// The corresponding C function is `statx` with `AT_EMPTY_PATH` and `STATX_MNT_ID`.
+    public static func mountID(of descriptor: FileDescriptor) throws(Errno) -> UInt64? {
+        var result = dl_statx_result()
+        while dl_statx(descriptor.rawValue, "", dl_at_empty_path() | AT_SYMLINK_NOFOLLOW, &result) != 0 {
+            if errno != EINTR { throw Errno(rawValue: errno) }
+        }
+        return result.mask & statxMountIDMask != 0 ? result.mount_id : nil
+    }
+
+    /// Returns the filesystem type (`f_type`, a magic number such as `overlayfsMagic`) of the
+    /// filesystem an open descriptor is on.
+    ///
+    /// Retries on `EINTR`.
+    /// - Throws: the `Errno` that `fstatfs` set.
+    ///
+    /// The corresponding C function is `fstatfs`.
+    public static func filesystemType(of descriptor: FileDescriptor) throws(Errno) -> UInt64 {
+        var type: UInt64 = 0
+        while dl_filesystem_type(descriptor.rawValue, &type) != 0 {
+            if errno != EINTR { throw Errno(rawValue: errno) }
+        }
+        return type
+    }
+}
+
+extension DirectoryMount {
+    /// What an open directory's mount is: its mount id, and whether it is overlayfs. When the
+    /// directory's mount id is `sameMountAs`'s, that mount's overlay flag is taken without asking
+    /// the kernel again (one mount, one filesystem). Either part that cannot be learnt stays
+    /// unknown (not overlayfs): the linker checks both again on the directories it opens.
+    ///
+    /// Touches the disk: `statx` and perhaps `fstatfs` on the descriptor.
+    static func of(_ descriptor: FileDescriptor, sameMountAs known: DirectoryMount? = nil) -> DirectoryMount {
+        let id = ((try? Syscalls.mountID(of: descriptor)) ?? nil) ?? PathTable.unknownMount
+        if let known, known.isKnown, known.id == id { return DirectoryMount(id: id, isOverlay: known.isOverlay) }
+        let isOverlay = (try? Syscalls.filesystemType(of: descriptor)) == Syscalls.overlayfsMagic
+        return DirectoryMount(id: id, isOverlay: isOverlay)
+    }
+}
