@@ -24,6 +24,12 @@ import Testing
         #expect(report.refusals.map(\.reason) == ["kept-separate"])
         #expect(report.refusals.first?.message.contains("kept separate since undo or split") == true)
         #expect(try tree.status("a").st_ino != tree.status("b").st_ino)
+        // A saved scan applied later leaves it too.
+        let scan = try CLI.run("scan", "--catalog", catalog, tree.rootString)
+        #expect(scan.status == 0)
+        let applied = try CLI.run("link", "--scan", "2", "--format", "json", "--catalog", catalog)
+        #expect(try JSONReport.decode(applied.standardOutput).refusals.map(\.reason) == ["kept-separate"], "\(applied.standardError)")
+        #expect(try tree.status("a").st_ino != tree.status("b").st_ino)
         let info = try CLI.run("catalog", "info", "--catalog", catalog)
         #expect(info.output.contains("kept separate: 1"), "\(info.output)")
 

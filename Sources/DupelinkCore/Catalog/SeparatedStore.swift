@@ -57,8 +57,19 @@ extension Catalog {
     public func separatedMembers(of scan: ScanResult) throws(DupelinkError) -> [FileID: Int64] {
         let statuses = scan.classes.flatMap { $0.members.map(\.status) }
         if statuses.isEmpty { return [:] }
+        // By the roots only: the other directories of a saved scan's rebuilt table are paths that
+        // may lead elsewhere by now (a directory swapped for a symbolic link), and resolving opens
+        // them. A device first met below a root is not looked up; the linker's checks remain.
         var identities = FilesystemIdentities()
-        identities.resolve(scan.table)
+        for (index, directory) in scan.table.directories.enumerated() where directory.parent < 0 {
+            var path = scan.table.path(ofDirectory: Int32(index))
+            if path.isEmpty { path = Array(".".utf8) }
+            // A rebuilt root may not know its identity: ask the root itself, as the walk would.
+            let cPath = path.map { CChar(bitPattern: $0) } + [0]
+            guard let status = try? Syscalls.status(of: cPath, in: Syscalls.currentDirectory, followSymlinks: true)
+            else { continue }
+            identities.resolve(device: status.id.device, path: path)
+        }
         return try read { db in
             var rowIDs: [UInt64: Int64] = [:]
             for (device, identity) in identities.resolved {
