@@ -15,14 +15,7 @@ extension Catalog {
     ) throws(DupelinkError) -> [FileAttributes?] {
         if statuses.isEmpty { return [] }
         return try read { db in
-            var rowIDs: [UInt64: Int64] = [:]
-            for (device, identity) in filesystems.resolved {
-                if let id = try Int64.fetchOne(
-                    db, sql: "SELECT id FROM filesystem WHERE identity = ?", arguments: [identity.rawValue])
-                {
-                    rowIDs[device] = id
-                }
-            }
+            let rowIDs = try Self.filesystemRowIDs(db, filesystems)
             let statement = try db.cachedStatement(
                 sql: """
                     SELECT encoded FROM inodeAttributes

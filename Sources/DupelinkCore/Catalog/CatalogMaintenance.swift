@@ -14,12 +14,7 @@ extension Catalog {
     @discardableResult
     public func pruneDigests(existing: [FileStatus], filesystems: FilesystemIdentities) throws(DupelinkError) -> Int {
         try write { db in
-            var rowIDs: [UInt64: Int64] = [:]
-            for (device, identity) in filesystems.resolved {
-                if let id = try Int64.fetchOne(db, sql: "SELECT id FROM filesystem WHERE identity = ?", arguments: [identity.rawValue]) {
-                    rowIDs[device] = id
-                }
-            }
+            let rowIDs = try Self.filesystemRowIDs(db, filesystems)
             if rowIDs.isEmpty { return 0 }
             try db.execute(
                 sql: """

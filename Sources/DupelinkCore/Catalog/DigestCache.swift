@@ -58,6 +58,18 @@ public struct DigestEntry: Hashable, Sendable {
 }
 
 extension Catalog {
+    /// The row id of each resolved device's filesystem, for the devices whose filesystem the
+    /// catalog has stored rows for.
+    static func filesystemRowIDs(_ db: Database, _ filesystems: FilesystemIdentities) throws -> [UInt64: Int64] {
+        var rowIDs: [UInt64: Int64] = [:]
+        let statement = try db.cachedStatement(sql: "SELECT id FROM filesystem WHERE identity = ?")
+        for (device, identity) in filesystems.resolved {
+            statement.setUncheckedArguments([identity.rawValue])
+            if let id = try Int64.fetchOne(statement) { rowIDs[device] = id }
+        }
+        return rowIDs
+    }
+
     /// Looks up the stored digests of many inodes at once, in one read transaction.
     ///
     /// A stored digest is returned only while the inode's size, modification time and change time
@@ -75,12 +87,7 @@ extension Catalog {
         if statuses.isEmpty { return [] }
         return try read { db in
             // The few filesystems first: a device never stored under its identity has nothing to find.
-            var rowIDs: [UInt64: Int64] = [:]
-            let filesystemStatement = try db.cachedStatement(sql: "SELECT id FROM filesystem WHERE identity = ?")
-            for (device, identity) in filesystems.resolved {
-                filesystemStatement.setUncheckedArguments([identity.rawValue])
-                if let id = try Int64.fetchOne(filesystemStatement) { rowIDs[device] = id }
-            }
+            let rowIDs = try Self.filesystemRowIDs(db, filesystems)
             let statement = RawStatement(
                 try db.cachedStatement(
                     sql: """

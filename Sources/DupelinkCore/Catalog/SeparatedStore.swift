@@ -71,14 +71,7 @@ extension Catalog {
             identities.resolve(device: status.id.device, path: path)
         }
         return try read { db in
-            var rowIDs: [UInt64: Int64] = [:]
-            for (device, identity) in identities.resolved {
-                if let id = try Int64.fetchOne(
-                    db, sql: "SELECT id FROM filesystem WHERE identity = ?", arguments: [identity.rawValue])
-                {
-                    rowIDs[device] = id
-                }
-            }
+            let rowIDs = try Self.filesystemRowIDs(db, identities)
             guard !rowIDs.isEmpty, try Int.fetchOne(db, sql: "SELECT count(*) FROM separated") ?? 0 > 0 else { return [:] }
             let statement = try db.cachedStatement(
                 sql: "SELECT runId FROM separated WHERE filesystemId = ? AND inode = ? AND size = ? AND modificationTime = ?")

@@ -6,21 +6,8 @@ import Glibc
 /// The catalog options of the commands that need the journal (`history`, `undo`): which catalog,
 /// and how long to wait for another run to release it.
 struct JournalCatalogOptionGroup: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "The catalog database that holds the journal (default: $XDG_CACHE_HOME/dupelink/catalog.sqlite, else ~/.cache/dupelink/catalog.sqlite).",
-        valueName: "path"))
-    var catalog: String?
-
-    /// `--wait`: how long to wait for another run to release the catalog, in seconds.
-    @Option(name: .long, help: ArgumentHelp(
-        "When another dupelink run holds the catalog, wait up to this many seconds for it; 0 does not wait, and the run exits with status 4.",
-        valueName: "seconds"))
-    var wait: Double = 0
-
-    /// Rejects a `--wait` that is not a number of seconds.
-    mutating func validate() throws {
-        try CatalogOptionGroup.validateWait(wait)
-    }
+    /// `--catalog` and `--wait`, as the `catalog` commands take them.
+    @OptionGroup var location: CatalogLocationOptionGroup
 
     /// Takes the catalog's lock for the rest of the run, as every command that uses a catalog
     /// does, and opens the catalog; a damaged one is refused here, never moved aside. Returns nil
@@ -31,7 +18,7 @@ struct JournalCatalogOptionGroup: ParsableArguments {
     ///   is not trusted, 4 when another run holds it past `--wait`, 130 when interrupted while
     ///   waiting.
     func open(quiet: Bool = false) throws -> Catalog? {
-        let access = CatalogAccess(named: catalog, wait: wait, quiet: quiet, mustExist: true, recovery: .refuse)
+        let access = CatalogAccess(named: location.catalog, wait: location.wait, quiet: quiet, mustExist: true, recovery: .refuse)
         guard let path = access.path else {
             StandardStreams.error("neither XDG_CACHE_HOME nor HOME is set; name the catalog with --catalog")
             throw ExitStatus.failure

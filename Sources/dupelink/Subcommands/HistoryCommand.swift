@@ -111,10 +111,13 @@ struct HistoryReport: Codable {
     }
 
     /// Pretty-printed JSON with sorted keys, ending in a newline.
-    func encoded() -> [UInt8] {
+    func encoded() -> [UInt8] { Self.prettyJSON(self) }
+
+    /// `value` as pretty-printed JSON with sorted keys, ending in a newline.
+    static func prettyJSON(_ value: some Encodable) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(self)) ?? Data("{}".utf8)
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         return Array(data) + [UInt8(ascii: "\n")]
     }
 

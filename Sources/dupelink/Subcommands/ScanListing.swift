@@ -34,13 +34,8 @@ struct ScanListing: Codable {
         }
     }
 
-    /// Pretty-printed JSON with sorted keys, ending in a newline.
-    func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(self)) ?? Data("{}".utf8)
-        return Array(data) + [UInt8(ascii: "\n")]
-    }
+    /// Pretty-printed JSON with sorted keys, ending in a newline, as `history` prints it.
+    func encoded() -> [UInt8] { HistoryReport.prettyJSON(self) }
 
     /// A table with one line per scan.
     var text: String {
