@@ -6,7 +6,7 @@ struct CatalogLocationOptionGroup: ParsableArguments {
     /// The catalog named with `--catalog`, if any.
     @Option(name: .long, help: ArgumentHelp(
         "The catalog database (default: $XDG_CACHE_HOME/dupelink/catalog.sqlite, else ~/.cache/dupelink/catalog.sqlite).",
-        valueName: "path"))
+        valueName: "path"), completion: .file())
     var catalog: String?
 
     /// `--wait`: how long to wait for another run to release the catalog, in seconds.

@@ -7,7 +7,7 @@ struct CatalogOptionGroup: ParsableArguments {
     /// The catalog named with `--catalog`, if any.
     @Option(name: .long, help: ArgumentHelp(
         "The catalog database (default: $XDG_CACHE_HOME/dupelink/catalog.sqlite, else ~/.cache/dupelink/catalog.sqlite).",
-        valueName: "path"))
+        valueName: "path"), completion: .file())
     var catalog: String?
 
     /// `--no-catalog`: no catalog, no lock.

@@ -20,7 +20,7 @@ struct OutputOptionGroup: ParsableArguments {
     /// `--summary-json`: where to append the run's summary line (`-`: standard error).
     @Option(name: .customLong("summary-json"), help: ArgumentHelp(
         "At the end of the run, append one line of JSON (command, times, roots, figures, exit status) to this file; '-' for standard error. The file must be yours, a regular file with one name, and not a symbolic link; a new one is made mode 0600.",
-        valueName: "file"))
+        valueName: "file"), completion: .file())
     var summaryJSON: String?
 
     /// Rejects an empty `--summary-json` file name.

@@ -5,7 +5,7 @@ import DupelinkCore
 struct PlanningOptionGroup: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "Keep the copy under this directory when a class has one there. Repeatable; earlier ones win.",
-        valueName: "dir"))
+        valueName: "dir"), completion: .directory)
     var prefer: [String] = []
 
     @Flag(name: .long, help: ArgumentHelp(

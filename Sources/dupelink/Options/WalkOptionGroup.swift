@@ -3,7 +3,7 @@ import DupelinkCore
 
 /// Options that decide which files are scanned, shared by every command that walks.
 struct WalkOptionGroup: ParsableArguments {
-    @Argument(help: ArgumentHelp("Directories (or files) to scan.", valueName: "path"))
+    @Argument(help: ArgumentHelp("Directories (or files) to scan.", valueName: "path"), completion: .file())
     var paths: [String] = []
 
     @Flag(name: [.customShort("x"), .long], help: "Do not descend into directories on other filesystems.")

@@ -25,7 +25,7 @@ struct CatalogPruneCommand: ParsableCommand {
     /// The directories to walk, whose filesystems' stale digests are forgotten.
     @Argument(help: ArgumentHelp(
         "Walk these directories and forget the digests of files on their filesystems that no longer exist or changed.",
-        valueName: "path"))
+        valueName: "path"), completion: .directory)
     var paths: [String] = []
 
     /// `--older-than`: forget digests stored more than this many days ago.

@@ -54,7 +54,7 @@ struct LinkCommand: ParsableCommand {
 
     @Option(name: .customLong("from"), help: ArgumentHelp(
         "Apply this JSON report (made by --format json, perhaps edited) instead of scanning (no paths then). A regular file of at most 2 GiB.",
-        valueName: "file"))
+        valueName: "file"), completion: .file())
     var reportFile: String?
 
     mutating func validate() throws {

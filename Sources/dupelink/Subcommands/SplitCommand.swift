@@ -20,7 +20,7 @@ struct SplitCommand: ParsableCommand {
               dupelink split --dry-run /backup/a/report.pdf /backup/b/report.pdf
             """)
 
-    @Argument(help: ArgumentHelp("The names to separate.", valueName: "path"))
+    @Argument(help: ArgumentHelp("The names to separate.", valueName: "path"), completion: .file())
     var paths: [String]
 
     @Flag(name: [.customShort("n"), .long], help: "Print what would be separated, and change nothing.")
