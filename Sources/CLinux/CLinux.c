@@ -69,6 +69,10 @@ int dl_take_read_lease(int fd) {
 
 int dl_o_noatime(void) { return O_NOATIME; }
 
+int dl_seek_data(void) { return SEEK_DATA; }
+
+int dl_seek_hole(void) { return SEEK_HOLE; }
+
 static volatile sig_atomic_t cancel_signal = 0;
 
 static void on_cancel(int sig) {

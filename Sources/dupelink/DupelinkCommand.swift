@@ -10,7 +10,10 @@ struct DupelinkCommand: ParsableCommand {
             dupelink walks the given directories (never following symbolic links), groups regular \
             files by size, then by a digest of their first and last blocks, then reads the survivors \
             in full, comparing them byte for byte while computing their XXH3-128 digests. Only \
-            byte-identical files are reported, and only they are ever linked.
+            byte-identical files are reported, and only they are ever linked. The holes of sparse \
+            files are compared as zeros without being read. Reclaimable and freed bytes are \
+            counted by allocated blocks, as df shows them; where files are sparse, the apparent \
+            size is shown beside.
 
             A hard link is another name for the same file: after linking, the names share one \
             content, owner, mode and modification time. Editing one name in place changes every \

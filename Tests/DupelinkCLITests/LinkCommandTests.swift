@@ -6,7 +6,8 @@ import Testing
 
 /// The `link` command end to end: the real binary on real trees, checked afterwards on disk.
 @Suite struct LinkCommandTests {
-    /// Sum of sizes over distinct inodes under the tree: the space its files use.
+    /// Sum of allocated bytes (`st_blocks` × 512) over distinct inodes under the tree: the space
+    /// its files use, as `df` counts it.
     func bytesInUse(_ tree: TestTree) throws -> Int64 {
         var seen = Set<UInt64>()
         var total: Int64 = 0
@@ -14,7 +15,7 @@ import Testing
         while let relative = enumerator?.nextObject() as? String {
             let status = try tree.status(relative)
             if (status.st_mode & S_IFMT) == S_IFREG, seen.insert(UInt64(status.st_ino)).inserted {
-                total += Int64(status.st_size)
+                total += Int64(status.st_blocks) * 512
             }
         }
         return total
@@ -39,18 +40,22 @@ import Testing
         }
         let scan = try JSONReport.decode(try CLI.run("scan", "--format", "json", tree.rootString).standardOutput)
         // a: three inodes, two freed (200,000 each); b: b2 is kept for its outside name, b1 freed.
-        #expect(scan.summary.reclaimableBytes == 450_000)
+        // Counted by blocks, as df counts: each size rounded up to the filesystem's block.
+        let freed = try tree.allocatedBytes("d/a2") + tree.allocatedBytes("e/a3") + tree.allocatedBytes("b1")
+        #expect(scan.summary.reclaimableBytes == freed)
+        #expect(scan.summary.apparentReclaimableBytes == 450_000)
         let before = try bytesInUse(tree)
         let link = try CLI.run("link", "--format", "json", tree.rootString)
         #expect(link.status == 0, "\(link.standardError)")
         let report = try JSONReport.decode(link.standardOutput)
         let after = try bytesInUse(tree)
-        #expect(report.summary.bytesFreed == 450_000)
+        #expect(report.summary.bytesFreed == freed)
+        #expect(report.summary.apparentBytesFreed == 450_000)
         #expect(try tree.status("a1").st_ino == tree.status("e/a3").st_ino)
         #expect(try tree.status("d/a2-link").st_ino == tree.status("a1").st_ino)
         #expect(try tree.status("b1").st_ino == tree.status("b2").st_ino)
         #expect(try outside.status("b2-elsewhere").st_ino == tree.status("b2").st_ino)
-        #expect(before - after == 450_000)
+        #expect(before - after == freed)
         #expect(try tree.read("e/a3") == a && tree.read("b1") == b)
     }
 
@@ -65,9 +70,11 @@ import Testing
             }
         }
         let before = try snapshot()
+        // Two copies of 30,000 bytes (58.6 KiB), counted by their blocks.
+        let freeable = ByteSize.format(try tree.allocatedBytes("y/x") + tree.allocatedBytes("z/x"))
         let result = try CLI.run("link", "--dry-run", tree.rootString)
         #expect(result.status == 0)
-        #expect(result.output.contains("Dry run: would link 2 files and free 58.6 KiB; nothing was changed."))
+        #expect(result.output.contains("Dry run: would link 2 files and free \(freeable); nothing was changed."), "\(result.output)")
         #expect(try snapshot() == before)
     }
 
@@ -86,7 +93,9 @@ import Testing
         #expect(try disk.read("photo.jpg") == bytes && memory.read("photo.jpg") == bytes)
         let json = try JSONReport.decode(try CLI.run("link", "--format", "json", disk.rootString, memory.rootString).standardOutput)
         #expect(json.refusals.map(\.reason) == ["different-filesystem"])
-        #expect(json.refusals.first?.bytes == 70_000)
+        // The refused copy's blocks stay in use (tmpfs or ext4, whichever was refused).
+        let refused = try #require(json.refusals.first)
+        #expect(refused.bytes == Int64(try TestTree.status(refused.path.bytes).st_blocks) * 512)
         #expect(json.replacements?.isEmpty == true)
     }
 

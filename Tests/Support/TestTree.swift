@@ -57,6 +57,29 @@ public final class TestTree {
         return full
     }
 
+    /// Writes a sparse file of `size` bytes: `ftruncate` to the size, then each extent's bytes
+    /// written (`pwrite`) at its offset; everything else is a hole. Returns whether the
+    /// filesystem really made holes (`st_blocks` × 512 below `size`), for a test to skip when not.
+    @discardableResult
+    public func writeSparse(_ relative: String, size: Int, extents: [(offset: Int, bytes: [UInt8])]) throws -> Bool {
+        let full = path(relative)
+        let fd = try withCPath(full) { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+        guard fd >= 0 else { throw POSIXFailure(operation: "open \(String(decoding: full, as: UTF8.self))", code: errno) }
+        defer { close(fd) }
+        guard ftruncate(fd, off_t(size)) == 0 else { throw POSIXFailure(operation: "ftruncate", code: errno) }
+        for extent in extents {
+            var done = 0
+            while done < extent.bytes.count {
+                let written = extent.bytes[done...].withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(extent.offset + done)) }
+                guard written > 0 else { throw POSIXFailure(operation: "pwrite", code: errno) }
+                done += written
+            }
+        }
+        guard fsync(fd) == 0 else { throw POSIXFailure(operation: "fsync", code: errno) }
+        let status = try Self.status(full)
+        return Int64(status.st_blocks) * 512 < Int64(status.st_size)
+    }
+
     /// Creates a folder and its parents.
     public func makeDirectory(_ relative: [UInt8]) throws {
         var current: [UInt8] = []
@@ -102,6 +125,10 @@ public final class TestTree {
 
     /// `lstat` of a path under the root.
     public func status(_ relative: String) throws -> stat { try Self.status(path(relative)) }
+
+    /// The bytes a file under the root occupies on disk (`st_blocks` × 512): what reclaimable and
+    /// freed figures count. An ordinary file's size rounded up to the filesystem's block.
+    public func allocatedBytes(_ relative: String) throws -> Int64 { Int64(try status(relative).st_blocks) * 512 }
 
     /// `lstat` of an absolute path.
     public static func status(_ full: [UInt8]) throws -> stat {

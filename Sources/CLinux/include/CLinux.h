@@ -45,6 +45,13 @@ int dl_take_read_lease(int fd);
 /// The value of `O_NOATIME`: reading a file as its owner (or root) then leaves its atime alone.
 int dl_o_noatime(void);
 
+/// The value of `SEEK_DATA`: `lseek` to the next offset at or after the one given that holds data.
+int dl_seek_data(void);
+
+/// The value of `SEEK_HOLE`: `lseek` to the next hole at or after the offset given (the end of
+/// the file counts as one).
+int dl_seek_hole(void);
+
 /// Installs SIGINT and SIGTERM handlers that only record the signal. A second signal of either kind
 /// restores the default action, so a user can still force an exit.
 void dl_install_cancel_handlers(void);

@@ -15,7 +15,8 @@
 ///   a whole before anything is touched.
 ///
 /// The members keep the fingerprints the report gives, which the linker checks again right before
-/// it changes a name.
+/// it changes a name, and take their allocated blocks (which a report need not carry) from the
+/// file as it is read now.
 public enum ContentConfirmation {
     /// Confirms every class of `scan` (rebuilt from a report by `SavedScan.scanResult()`).
     ///
@@ -97,7 +98,11 @@ public enum ContentConfirmation {
                         .invalidInput, path: path,
                         detail: "its owner, group, mode or link count is not what the report says, though its change time is: the report was edited")
                 }
-                kept.append(member)
+                // A report does not say what the file occupies; what it frees is counted from
+                // its blocks now.
+                var counted = member
+                counted.status.blocks = now.blocks
+                kept.append(counted)
             }
             var confirmedClass = duplicateClass
             confirmedClass.members = kept

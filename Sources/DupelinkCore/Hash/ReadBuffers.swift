@@ -15,7 +15,25 @@ final class ReadBuffers {
         hashers = (0..<count).map { _ in HasherBox() }
     }
 
-    deinit { storage.deallocate() }
+    deinit {
+        storage.deallocate()
+        zeroStorage?.deallocate()
+    }
+
+    /// `capacity` bytes of zeros, made the first time a hole is met.
+    private var zeroStorage: UnsafeMutableRawBufferPointer?
+
+    /// `length` bytes (at most `capacity`) of zeros: what a hole of a sparse file reads as, to
+    /// hash and compare in place of reading it.
+    func zeros(length: Int) -> UnsafeRawBufferPointer {
+        let zeros = zeroStorage ?? {
+            let made = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 4096)
+            made.initializeMemory(as: UInt8.self, repeating: 0)
+            zeroStorage = made
+            return made
+        }()
+        return UnsafeRawBufferPointer(rebasing: zeros[0..<length])
+    }
 
     /// How many buffers there are.
     var count: Int { hashers.count }

@@ -8,16 +8,21 @@ public struct LinkOutcome: Sendable {
         public var keeper: Int32
         /// The index in the scan's `files` of the name that now refers to the keeper.
         public var duplicate: Int32
-        /// The bytes freed: the class size when the replaced inode lost its last name, otherwise 0.
-        /// In a dry run, the planned amount.
+        /// The bytes freed, by allocated blocks (what `df` shows): the replaced inode's
+        /// `st_blocks` × 512 when it lost its last name, otherwise 0. In a dry run, the planned
+        /// amount.
         public var bytesFreed: Int64
+        /// The same by apparent size: the class size when the replaced inode lost its last name,
+        /// otherwise 0.
+        public var apparentBytesFreed: Int64
 
-        /// Creates a replacement record.
-        public init(classIndex: Int, keeper: Int32, duplicate: Int32, bytesFreed: Int64) {
+        /// Creates a replacement record; `apparentBytesFreed` defaults to `bytesFreed`.
+        public init(classIndex: Int, keeper: Int32, duplicate: Int32, bytesFreed: Int64, apparentBytesFreed: Int64? = nil) {
             self.classIndex = classIndex
             self.keeper = keeper
             self.duplicate = duplicate
             self.bytesFreed = bytesFreed
+            self.apparentBytesFreed = apparentBytesFreed ?? bytesFreed
         }
     }
 
@@ -67,6 +72,9 @@ public struct LinkOutcome: Sendable {
         self.isDryRun = isDryRun
     }
 
-    /// The bytes freed (or, in a dry run, that would be freed).
+    /// The bytes freed (or, in a dry run, that would be freed), by allocated blocks.
     public var bytesFreed: Int64 { replacements.reduce(0) { $0 + $1.bytesFreed } }
+
+    /// The same by apparent size.
+    public var apparentBytesFreed: Int64 { replacements.reduce(0) { $0 + $1.apparentBytesFreed } }
 }

@@ -10,18 +10,28 @@ public struct LinkAction: Hashable, Sendable, Codable {
     public var keeperMember: Int
     /// The index of the replaced inode in the class's `members`.
     public var duplicateMember: Int
-    /// The bytes this action frees: the class size on the action that removes the last name of an
-    /// inode with no names outside the scanned roots, otherwise 0.
+    /// The bytes this action frees, counted by allocated blocks (what `df` will show): the
+    /// replaced inode's `st_blocks` × 512 on the action that removes the last name of an inode
+    /// with no names outside the scanned roots, otherwise 0. A sparse file frees less than its
+    /// size; a hole frees nothing.
     public var bytesFreed: Int64
+    /// The same action's figure by apparent size: the class size where `bytesFreed` counts the
+    /// inode's blocks, otherwise 0. Reports show it beside `bytesFreed` when the two differ
+    /// because of holes.
+    public var apparentBytesFreed: Int64
 
-    /// Creates an action.
-    public init(classIndex: Int, keeper: Int32, duplicate: Int32, keeperMember: Int, duplicateMember: Int, bytesFreed: Int64) {
+    /// Creates an action; `apparentBytesFreed` defaults to `bytesFreed`.
+    public init(
+        classIndex: Int, keeper: Int32, duplicate: Int32, keeperMember: Int, duplicateMember: Int, bytesFreed: Int64,
+        apparentBytesFreed: Int64? = nil
+    ) {
         self.classIndex = classIndex
         self.keeper = keeper
         self.duplicate = duplicate
         self.keeperMember = keeperMember
         self.duplicateMember = duplicateMember
         self.bytesFreed = bytesFreed
+        self.apparentBytesFreed = apparentBytesFreed ?? bytesFreed
     }
 }
 
@@ -119,9 +129,9 @@ public struct LinkRefusal: Hashable, Sendable, Codable {
     public var reference: Int32
     /// Why it was refused.
     public var reason: Reason
-    /// The bytes that stay in use because of the refusal: the class size when the inode has no
-    /// names outside the scanned roots, otherwise 0 (0 on overlayfs too, where linking would free
-    /// nothing).
+    /// The bytes that stay in use because of the refusal, by allocated blocks: the inode's
+    /// `st_blocks` × 512 when it has no names outside the scanned roots, otherwise 0 (0 on overlayfs too,
+    /// where linking would free nothing).
     public var bytes: Int64
     /// What differs, when the reason alone does not say: the attribute names, the owners and modes.
     public var detail: String?
@@ -171,14 +181,25 @@ public struct LinkPlan: Hashable, Sendable, Codable {
         self.ignoresUserAttributes = ignoresUserAttributes
     }
 
-    /// The bytes executing the plan frees, counted once per inode and only for inodes with no
-    /// names outside the scanned roots.
+    /// The bytes executing the plan frees, counted once per inode, only for inodes with no names
+    /// outside the scanned roots, and by allocated blocks (what `df` will show).
     public var reclaimableBytes: Int64 { actions.reduce(0) { $0 + $1.bytesFreed } }
 
-    /// The bytes that linking each class frees, by class index, for `classCount` classes.
+    /// The same inodes' apparent sizes: more than `reclaimableBytes` when some are sparse.
+    public var apparentReclaimableBytes: Int64 { actions.reduce(0) { $0 + $1.apparentBytesFreed } }
+
+    /// The bytes that linking each class frees (by allocated blocks), by class index, for
+    /// `classCount` classes.
     public func reclaimableByClass(classCount: Int) -> [Int64] {
         var result = [Int64](repeating: 0, count: classCount)
         for action in actions { result[action.classIndex] += action.bytesFreed }
+        return result
+    }
+
+    /// `reclaimableByClass` by apparent size.
+    public func apparentReclaimableByClass(classCount: Int) -> [Int64] {
+        var result = [Int64](repeating: 0, count: classCount)
+        for action in actions { result[action.classIndex] += action.apparentBytesFreed }
         return result
     }
 

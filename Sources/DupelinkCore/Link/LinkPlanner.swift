@@ -50,7 +50,7 @@ public enum LinkPlanner {
                 refusals.append(
                     LinkRefusal(
                         classIndex: classIndex, member: index, file: member.names[0], reference: member.names[0],
-                        reason: reason, bytes: hasNoOutsideNames(member) ? duplicateClass.size : 0, detail: detail))
+                        reason: reason, bytes: hasNoOutsideNames(member) ? member.status.allocatedBytes : 0, detail: detail))
                 continue
             }
             if member.names.contains(where: { scan.table.mount(ofFile: scan.files[Int($0)]).isOverlay }) {
@@ -98,7 +98,7 @@ public enum LinkPlanner {
                 refusals.append(
                     LinkRefusal(
                         classIndex: classIndex, member: partition[0], file: member.names[0], reference: reference.names[0],
-                        reason: why, bytes: hasNoOutsideNames(member) ? duplicateClass.size : 0, detail: detail))
+                        reason: why, bytes: hasNoOutsideNames(member) ? member.status.allocatedBytes : 0, detail: detail))
                 continue
             }
             let keeperIndex = partition[0]
@@ -120,7 +120,7 @@ public enum LinkPlanner {
                         LinkRefusal(
                             classIndex: classIndex, member: duplicateIndex, file: duplicate.names[0],
                             reference: keeper.names[0], reason: why,
-                            bytes: hasNoOutsideNames(duplicate) ? duplicateClass.size : 0, detail: detail))
+                            bytes: hasNoOutsideNames(duplicate) ? duplicate.status.allocatedBytes : 0, detail: detail))
                     continue
                 }
                 let freesInode = hasNoOutsideNames(duplicate)
@@ -130,7 +130,8 @@ public enum LinkPlanner {
                         LinkAction(
                             classIndex: classIndex, keeper: keeper.names[0], duplicate: name,
                             keeperMember: keeperIndex, duplicateMember: duplicateIndex,
-                            bytesFreed: isLastName && freesInode ? duplicateClass.size : 0))
+                            bytesFreed: isLastName && freesInode ? duplicate.status.allocatedBytes : 0,
+                            apparentBytesFreed: isLastName && freesInode ? duplicateClass.size : 0))
                 }
             }
         }

@@ -84,11 +84,12 @@ final class LinkRun {
         do {
             let freed = try replace(
                 action.duplicate, member: action.duplicateMember, with: keeper, classIndex: action.classIndex,
-                plannedBytes: action.bytesFreed)
+                planned: Freed(allocated: action.bytesFreed, apparent: action.apparentBytesFreed))
             outcome.replacements.append(
                 LinkOutcome.Replacement(
-                    classIndex: action.classIndex, keeper: keeper.file, duplicate: action.duplicate, bytesFreed: freed))
-            journal?.settle(succeeded: true, bytesFreed: freed)
+                    classIndex: action.classIndex, keeper: keeper.file, duplicate: action.duplicate,
+                    bytesFreed: freed.allocated, apparentBytesFreed: freed.apparent))
+            journal?.settle(succeeded: true, bytesFreed: freed.allocated)
         } catch {
             journal?.settle(succeeded: false, bytesFreed: 0)
             switch error {
@@ -129,10 +130,16 @@ final class LinkRun {
         snapshots[id] = observed
     }
 
+    /// What one replacement freed: the replaced inode's blocks and its apparent size, or nothing.
+    struct Freed {
+        var allocated: Int64
+        var apparent: Int64
+    }
+
     /// Replaces the name `duplicate` with a hard link to the keeper; returns the bytes freed.
     private func replace(
-        _ duplicate: Int32, member: Int, with keeper: Keeper, classIndex: Int, plannedBytes: Int64
-    ) throws(LinkFailure) -> Int64 {
+        _ duplicate: Int32, member: Int, with keeper: Keeper, classIndex: Int, planned: Freed
+    ) throws(LinkFailure) -> Freed {
         let keeperID = MemberID(classIndex: classIndex, member: keeper.member)
         let duplicateID = MemberID(classIndex: classIndex, member: member)
         let keeperSnapshot = snapshot(keeperID)
@@ -162,7 +169,7 @@ final class LinkRun {
             {
                 throw .skipped(DupelinkError(.refused, path: path(of: duplicate), detail: LinkRefusal.Reason.otherMount.message))
             }
-            return plannedBytes
+            return planned
         }
 
         // Hold the duplicate open: its descriptor sees a write made in the window before the swap,
@@ -288,7 +295,9 @@ final class LinkRun {
                 DupelinkError(.fileChanged, path: path(of: duplicate), detail: "replaced by another program while it was being linked"))
         }
         if !(duplicateLeased && keeperLeased) { outcome.replacementsWithoutLease += 1 }
-        return final?.linkCount == 0 ? scan.classes[classIndex].size : 0
+        // By blocks, as `df` counts: the replaced inode's are freed when this descriptor closes.
+        guard let final, final.linkCount == 0 else { return Freed(allocated: 0, apparent: 0) }
+        return Freed(allocated: final.allocatedBytes, apparent: scan.classes[classIndex].size)
     }
 
     /// Compares the two open files byte for byte, counting the bytes and time, and refuses the

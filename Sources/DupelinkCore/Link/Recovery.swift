@@ -131,7 +131,10 @@ public enum JournalRecovery {
             do {
                 try Syscalls.unlink(cTemporary, in: directory)
                 report.removedNames.append(shown)
-                if entry.kind == .link && found.id == old && found.linkCount == 1 { bytesFreed = entry.before.size }
+                if entry.kind == .link && found.id == old && found.linkCount == 1 {
+                    // By blocks, as the linker counts: what `df` shows once the old name is gone.
+                    bytesFreed = found.allocatedBytes
+                }
             } catch {
                 report.diagnostics.append(leftInPlace(shown, entry, "it cannot be removed: \(error)"))
             }

@@ -47,6 +47,15 @@ public struct FileStatus: Hashable, Sendable {
         self.changeTime = changeTime
     }
 
+    /// The bytes the inode occupies on disk (`st_blocks` × 512): what removing its last name
+    /// frees, and what `df` shows. Less than `size` for a sparse file, whose holes take no blocks;
+    /// for other files `size` rounded up to the filesystem's block, plus any blocks of metadata.
+    public var allocatedBytes: Int64 { blocks &* 512 }
+
+    /// Whether fewer bytes are allocated than the size says: the file may have holes (or be
+    /// compressed, or inline), so its data and hole map is worth asking for before reading it.
+    public var mayHaveHoles: Bool { allocatedBytes < size }
+
     /// The kind of file, from the type bits of `mode`.
     public var kind: FileKind { FileKind(mode: mode) }
 

@@ -77,6 +77,10 @@ public struct JSONReport: Codable, Sendable {
         public var modificationTime: String?
         /// `changeTimeNs` in the same form.
         public var changeTime: String?
+        /// The bytes the inode occupied on disk when it was compared (`st_blocks` × 512): less
+        /// than `size` for a sparse file. Added within `schemaVersion` 1; informational (`link
+        /// --from` counts what it frees from the files as they are when it reads them).
+        public var allocatedBytes: Int64?
         /// The path's exact bytes.
         public var pathBytes: [UInt8] { PathValue(path: path, pathBase64: pathBase64).bytes }
     }
@@ -107,9 +111,14 @@ public struct JSONReport: Codable, Sendable {
 
     /// One class of identical files.
     public struct Class: Codable, Sendable {
+        /// The apparent size of each file (`st_size`).
         public var size: Int64
         public var digest: String?
+        /// The bytes linking the class frees, by allocated blocks (what `df` will show).
         public var reclaimableBytes: Int64
+        /// The same inodes' apparent sizes (`size` each): larger than `reclaimableBytes` where
+        /// they are sparse. Added within `schemaVersion` 1.
+        public var apparentReclaimableBytes: Int64?
         /// Every name, grouped by inode (names of one inode are adjacent), in path order.
         public var files: [File]
     }
@@ -117,7 +126,11 @@ public struct JSONReport: Codable, Sendable {
     public struct Replacement: Codable, Sendable {
         public var keeper: PathValue
         public var duplicate: PathValue
+        /// By allocated blocks: the replaced inode's when it lost its last name, else 0.
         public var bytesFreed: Int64
+        /// By apparent size: the class size when it lost its last name, else 0. Added within
+        /// `schemaVersion` 1.
+        public var apparentBytesFreed: Int64?
     }
 
     public struct Refusal: Codable, Sendable {
@@ -125,6 +138,7 @@ public struct JSONReport: Codable, Sendable {
         public var reason: String
         /// The reason as a sentence, with what differs (attribute names, owners and modes).
         public var message: String
+        /// The bytes that stay in use, by allocated blocks.
         public var bytes: Int64
         /// The copy it was compared with (the keeper of its class), absent when the refusal
         /// concerns the file alone (immutable, append-only, unreadable attributes).
@@ -184,6 +198,7 @@ public struct JSONReport: Codable, Sendable {
                 size: duplicateClass.size,
                 digest: duplicateClass.digest?.description,
                 reclaimableBytes: report.reclaimableByClass[index],
+                apparentReclaimableBytes: report.apparentReclaimableByClass[index],
                 files: duplicateClass.members.flatMap { member in
                     member.names.map { name in
                         let path = PathValue(scan.path(ofFile: name))
@@ -201,13 +216,14 @@ public struct JSONReport: Codable, Sendable {
                                 }
                             },
                             modificationTime: Self.decimalTime(status.modificationTime),
-                            changeTime: Self.decimalTime(status.changeTime))
+                            changeTime: Self.decimalTime(status.changeTime),
+                            allocatedBytes: status.allocatedBytes)
                     }
                 })
         }
         replacements = report.command == "link" ? report.replacements.map {
             Replacement(keeper: PathValue(scan.path(ofFile: $0.keeper)), duplicate: PathValue(scan.path(ofFile: $0.duplicate)),
-                bytesFreed: $0.bytesFreed)
+                bytesFreed: $0.bytesFreed, apparentBytesFreed: $0.apparentBytesFreed)
         } : nil
         refusals = report.refusals.map {
             Refusal(path: PathValue(scan.path(ofFile: $0.file)), reason: $0.reason.code, message: $0.message,

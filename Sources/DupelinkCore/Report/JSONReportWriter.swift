@@ -79,6 +79,8 @@ extension JSONOutput {
                 element(indent: 2, first: &firstReplacement)
                 byte(UInt8(ascii: "{"))
                 var member = true
+                key("apparentBytesFreed", indent: 3, first: &member)
+                integer(replacement.apparentBytesFreed)
                 key("bytesFreed", indent: 3, first: &member)
                 integer(replacement.bytesFreed)
                 key("duplicate", indent: 3, first: &member)
@@ -150,10 +152,13 @@ extension JSONOutput {
         var firstClass = true
         for (index, duplicateClass) in scan.classes.enumerated() {
             var member = true
-            // At most 79 bytes: element 6, brace 1, two keys of at most 19, digest 34, bracket 1.
-            write(atMost: 128) { out in
+            // At most 136 bytes: element 6, brace 1, three keys of at most 37, a number of at most
+            // 20, digest 34, bracket 1.
+            write(atMost: 192) { out in
                 out.element(indent: 2, first: &firstClass)
                 out.byte(UInt8(ascii: "{"))
+                out.key("apparentReclaimableBytes", indent: 3, first: &member)
+                out.integer(report.apparentReclaimableByClass[index])
                 if let digest = duplicateClass.digest {
                     out.key("digest", indent: 3, first: &member)
                     out.digest(digest)
@@ -173,11 +178,13 @@ extension JSONOutput {
                     let directory = scan.table.directories[Int(location.directory)].id
                     loadPath(of: location)
                     var field = true
-                    // At most: 10 (element) + 1 + 9 members of at most 35 (key) + 21 (value), the
+                    // At most: 10 (element) + 1 + 10 members of at most 35 (key) + 21 (value), the
                     // attributes' digest, 35 + 34, and two decimal times of 35 + 33.
-                    write(atMost: 11 + 9 * 56 + 69 + 2 * 68) { out in
+                    write(atMost: 11 + 10 * 56 + 69 + 2 * 68) { out in
                         out.element(indent: 4, first: &firstFile)
                         out.byte(UInt8(ascii: "{"))
+                        out.key("allocatedBytes", indent: 5, first: &field)
+                        out.integer(status.allocatedBytes)
                         switch attributes {
                         case .digest(let digest):
                             out.key("attributesDigest", indent: 5, first: &field)
@@ -279,6 +286,8 @@ extension JSONOutput {
         byte(UInt8(ascii: "{"))
         var first = true
         // Keys sorted, as the encoder writes them; those of `link` only are left out for `scan`.
+        present("apparentBytesFreed", totals.apparentBytesFreed, first: &first)
+        present("apparentReclaimableBytes", totals.apparentReclaimableBytes, first: &first)
         present("bytesCompared", totals.bytesCompared, first: &first)
         present("bytesFreed", totals.bytesFreed, first: &first)
         key("bytesScanned", indent: 2, first: &first)

@@ -28,6 +28,7 @@ enum TextRenderer {
         for (index, duplicateClass) in scan.classes.enumerated() {
             let names = duplicateClass.nameCount
             var header = "\(names) files of \(ByteSize.format(duplicateClass.size))"
+            if let allocated = allocation(of: duplicateClass) { header += " (\(allocated) allocated)" }
             header += ", \(ByteSize.format(report.reclaimableByClass[index])) reclaimable"
             if duplicateClass.members.count < names { header += ", \(duplicateClass.members.count) distinct inodes" }
             writer.write(header + ":\n")
@@ -61,7 +62,7 @@ enum TextRenderer {
         } else {
             writer.write("Found \(counted(totals.classes, "class", "classes")) of identical files: ")
             writer.write("\(counted(totals.duplicateFiles, "duplicate", "duplicates")), ")
-            writer.write("\(ByteSize.format(totals.reclaimableBytes)) reclaimable by hard-linking.\n")
+            writer.write("\(ByteSize.format(totals.reclaimableBytes))\(apparent(totals.apparentReclaimableBytes, beside: totals.reclaimableBytes)) reclaimable by hard-linking.\n")
         }
         if totals.refusedFiles > 0 {
             writer.write("\(counted(totals.refusedFiles, "file", "files")) cannot be linked (\(ByteSize.format(totals.refusedBytes))); see \"Not linked\".\n")
@@ -70,10 +71,11 @@ enum TextRenderer {
             writer.write("Note: \(PathText.display(directory)) is \(ScanReport.overlayNote).\n")
         }
         if let linked = totals.filesLinked, let freed = totals.bytesFreed {
+            let beside = apparent(totals.apparentBytesFreed, beside: freed)
             if report.dryRun {
-                writer.write("Dry run: would link \(counted(linked, "file", "files")) and free \(ByteSize.format(freed)); nothing was changed.\n")
+                writer.write("Dry run: would link \(counted(linked, "file", "files")) and free \(ByteSize.format(freed))\(beside); nothing was changed.\n")
             } else {
-                writer.write("Linked \(counted(linked, "file", "files")), freed \(ByteSize.format(freed)).\n")
+                writer.write("Linked \(counted(linked, "file", "files")), freed \(ByteSize.format(freed))\(beside).\n")
             }
         }
         if let unleased = totals.replacementsWithoutLease, unleased > 0 {
@@ -85,6 +87,25 @@ enum TextRenderer {
         if let scanID = report.scanID {
             writer.write("Saved in the catalog as scan \(scanID).\n")
         }
+    }
+}
+
+extension TextRenderer {
+    /// What the members of a class occupy on disk, when some are sparse (fewer bytes allocated
+    /// than their size): `64.0 MiB`, or `0 B to 8.0 GiB` when they differ. Nil when none is
+    /// sparse, so ordinary files (whose blocks round their size up) show their size alone.
+    static func allocation(of duplicateClass: DuplicateClass) -> String? {
+        guard duplicateClass.members.contains(where: { $0.status.mayHaveHoles }) else { return nil }
+        let allocated = duplicateClass.members.map(\.status.allocatedBytes)
+        guard let least = allocated.min(), let most = allocated.max() else { return nil }
+        return least == most ? ByteSize.format(least) : "\(ByteSize.format(least)) to \(ByteSize.format(most))"
+    }
+
+    /// ` (8.0 GiB apparent)` after a figure counted by blocks, when the apparent size is larger
+    /// (holes), else nothing.
+    static func apparent(_ apparentBytes: Int64?, beside bytes: Int64) -> String {
+        guard let apparentBytes, apparentBytes > bytes else { return "" }
+        return " (\(ByteSize.format(apparentBytes)) apparent)"
     }
 }
 

@@ -8,8 +8,11 @@ public struct ScanReport: Sendable {
     public var roots: [[UInt8]]
     /// The scan.
     public var scan: ScanResult
-    /// Bytes that linking each class frees, by class index (exact by inode and link count).
+    /// Bytes that linking each class frees, by class index (exact by inode and link count, and
+    /// counted by allocated blocks: what `df` will show).
     public var reclaimableByClass: [Int64]
+    /// The same by apparent size (`st_size`): larger where members are sparse.
+    public var apparentReclaimableByClass: [Int64]
     /// Inodes that cannot be linked to their class.
     public var refusals: [LinkRefusal]
     /// For `link`: what was replaced (for a dry run, what would be).
@@ -33,6 +36,7 @@ public struct ScanReport: Sendable {
         self.roots = roots
         self.scan = scan
         reclaimableByClass = plan.reclaimableByClass(classCount: scan.classes.count)
+        apparentReclaimableByClass = plan.apparentReclaimableByClass(classCount: scan.classes.count)
         refusals = plan.refusals
         replacements = outcome?.replacements ?? []
         diagnostics = scan.diagnostics + (outcome?.skipped ?? [])
@@ -57,11 +61,18 @@ public struct ScanReport: Sendable {
         public var bytesScanned: Int64
         public var classes: Int
         public var duplicateFiles: Int
+        /// Bytes that linking every class frees, by allocated blocks.
         public var reclaimableBytes: Int64
+        /// The same by apparent size (optional only so that reports written before it decode).
+        public var apparentReclaimableBytes: Int64?
         public var refusedFiles: Int
+        /// Bytes that stay in use because of refusals, by allocated blocks.
         public var refusedBytes: Int64
         public var filesLinked: Int?
+        /// For `link`: bytes freed (for a dry run, that would be), by allocated blocks.
         public var bytesFreed: Int64?
+        /// For `link`: the same by apparent size.
+        public var apparentBytesFreed: Int64?
         public var warnings: Int
         /// For `link`: the bytes compared right before the swaps (0 in a dry run).
         public var bytesCompared: Int64?
@@ -79,10 +90,12 @@ public struct ScanReport: Sendable {
             classes: scan.classes.count,
             duplicateFiles: scan.classes.reduce(0) { $0 + $1.nameCount - 1 },
             reclaimableBytes: reclaimableByClass.reduce(0, +),
+            apparentReclaimableBytes: apparentReclaimableByClass.reduce(0, +),
             refusedFiles: refusals.count,
             refusedBytes: refusals.reduce(0) { $0 + $1.bytes },
             filesLinked: command == "link" ? replacements.count : nil,
             bytesFreed: command == "link" ? replacements.reduce(0) { $0 + $1.bytesFreed } : nil,
+            apparentBytesFreed: command == "link" ? replacements.reduce(0) { $0 + $1.apparentBytesFreed } : nil,
             warnings: diagnostics.count,
             bytesCompared: command == "link" ? bytesCompared ?? 0 : nil,
             secondsComparing: command == "link" ? secondsComparing ?? 0 : nil,

@@ -190,6 +190,33 @@ public enum Syscalls {
         return total
     }
 
+    /// What `seek(_:toNext:from:)` looks for.
+    public enum SeekTarget: Sendable {
+        /// The next byte that holds data (`SEEK_DATA`).
+        case data
+        /// The next hole (`SEEK_HOLE`); the end of the file counts as one.
+        case hole
+    }
+
+    /// The first offset at or after `offset` where data (or a hole) begins, or nil when there is
+    /// no data from `offset` to the end of the file (`ENXIO`). Moves the descriptor's offset,
+    /// which the readers here never use (they read with `pread`). Filesystems that keep no map
+    /// report the whole file as data. Never interrupted by a signal, so never retried.
+    ///
+    /// - Throws: the `Errno` that `lseek` set.
+    ///
+    /// The corresponding C function is `lseek` with `SEEK_DATA` or `SEEK_HOLE`.
+    public static func seek(
+        _ descriptor: FileDescriptor, toNext target: SeekTarget, from offset: Int64
+    ) throws(Errno) -> Int64? {
+        let found = lseek(descriptor.rawValue, off_t(offset), target == .data ? dl_seek_data() : dl_seek_hole())
+        if found < 0 {
+            if errno == ENXIO { return nil }
+            throw Errno(rawValue: errno)
+        }
+        return Int64(found)
+    }
+
     /// Closes a descriptor, ignoring errors: used on descriptors opened only for reading or for
     /// directories, where a failing `close` loses nothing.
     public static func closeQuietly(_ descriptor: FileDescriptor) {

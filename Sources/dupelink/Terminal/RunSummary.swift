@@ -33,12 +33,16 @@ struct RunSummary: Encodable {
     var classes: Int?
     /// Names beyond the first in each class.
     var duplicates: Int?
-    /// Bytes that linking every class would free.
+    /// Bytes that linking every class would free, by allocated blocks (what `df` will show).
     var reclaimableBytes: Int64?
+    /// The same by apparent size (`st_size`): larger where files are sparse.
+    var apparentReclaimableBytes: Int64?
     /// For `link`: names replaced with a hard link (for a dry run, that would be); nil for `scan`.
     var filesLinked: Int?
-    /// For `link`: bytes freed (for a dry run, that would be); nil for `scan`.
+    /// For `link`: bytes freed (for a dry run, that would be), by allocated blocks; nil for `scan`.
     var bytesFreed: Int64?
+    /// For `link`: the same by apparent size; nil for `scan`.
+    var apparentBytesFreed: Int64?
     /// For `link`: bytes compared byte for byte right before the swaps (0 for a dry run); nil for `scan`.
     var bytesCompared: Int64?
     /// For `link`: the seconds those comparisons took; nil for `scan`.
@@ -57,7 +61,7 @@ struct RunSummary: Encodable {
     private enum CodingKeys: String, CodingKey {
         case schemaVersion, command, dryRun, startedAt, endedAt, roots, catalog, scanID, filesScanned, bytesScanned
         case classes, duplicates, reclaimableBytes, filesLinked, bytesFreed, bytesCompared, secondsComparing
-        case replacementsWithoutLease, warnings, refused, exitStatus, error
+        case replacementsWithoutLease, warnings, refused, exitStatus, error, apparentReclaimableBytes, apparentBytesFreed
     }
 
     /// Writes every key, `null` included.
@@ -85,6 +89,8 @@ struct RunSummary: Encodable {
         try container.encode(refused, forKey: .refused)
         try container.encode(exitStatus, forKey: .exitStatus)
         try container.encode(error, forKey: .error)
+        try container.encode(apparentReclaimableBytes, forKey: .apparentReclaimableBytes)
+        try container.encode(apparentBytesFreed, forKey: .apparentBytesFreed)
     }
 
     /// Fills in the figures of a report.
@@ -99,8 +105,10 @@ struct RunSummary: Encodable {
         classes = totals.classes
         duplicates = totals.duplicateFiles
         reclaimableBytes = totals.reclaimableBytes
+        apparentReclaimableBytes = totals.apparentReclaimableBytes
         filesLinked = totals.filesLinked
         bytesFreed = totals.bytesFreed
+        apparentBytesFreed = totals.apparentBytesFreed
         bytesCompared = totals.bytesCompared
         secondsComparing = totals.secondsComparing
         replacementsWithoutLease = totals.replacementsWithoutLease

@@ -71,16 +71,22 @@ import Testing
         try tree.link("scan/v2", "snapshot/v2")
         let y1 = try Self.inode(tree, "scan/y1")
         let contents = try Dictionary(uniqueKeysWithValues: tree.entries().map { ($0, try tree.read($0)) })
-        let before = try tree.distinctInodeBytes(under: ["scan", "snapshot"])
+        // Freed inodes: x1 and two of the y files, counted by their blocks (what df shows).
+        let expected = try tree.allocatedBytes("scan/x1") + tree.allocatedBytes("scan/y2") + tree.allocatedBytes("scan/sub/y3")
+        let before = try tree.distinctInodeAllocatedBytes(under: ["scan", "snapshot"])
+        let apparentBefore = try tree.distinctInodeBytes(under: ["scan", "snapshot"])
 
         let scan = try LinkTestScan.scan([tree.path("scan")])
         let (plan, outcome) = Self.link(scan)
-        let after = try tree.distinctInodeBytes(under: ["scan", "snapshot"])
+        let after = try tree.distinctInodeAllocatedBytes(under: ["scan", "snapshot"])
 
         #expect(outcome.skipped.isEmpty, "\(outcome.skipped)")
-        #expect(plan.reclaimableBytes == 3000 + 2 * 5000)
+        #expect(plan.reclaimableBytes == expected)
+        #expect(plan.apparentReclaimableBytes == 3000 + 2 * 5000)
         #expect(before - after == plan.reclaimableBytes)
+        #expect(try apparentBefore - tree.distinctInodeBytes(under: ["scan", "snapshot"]) == plan.apparentReclaimableBytes)
         #expect(outcome.bytesFreed == plan.reclaimableBytes)
+        #expect(outcome.apparentBytesFreed == plan.apparentReclaimableBytes)
         #expect(outcome.replacements.count == plan.actions.count)
         // The inode with the outside name is the keeper, and still the one the snapshot holds.
         #expect(try Self.inode(tree, "scan/y2") == y1)
@@ -107,7 +113,8 @@ import Testing
         try tree.link("scan/b-dup", "scan/sub/b-dup-2")
         for index in 0..<5 { try tree.write("scan/c-\(index)", content) }
         let keeper = try Self.inode(tree, "scan/a-keep")
-        let before = try tree.distinctInodeBytes(under: ["scan"])
+        let blocks = try tree.allocatedBytes("scan/b-dup")
+        let before = try tree.distinctInodeAllocatedBytes(under: ["scan"])
 
         let scan = try LinkTestScan.scan([tree.path("scan")])
         let (plan, outcome) = Self.link(scan)
@@ -116,8 +123,9 @@ import Testing
         #expect(plan.actions.count == 7)
         #expect(outcome.replacements.count == 7)
         #expect(outcome.replacements.filter { $0.bytesFreed > 0 }.count == 6)
-        #expect(try before - tree.distinctInodeBytes(under: ["scan"]) == 6 * 10_000)
-        #expect(outcome.bytesFreed == 6 * 10_000)
+        #expect(try before - tree.distinctInodeAllocatedBytes(under: ["scan"]) == 6 * blocks)
+        #expect(outcome.bytesFreed == 6 * blocks)
+        #expect(outcome.apparentBytesFreed == 6 * 10_000)
         for entry in try tree.entries(under: "scan") {
             #expect(try Self.inode(tree, entry) == keeper, "\(entry)")
             #expect(try tree.read(entry) == content)
@@ -162,7 +170,7 @@ import Testing
         let (plan, outcome) = Self.link(scan)
         #expect(plan.actions.isEmpty)
         #expect(plan.refusals.map(\.reason) == [.ownerDiffers])
-        #expect(plan.refusedBytes == 4000)
+        #expect(plan.refusedBytes == (try tree.allocatedBytes("scan/nobody")))
         #expect(outcome.replacements.isEmpty)
         #expect(try Self.snapshots(tree) == before)
 

@@ -97,6 +97,25 @@ final class LinkTestTree {
         try entries().filter { ($0 as NSString).lastPathComponent.hasPrefix(".dupelink.") }
     }
 
+    /// The bytes the file occupies on disk (`st_blocks` × 512), what freeing it gives back: its
+    /// size rounded up to the filesystem's block for an ordinary file, less for a sparse one.
+    func allocatedBytes(_ relative: String) throws -> Int64 { Int64(try status(relative).st_blocks) * 512 }
+
+    /// The sum of `st_blocks` × 512 over the distinct inodes of regular files under `relatives`:
+    /// what `df` counts.
+    func distinctInodeAllocatedBytes(under relatives: [String]) throws -> Int64 {
+        var seen = Set<UInt64>()
+        var total: Int64 = 0
+        for relative in relatives {
+            for entry in try entries(under: relative) {
+                let status = try status(entry)
+                guard (status.st_mode & S_IFMT) == S_IFREG, seen.insert(UInt64(status.st_ino)).inserted else { continue }
+                total += Int64(status.st_blocks) * 512
+            }
+        }
+        return total
+    }
+
     /// The sum of `st_size` over the distinct inodes of regular files under `relatives`.
     func distinctInodeBytes(under relatives: [String]) throws -> Int64 {
         var seen = Set<UInt64>()
