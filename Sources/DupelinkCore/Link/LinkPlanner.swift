@@ -79,6 +79,13 @@ public enum LinkPlanner {
             let keeper = duplicateClass.members[keeperIndex]
             for duplicateIndex in partition.dropFirst() {
                 let duplicate = duplicateClass.members[duplicateIndex]
+                if options.sharesExtents {
+                    actions.append(
+                        LinkAction(
+                            classIndex: classIndex, keeper: keeper.names[0], duplicate: duplicate.names[0],
+                            keeperMember: keeperIndex, duplicateMember: duplicateIndex, bytesFreed: duplicateClass.size))
+                    continue
+                }
                 if let (why, detail) = Eligibility.handOverViolation(keeper: keeper, duplicate: duplicate) {
                     refusals.append(
                         LinkRefusal(
@@ -212,6 +219,8 @@ private struct PartitionKey: Hashable {
     init(_ member: Member, options: LinkOptions) {
         let status = member.status
         device = status.id.device
+        // Shared extents change no owner, mode or attribute: only the filesystem counts.
+        if options.sharesExtents { return }
         // A set-ID file runs as its owner or group: its owner and group always count, or a
         // user's set-user-ID name could become another of root's.
         let ownerCounts = !options.ignoreOwner || status.permissions & 0o6000 != 0
