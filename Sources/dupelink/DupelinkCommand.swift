@@ -42,7 +42,7 @@ struct DupelinkCommand: ParsableCommand {
             """,
         version: DupelinkVersion.current,
         subcommands: [
-            ScanCommand.self, LinkCommand.self, ReportCommand.self, HistoryCommand.self, UndoCommand.self,
+            ScanCommand.self, LinkCommand.self, DedupeCommand.self, ReportCommand.self, HistoryCommand.self, UndoCommand.self,
             SplitCommand.self, CatalogCommand.self,
         ],
         defaultSubcommand: nil
