@@ -32,6 +32,16 @@ struct DedupeCommand: ParsableCommand {
               dupelink dedupe --prefer /backup/2024 /backup
               dupelink dedupe --quiet --summary-json runs.jsonl --format json /backup > deduped.json
               dupelink dedupe --scan 12
+
+            EXIT STATUS (as for link):
+              0    deduplicated at least one file (--dry-run: would)
+              1    some files skipped: changed since compared, contents differ, or the
+                   filesystem cannot share extents (see the warnings)
+              2    failure (nothing scanned, catalog unusable, output not writable)
+              3    nothing to deduplicate (no duplicates, or all refused)
+              4    locked: another run holds the catalog
+              64   usage error (also --ignore-owner, --ignore-mode, --ignore-xattrs)
+              130  interrupted (the file in progress was finished)
             """)
 
     @OptionGroup var walk: WalkOptionGroup
