@@ -114,3 +114,27 @@ int dl_get_inode_flags(int fd, uint32_t *flags) {
     *flags = (uint32_t)value;
     return 0;
 }
+
+int dl_dedupe_range(int src_fd, uint64_t src_offset, uint64_t length, int dest_fd, uint64_t dest_offset,
+                    uint64_t *deduped, int32_t *status) {
+    // One destination: the header and its single info record, laid out as the kernel expects.
+    _Alignas(struct file_dedupe_range) unsigned char buffer[
+        sizeof(struct file_dedupe_range) + sizeof(struct file_dedupe_range_info)];
+    memset(buffer, 0, sizeof buffer);
+    struct file_dedupe_range *range = (struct file_dedupe_range *)buffer;
+    range->src_offset = src_offset;
+    range->src_length = length;
+    range->dest_count = 1;
+    range->info[0].dest_fd = dest_fd;
+    range->info[0].dest_offset = dest_offset;
+    if (ioctl(src_fd, FIDEDUPERANGE, range) != 0) {
+        return -1;
+    }
+    *deduped = range->info[0].bytes_deduped;
+    *status = range->info[0].status;
+    return 0;
+}
+
+int32_t dl_dedupe_range_differs(void) { return FILE_DEDUPE_RANGE_DIFFERS; }
+
+int dl_syncfs(int fd) { return syncfs(fd); }

@@ -17,7 +17,9 @@ struct DupelinkCommand: ParsableCommand {
 
             A hard link is another name for the same file: after linking, the names share one \
             content, owner, mode and modification time. Editing one name in place changes every \
-            name; a program that saves by writing a new file and renaming it breaks the link.
+            name; a program that saves by writing a new file and renaming it breaks the link. \
+            On btrfs and XFS (reflink), dedupe instead makes duplicates share data extents: each \
+            file keeps its own inode, owner, mode and times, and a write to one is copied.
 
             EXAMPLES:
               dupelink scan ~/Pictures                     report duplicates, change nothing
@@ -26,6 +28,7 @@ struct DupelinkCommand: ParsableCommand {
               dupelink link --prefer /backup/2024 /backup  link, keeping files under /backup/2024
               dupelink report --format json > review.json  print the latest saved scan again
               dupelink link --from review.json             apply the reviewed report, re-checking each file
+              dupelink dedupe /srv/vm-images               share extents (btrfs, XFS), keep separate files
               dupelink link --quiet --summary-json runs.jsonl /backup
               dupelink catalog info                        what the catalog holds
 
@@ -37,7 +40,7 @@ struct DupelinkCommand: ParsableCommand {
               1    partial: some files could not be read or linked (see the warnings)
               2    failure: nothing scanned, catalog unusable or not trusted (another
                    user could change it), output not writable, or an input file unusable
-              3    nothing to do: link found nothing to link (none, or all refused)
+              3    nothing to do: link or dedupe found nothing to do (none, or all refused)
               4    locked: another run holds the catalog, and --wait ran out
               64   usage error
               130  interrupted by SIGINT or SIGTERM
@@ -45,7 +48,7 @@ struct DupelinkCommand: ParsableCommand {
             """,
         version: DupelinkVersion.current,
         subcommands: [
-            ScanCommand.self, LinkCommand.self, ReportCommand.self, HistoryCommand.self, UndoCommand.self,
+            ScanCommand.self, LinkCommand.self, DedupeCommand.self, ReportCommand.self, HistoryCommand.self, UndoCommand.self,
             SplitCommand.self, CatalogCommand.self,
         ],
         defaultSubcommand: nil

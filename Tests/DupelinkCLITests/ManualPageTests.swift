@@ -15,7 +15,7 @@ import Testing
         return Set(pattern.matches(in: help, range: range).compactMap { Range($0.range(at: 1), in: help).map { String(help[$0]) } })
     }
 
-    @Test(arguments: ["scan", "link"])
+    @Test(arguments: ["scan", "link", "dedupe"])
     func everyOptionInHelpIsInTheManualPageAndTheReadme(command: String) throws {
         let manual = try String(contentsOf: Self.repository.appendingPathComponent("man/dupelink.1"), encoding: .utf8)
         let readme = try String(contentsOf: Self.repository.appendingPathComponent("README.md"), encoding: .utf8)
@@ -36,5 +36,8 @@ import Testing
         }
         for status in ["0", "1", "2", "64", "130"] { #expect(manual.contains(".It \(status)\n")) }
         #expect(manual.contains("OnCalendar="))
+        #expect(manual.contains(".It Cm dedupe"), "man page lacks the dedupe command")
+        let readme = try String(contentsOf: Self.repository.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(readme.contains("## Hard links or shared extents"))
     }
 }

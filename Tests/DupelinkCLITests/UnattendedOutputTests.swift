@@ -10,7 +10,7 @@ import Testing
     /// The keys the README and the man page document, all always present.
     static let documentedKeys: Set<String> = [
         "schemaVersion", "command", "dryRun", "startedAt", "endedAt", "roots", "catalog", "scanID", "filesScanned",
-        "bytesScanned", "classes", "duplicates", "reclaimableBytes", "filesLinked", "bytesFreed", "bytesCompared",
+        "bytesScanned", "classes", "duplicates", "reclaimableBytes", "filesLinked", "bytesFreed", "bytesFreedMeasured", "bytesCompared",
         "secondsComparing", "replacementsWithoutLease", "warnings", "refused", "exitStatus", "error",
         "apparentReclaimableBytes", "apparentBytesFreed",
     ]

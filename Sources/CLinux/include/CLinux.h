@@ -73,4 +73,21 @@ int dl_get_inode_flags(int fd, uint32_t *flags);
 /// `ioctl(fd, FS_IOC_SETFLAGS, &flags)`. Returns 0, or -1 with errno set.
 int dl_set_inode_flags(int fd, uint32_t flags);
 
+/// `ioctl(src_fd, FIDEDUPERANGE, ...)` with one destination: asks the kernel to make `length`
+/// bytes of `dest_fd` from `dest_offset` share the extents of `src_fd` from `src_offset`, which it
+/// does only where the bytes are equal, compared under its own locks. Returns 0 with `*status`
+/// set to `FILE_DEDUPE_RANGE_SAME` (0), `FILE_DEDUPE_RANGE_DIFFERS` (1) or a negative errno for
+/// this destination, and `*deduped` to the bytes now shared (possibly fewer than asked); or -1
+/// with errno set when the call itself failed (`ENOTTY`, `EOPNOTSUPP`, `EINVAL` where the
+/// filesystem cannot share extents).
+int dl_dedupe_range(int src_fd, uint64_t src_offset, uint64_t length, int dest_fd, uint64_t dest_offset,
+                    uint64_t *deduped, int32_t *status);
+
+/// The value of `FILE_DEDUPE_RANGE_DIFFERS`.
+int32_t dl_dedupe_range_differs(void);
+
+/// `syncfs(fd)`: commits the filesystem of `fd`, so that its free-space count is current (btrfs
+/// releases shared extents' old blocks at its transaction commit). Returns 0 or -1 with errno set.
+int dl_syncfs(int fd);
+
 #endif

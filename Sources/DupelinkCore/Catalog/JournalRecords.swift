@@ -6,6 +6,9 @@ public enum JournalCommand: String, Hashable, Sendable, Codable {
     case undo
     /// `dupelink split`: linked names turned into separate files.
     case split
+    /// `dupelink dedupe`: duplicates made to share data extents; no name changed, so there are no
+    /// entries and nothing to undo. Its `bytesFreed` are the bytes the kernel deduplicated.
+    case dedupe
 }
 
 /// How a journaled run ended.

@@ -41,13 +41,16 @@ public final class LinkJournal {
         self.isDryRun = isDryRun
     }
 
-    /// Records the start of a `link` run in `catalog`.
+    /// Records the start of a `link` run (or, with `command`, of a `dedupe` run, which journals
+    /// no entries: it renames nothing) in `catalog`.
     ///
     /// Touches the disk: writes the database and reads the working directory.
     /// - Throws: `DupelinkError(.catalog)` when the run cannot be recorded; nothing may then be linked.
-    public static func begin(catalog: Catalog, roots: [[UInt8]], isDryRun: Bool) throws(DupelinkError) -> LinkJournal {
+    public static func begin(
+        catalog: Catalog, roots: [[UInt8]], isDryRun: Bool, command: JournalCommand = .link
+    ) throws(DupelinkError) -> LinkJournal {
         let id = try catalog.beginJournalRun(
-            command: .link, roots: roots, isDryRun: isDryRun, process: .current(),
+            command: command, roots: roots, isDryRun: isDryRun, process: .current(),
             workingDirectory: JournalPaths.workingDirectory(), startedAt: CatalogFile.now())
         return LinkJournal(catalog: catalog, runID: id, isDryRun: isDryRun)
     }

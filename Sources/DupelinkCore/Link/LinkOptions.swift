@@ -26,6 +26,14 @@ public struct LinkOptions: Sendable, Hashable {
     /// the path was spelled (relative, absolute, through a symbolic link).
     public var preferredDirectoryIDs: [FileID] = []
 
+    /// Plan for `dedupe`, which makes duplicates share data extents (`FIDEDUPERANGE`) instead of
+    /// one inode: every file keeps its own inode, owner, mode, times, attributes and flags, so
+    /// only the filesystem counts. Owner, mode and attribute differences are not refusals, and
+    /// each duplicate inode gets one action (on its first name) for its whole size, even when it
+    /// has names outside the roots: its blocks are shared all the same. Immutable, append-only
+    /// and unreadable-attribute files are still refused (the kernel would refuse them anyway).
+    public var sharesExtents: Bool = false
+
     /// Creates options; by default owner and permissions must match and no directory is preferred.
     public init(ignoreOwner: Bool = false, ignoreMode: Bool = false, preferredDirectories: [[UInt8]] = []) {
         self.ignoreOwner = ignoreOwner

@@ -44,6 +44,34 @@ public struct LinkOutcome: Sendable {
         }
     }
 
+    /// For `dedupe`: the free space of one filesystem the run changed, measured (`statvfs`, after
+    /// `syncfs`) before its first and after its last change. What sharing extents frees is
+    /// measured, not assumed: blocks another file or a snapshot still uses stay in use.
+    public struct FreeSpace: Hashable, Sendable, Codable {
+        /// The filesystem's device number.
+        public var device: UInt64
+        /// The index in the scan's `files` of the first file deduplicated there.
+        public var file: Int32
+        /// Bytes available to unprivileged users before the first change.
+        public var availableBefore: Int64
+        /// Bytes available to unprivileged users after the last change.
+        public var availableAfter: Int64
+
+        /// Creates a measurement.
+        public init(device: UInt64, file: Int32, availableBefore: Int64, availableAfter: Int64) {
+            self.device = device
+            self.file = file
+            self.availableBefore = availableBefore
+            self.availableAfter = availableAfter
+        }
+
+        /// The bytes that became free (negative when other programs used space meanwhile).
+        public var bytesFreed: Int64 { availableAfter - availableBefore }
+    }
+
+    /// Whether duplicates were made to share extents (`dedupe`) rather than linked: each
+    /// replacement's `bytesFreed` is then the bytes the kernel reported deduplicated.
+    public var sharesExtents = false
     /// Whether this was a dry run: nothing was changed, and `replacements` are what would be done.
     public var isDryRun: Bool
     /// The names replaced, in order.
@@ -66,6 +94,8 @@ public struct LinkOutcome: Sendable {
     /// (leases are granted to root and to a file's owner): the bytes were compared all the same,
     /// but a program could have opened either file for writing meanwhile without waiting.
     public var replacementsWithoutLease = 0
+    /// For `dedupe` (not a dry run): the free space of each filesystem it changed, before and after.
+    public var freeSpace: [FreeSpace] = []
 
     /// Creates an empty outcome.
     public init(isDryRun: Bool) {

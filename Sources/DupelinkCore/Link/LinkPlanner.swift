@@ -41,7 +41,7 @@ public enum LinkPlanner {
                 refusals.append(
                     LinkRefusal(
                         classIndex: classIndex, member: index, file: member.names[0], reference: member.names[0],
-                        reason: .keptSeparate, bytes: hasNoOutsideNames(member) ? duplicateClass.size : 0,
+                        reason: .keptSeparate, bytes: hasNoOutsideNames(member) ? member.status.allocatedBytes : 0,
                         detail: "run \(run); --relink-separated links it again"))
                 continue
             }
@@ -105,6 +105,13 @@ public enum LinkPlanner {
             let keeper = duplicateClass.members[keeperIndex]
             for duplicateIndex in partition.dropFirst() {
                 let duplicate = duplicateClass.members[duplicateIndex]
+                if options.sharesExtents {
+                    actions.append(
+                        LinkAction(
+                            classIndex: classIndex, keeper: keeper.names[0], duplicate: duplicate.names[0],
+                            keeperMember: keeperIndex, duplicateMember: duplicateIndex, bytesFreed: duplicateClass.size))
+                    continue
+                }
                 // Its first name shares the keeper's mount; another name of it may not, and one
                 // name left unlinked keeps the inode.
                 if byMount, duplicate.names.contains(where: { mountOf($0, in: scan) != mountOf(keeper, in: scan) }) {
@@ -112,7 +119,7 @@ public enum LinkPlanner {
                         LinkRefusal(
                             classIndex: classIndex, member: duplicateIndex, file: duplicate.names[0],
                             reference: keeper.names[0], reason: .otherMount,
-                            bytes: hasNoOutsideNames(duplicate) ? duplicateClass.size : 0))
+                            bytes: hasNoOutsideNames(duplicate) ? duplicate.status.allocatedBytes : 0))
                     continue
                 }
                 if let (why, detail) = Eligibility.handOverViolation(keeper: keeper, duplicate: duplicate) {
@@ -261,6 +268,8 @@ private struct PartitionKey: Hashable {
     init(_ member: Member, mount: UInt64?, options: LinkOptions) {
         let status = member.status
         device = status.id.device
+        // Shared extents change no owner, mode or attribute: only the filesystem counts.
+        if options.sharesExtents { return }
         self.mount = mount
         // A set-ID file runs as its owner or group: its owner and group always count, or a
         // user's set-user-ID name could become another of root's.

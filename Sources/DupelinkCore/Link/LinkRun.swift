@@ -40,6 +40,13 @@ final class LinkRun {
     let journal: LinkJournal?
     /// Whether `user.*` attributes may differ between keeper and duplicate.
     let ignoresUserAttributes: Bool
+    /// Whether duplicates share the keeper's extents (`dedupe`) instead of becoming its names.
+    let sharesExtents: Bool
+    /// For `dedupe`: per filesystem, a descriptor on it and its free bytes before the first
+    /// change (see `LinkRun+SharedExtents.swift`).
+    var freeSpaceProbes: [UInt64: (descriptor: FileDescriptor, file: Int32, availableBefore: Int64)] = [:]
+    /// For `dedupe`: filesystems found unable to share extents; their files are not tried again.
+    var devicesWithoutDedupe: Set<UInt64> = []
     private let directories = LinkDirectoryCache(capacity: 4)
     /// The current keeper of each partition, keyed by the planned keeper; differs from the plan
     /// after an `EMLINK` rotation.
@@ -57,8 +64,9 @@ final class LinkRun {
     /// Starts a run; nothing is opened yet.
     init(
         scan: ScanResult, dryRun: Bool, usesExchange: Bool, usesLeases: Bool = true, beforeSwap: (@Sendable ([UInt8]) -> Void)?,
-        journal: LinkJournal? = nil, ignoresUserAttributes: Bool = false
+        journal: LinkJournal? = nil, ignoresUserAttributes: Bool = false, sharesExtents: Bool = false
     ) {
+        self.sharesExtents = sharesExtents
         self.scan = scan
         self.journal = journal
         self.ignoresUserAttributes = ignoresUserAttributes
@@ -67,6 +75,7 @@ final class LinkRun {
         self.usesLeases = usesLeases
         self.beforeSwap = beforeSwap
         outcome = LinkOutcome(isDryRun: dryRun)
+        outcome.sharesExtents = sharesExtents
     }
 
     /// Carries out one action and records what happened.
@@ -188,7 +197,9 @@ final class LinkRun {
         // an inode with no name left (the duplicate), or under every name (the keeper). Leave
         // them; a read lease is granted only while nobody has the file open for writing, and
         // while it is held (until these descriptors close) an open for writing waits.
-        let duplicateLeased = try holdReadLease(on: reader, file: duplicate)
+        // Shared extents leave each file its inode: a writer keeps writing to its own file (the
+        // kernel copies on write), so no lease is needed to hold writers off.
+        let duplicateLeased = sharesExtents ? false : try holdReadLease(on: reader, file: duplicate)
         let keeperReader: FileDescriptor
         do {
             keeperReader = try Syscalls.openForReading(keeperName, in: source)
@@ -199,13 +210,21 @@ final class LinkRun {
         guard (try? Syscalls.status(of: keeperReader))?.id == keeperSnapshot.id else {
             throw .skipped(keeperChanged(keeper.file, duplicate: duplicate))
         }
-        let keeperLeased = try holdReadLease(on: keeperReader, file: keeper.file)
+        let keeperLeased = sharesExtents ? false : try holdReadLease(on: keeperReader, file: keeper.file)
         // Every name of the inode will carry the keeper's attributes and flags: compare them now,
         // on the descriptors whose identity was checked, whatever the plan was made from.
         let duplicateAttributes = try attributes(of: reader, file: duplicate)
         let keeperAttributes = try attributes(of: keeperReader, file: keeper.file)
         try checkUnchanged(keeperAttributes, of: keeperID, file: keeper.file, duplicate: duplicate)
         try checkUnchanged(duplicateAttributes, of: duplicateID, file: duplicate, duplicate: duplicate)
+        if sharesExtents {
+            // Nothing is renamed and no attribute is shared, so eligibility is moot; the kernel
+            // compares the bytes itself, under its locks, as it shares them.
+            let shared = try shareExtents(
+                keeperReader, keeper: keeper.file, with: reader, duplicate: duplicate,
+                device: duplicateSnapshot.id.device, size: duplicateSnapshot.size)
+            return Freed(allocated: shared, apparent: shared)
+        }
         try checkEligibility(
             keeper: keeperSnapshot, keeperAttributes: keeperAttributes,
             duplicate: duplicateSnapshot, duplicateAttributes: duplicateAttributes, file: duplicate)
@@ -580,7 +599,7 @@ final class LinkRun {
         scan.table.name(ofFile: record).map { CChar(bitPattern: $0) } + [0]
     }
 
-    private func path(of file: Int32) -> [UInt8] { scan.path(ofFile: file) }
+    func path(of file: Int32) -> [UInt8] { scan.path(ofFile: file) }
 
     /// How many leading bytes of a path in `directory` are its root as given (0 for the hidden
     /// `.` root of a file given as a root).

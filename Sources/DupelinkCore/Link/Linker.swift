@@ -27,8 +27,16 @@ public struct Linker: Sendable {
     /// change the duplicate there to prove the change is noticed and undone.
     var beforeSwap: (@Sendable ([UInt8]) -> Void)? = nil
 
-    /// Creates a linker.
-    public init() {}
+    /// Whether duplicates are made to share the keeper's data extents (`FIDEDUPERANGE`, for
+    /// `dedupe`) instead of being replaced by hard links: each keeps its inode and name, and
+    /// nothing is renamed or journaled per file. The plan should be made with
+    /// `LinkOptions.sharesExtents`.
+    public var sharesExtents = false
+
+    /// Creates a linker; `sharesExtents` makes it deduplicate extents instead of linking.
+    public init(sharesExtents: Bool = false) {
+        self.sharesExtents = sharesExtents
+    }
 
     /// Carries out `plan`, which must have been made from `scan`.
     ///
@@ -47,7 +55,7 @@ public struct Linker: Sendable {
     ) -> LinkOutcome {
         let run = LinkRun(
             scan: scan, dryRun: dryRun, usesExchange: usesExchange, usesLeases: usesLeases, beforeSwap: beforeSwap,
-            journal: journal, ignoresUserAttributes: plan.ignoresUserAttributes)
+            journal: journal, ignoresUserAttributes: plan.ignoresUserAttributes, sharesExtents: sharesExtents)
         progress?.begin(.link, jobs: plan.actions.count)
         for action in plan.actions {
             if Cancellation.isRequested {
@@ -57,6 +65,7 @@ public struct Linker: Sendable {
             run.perform(action)
             progress?.jobFinished()
         }
+        if sharesExtents { run.finishFreeSpaceProbes() }
         return run.outcome
     }
 }

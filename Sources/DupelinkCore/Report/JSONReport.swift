@@ -221,7 +221,7 @@ public struct JSONReport: Codable, Sendable {
                     }
                 })
         }
-        replacements = report.command == "link" ? report.replacements.map {
+        replacements = report.isApplied ? report.replacements.map {
             Replacement(keeper: PathValue(scan.path(ofFile: $0.keeper)), duplicate: PathValue(scan.path(ofFile: $0.duplicate)),
                 bytesFreed: $0.bytesFreed, apparentBytesFreed: $0.apparentBytesFreed)
         } : nil

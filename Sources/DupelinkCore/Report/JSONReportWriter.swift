@@ -71,7 +71,7 @@ extension JSONOutput {
             flushIfFull()
         }
         close(UInt8(ascii: "]"), indent: 1, wasEmpty: firstRefusal)
-        if report.command == "link" {
+        if report.isApplied {
             key("replacements", indent: 1, first: &first)
             byte(UInt8(ascii: "["))
             var firstReplacement = true
@@ -290,6 +290,7 @@ extension JSONOutput {
         present("apparentReclaimableBytes", totals.apparentReclaimableBytes, first: &first)
         present("bytesCompared", totals.bytesCompared, first: &first)
         present("bytesFreed", totals.bytesFreed, first: &first)
+        present("bytesFreedMeasured", totals.bytesFreedMeasured, first: &first)
         key("bytesScanned", indent: 2, first: &first)
         integer(totals.bytesScanned)
         key("classes", indent: 2, first: &first)

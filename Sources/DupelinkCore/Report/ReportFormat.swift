@@ -36,8 +36,9 @@ enum TextRenderer {
                 for (position, name) in member.names.enumerated() {
                     let marker = position == 0 ? "  " : "  = "
                     var line = marker + PathText.display(scan.path(ofFile: name))
-                    if report.command == "link", replacedBy[name] != nil {
-                        line += report.dryRun ? "  (would be linked)" : "  (linked)"
+                    if report.isApplied, replacedBy[name] != nil {
+                        let done = report.command == "dedupe" ? "deduplicated" : "linked"
+                        line += report.dryRun ? "  (would be \(done))" : "  (\(done))"
                     }
                     writer.write(line + "\n")
                 }
@@ -62,7 +63,8 @@ enum TextRenderer {
         } else {
             writer.write("Found \(counted(totals.classes, "class", "classes")) of identical files: ")
             writer.write("\(counted(totals.duplicateFiles, "duplicate", "duplicates")), ")
-            writer.write("\(ByteSize.format(totals.reclaimableBytes))\(apparent(totals.apparentReclaimableBytes, beside: totals.reclaimableBytes)) reclaimable by hard-linking.\n")
+            let how = report.command == "dedupe" ? "sharing extents" : "hard-linking"
+            writer.write("\(ByteSize.format(totals.reclaimableBytes))\(apparent(totals.apparentReclaimableBytes, beside: totals.reclaimableBytes)) reclaimable by \(how).\n")
         }
         if totals.refusedFiles > 0 {
             writer.write("\(counted(totals.refusedFiles, "file", "files")) cannot be linked (\(ByteSize.format(totals.refusedBytes))); see \"Not linked\".\n")
@@ -70,7 +72,18 @@ enum TextRenderer {
         for directory in report.overlayDirectories {
             writer.write("Note: \(PathText.display(directory)) is \(ScanReport.overlayNote).\n")
         }
-        if let linked = totals.filesLinked, let freed = totals.bytesFreed {
+        if report.command == "dedupe", let deduplicated = totals.filesLinked, let shared = totals.bytesFreed {
+            if report.dryRun {
+                writer.write("Dry run: would deduplicate \(counted(deduplicated, "file", "files")) (\(ByteSize.format(shared)) to share with their kept copies); nothing was changed.\n")
+            } else {
+                writer.write("Deduplicated \(counted(deduplicated, "file", "files")): \(ByteSize.format(shared)) now share the kept copies' extents.\n")
+                for space in report.freeSpace ?? [] {
+                    let grew = space.bytesFreed >= 0 ? "grew by \(ByteSize.format(space.bytesFreed))" : "shrank by \(ByteSize.format(-space.bytesFreed))"
+                    let place = PathText.display(scan.path(ofFile: space.file))
+                    writer.write("Free space on the filesystem of \(place): \(ByteSize.format(space.availableBefore)) before, \(ByteSize.format(space.availableAfter)) after (\(grew), measured).\n")
+                }
+            }
+        } else if let linked = totals.filesLinked, let freed = totals.bytesFreed {
             let beside = apparent(totals.apparentBytesFreed, beside: freed)
             if report.dryRun {
                 writer.write("Dry run: would link \(counted(linked, "file", "files")) and free \(ByteSize.format(freed))\(beside); nothing was changed.\n")

@@ -1,6 +1,6 @@
 /// What a report says about a scan (and, for `link`, what was done), independent of its format.
 public struct ScanReport: Sendable {
-    /// The command that produced the report: `scan` or `link`.
+    /// The command that produced the report: `scan`, `link` or `dedupe`.
     public var command: String
     /// Whether `link` ran with `--dry-run`.
     public var dryRun: Bool
@@ -27,11 +27,17 @@ public struct ScanReport: Sendable {
     public var secondsComparing: Double?
     /// For `link`: names replaced without a read lease on both files.
     public var replacementsWithoutLease: Int?
+    /// For `dedupe`: the free space of each filesystem it changed, before and after.
+    public var freeSpace: [LinkOutcome.FreeSpace]?
+
+    /// Whether a linker ran (`link` or `dedupe`), so replacements and their totals are reported.
+    public var isApplied: Bool { command != "scan" }
 
     /// The report of a scan and its link plan; with `outcome`, of a link run (`command` is then
     /// `link`), whose skipped names join the scan's diagnostics.
     public init(roots: [[UInt8]], scan: ScanResult, plan: LinkPlan, outcome: LinkOutcome? = nil) {
-        command = outcome == nil ? "scan" : "link"
+        command = outcome.map { $0.sharesExtents ? "dedupe" : "link" } ?? "scan"
+        freeSpace = outcome?.sharesExtents == true ? outcome?.freeSpace : nil
         dryRun = outcome?.isDryRun ?? false
         self.roots = roots
         self.scan = scan
@@ -73,6 +79,9 @@ public struct ScanReport: Sendable {
         public var bytesFreed: Int64?
         /// For `link`: the same by apparent size.
         public var apparentBytesFreed: Int64?
+        /// For `dedupe`: the growth of free space measured on the filesystems it changed (nil in
+        /// a dry run, and for `scan` and `link`, whose freed bytes are counted by link count).
+        public var bytesFreedMeasured: Int64?
         public var warnings: Int
         /// For `link`: the bytes compared right before the swaps (0 in a dry run).
         public var bytesCompared: Int64?
@@ -93,12 +102,13 @@ public struct ScanReport: Sendable {
             apparentReclaimableBytes: apparentReclaimableByClass.reduce(0, +),
             refusedFiles: refusals.count,
             refusedBytes: refusals.reduce(0) { $0 + $1.bytes },
-            filesLinked: command == "link" ? replacements.count : nil,
-            bytesFreed: command == "link" ? replacements.reduce(0) { $0 + $1.bytesFreed } : nil,
-            apparentBytesFreed: command == "link" ? replacements.reduce(0) { $0 + $1.apparentBytesFreed } : nil,
+            filesLinked: isApplied ? replacements.count : nil,
+            bytesFreed: isApplied ? replacements.reduce(0) { $0 + $1.bytesFreed } : nil,
+            apparentBytesFreed: isApplied ? replacements.reduce(0) { $0 + $1.apparentBytesFreed } : nil,
+            bytesFreedMeasured: dryRun ? nil : freeSpace.map { $0.reduce(0) { $0 + $1.bytesFreed } },
             warnings: diagnostics.count,
-            bytesCompared: command == "link" ? bytesCompared ?? 0 : nil,
-            secondsComparing: command == "link" ? secondsComparing ?? 0 : nil,
-            replacementsWithoutLease: command == "link" ? replacementsWithoutLease ?? 0 : nil)
+            bytesCompared: isApplied ? bytesCompared ?? 0 : nil,
+            secondsComparing: isApplied ? secondsComparing ?? 0 : nil,
+            replacementsWithoutLease: isApplied ? replacementsWithoutLease ?? 0 : nil)
     }
 }

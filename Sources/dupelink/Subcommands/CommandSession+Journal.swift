@@ -10,13 +10,13 @@ extension CommandSession {
         JournalReporting.recover(catalog, quiet: output.quiet)
     }
 
-    /// Starts the journal of a `link` run, or returns nil without a catalog.
+    /// Starts the journal of a `link` (or `dedupe`) run, or returns nil without a catalog.
     ///
     /// - Throws: `ExitStatus.failure` when the run cannot be journaled: nothing is linked then.
-    func beginJournal(roots: [[UInt8]], dryRun: Bool) throws -> LinkJournal? {
+    func beginJournal(roots: [[UInt8]], dryRun: Bool, command: JournalCommand = .link) throws -> LinkJournal? {
         guard let catalog else { return nil }
         do {
-            let journal = try LinkJournal.begin(catalog: catalog, roots: roots, isDryRun: dryRun)
+            let journal = try LinkJournal.begin(catalog: catalog, roots: roots, isDryRun: dryRun, command: command)
             journalRunID = journal.runID
             return journal
         } catch {

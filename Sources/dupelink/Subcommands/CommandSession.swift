@@ -109,8 +109,13 @@ final class CommandSession {
     /// The link options of `planning` for `scan`: with the files `undo` and `split` separated left
     /// separate, unless `--relink-separated`. A catalog that cannot say is a warning.
     func linkOptions(_ planning: PlanningOptionGroup, for scan: ScanResult) -> LinkOptions {
-        var options = planning.linkOptions
-        guard !planning.relinkSeparated, let catalog else { return options }
+        keepingSeparate(planning.linkOptions, unless: planning.relinkSeparated, for: scan)
+    }
+
+    /// `options` with the files `undo` and `split` separated in `scan` kept separate, unless `relink`.
+    func keepingSeparate(_ options: LinkOptions, unless relink: Bool, for scan: ScanResult) -> LinkOptions {
+        var options = options
+        guard !relink, let catalog else { return options }
         do {
             options.separated = try catalog.separatedMembers(of: scan)
         } catch {
@@ -120,11 +125,14 @@ final class CommandSession {
     }
 
     /// Runs the linker with a progress line, journaling each replacement in `journal` when given.
-    func link(_ plan: LinkPlan, scan: ScanResult, dryRun: Bool, journal: LinkJournal? = nil) -> LinkOutcome {
+    /// With `sharesExtents`, makes duplicates share extents instead (`dedupe`).
+    func link(
+        _ plan: LinkPlan, scan: ScanResult, dryRun: Bool, journal: LinkJournal? = nil, sharesExtents: Bool = false
+    ) -> LinkOutcome {
         let line = ProgressLine(progress: progress)
         if !output.quiet && !dryRun { line.start() }
         defer { line.stop() }
-        return Linker().execute(plan, scan: scan, dryRun: dryRun, progress: progress, journal: journal)
+        return Linker(sharesExtents: sharesExtents).execute(plan, scan: scan, dryRun: dryRun, progress: progress, journal: journal)
     }
 
     /// Prints warnings and the report, and ends with the documented exit status.
@@ -168,7 +176,7 @@ final class CommandSession {
     /// linked, nothing to do when `link` found nothing to link, else success.
     static func status(of report: ScanReport) -> ExitCode {
         if !report.diagnostics.isEmpty { return ExitStatus.partial }
-        if report.command == "link" && report.replacements.isEmpty { return ExitStatus.nothingToDo }
+        if report.isApplied && report.replacements.isEmpty { return ExitStatus.nothingToDo }
         return ExitStatus.success
     }
 

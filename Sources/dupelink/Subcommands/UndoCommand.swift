@@ -47,6 +47,10 @@ struct UndoCommand: ParsableCommand {
                 StandardStreams.error("the journal has no run \(runNumber); see 'dupelink history'")
                 throw ExitStatus.failure
             }
+            if linkRun.command == .dedupe && !linkRun.isDryRun {
+                StandardStreams.error("run \(runNumber) was a dedupe run: its files share data extents but each kept its own inode, name, owner, mode and times, so there is nothing to undo (a write to one is copied, never seen by the others)")
+                throw ExitStatus.failure
+            }
             guard linkRun.command == .link, !linkRun.isDryRun else {
                 StandardStreams.error("run \(runNumber) was \(linkRun.isDryRun ? "a dry run" : "a \(linkRun.command.rawValue) run"), which linked nothing; only link runs can be undone")
                 throw ExitStatus.failure

@@ -43,6 +43,8 @@ struct RunSummary: Encodable {
     var bytesFreed: Int64?
     /// For `link`: the same by apparent size; nil for `scan`.
     var apparentBytesFreed: Int64?
+    /// For `dedupe`: the growth of free space measured on the filesystems it changed; nil otherwise.
+    var bytesFreedMeasured: Int64?
     /// For `link`: bytes compared byte for byte right before the swaps (0 for a dry run); nil for `scan`.
     var bytesCompared: Int64?
     /// For `link`: the seconds those comparisons took; nil for `scan`.
@@ -60,7 +62,7 @@ struct RunSummary: Encodable {
 
     private enum CodingKeys: String, CodingKey {
         case schemaVersion, command, dryRun, startedAt, endedAt, roots, catalog, scanID, filesScanned, bytesScanned
-        case classes, duplicates, reclaimableBytes, filesLinked, bytesFreed, bytesCompared, secondsComparing
+        case classes, duplicates, reclaimableBytes, filesLinked, bytesFreed, bytesFreedMeasured, bytesCompared, secondsComparing
         case replacementsWithoutLease, warnings, refused, exitStatus, error, apparentReclaimableBytes, apparentBytesFreed
     }
 
@@ -82,6 +84,7 @@ struct RunSummary: Encodable {
         try container.encode(reclaimableBytes, forKey: .reclaimableBytes)
         try container.encode(filesLinked, forKey: .filesLinked)
         try container.encode(bytesFreed, forKey: .bytesFreed)
+        try container.encode(bytesFreedMeasured, forKey: .bytesFreedMeasured)
         try container.encode(bytesCompared, forKey: .bytesCompared)
         try container.encode(secondsComparing, forKey: .secondsComparing)
         try container.encode(replacementsWithoutLease, forKey: .replacementsWithoutLease)
@@ -109,6 +112,7 @@ struct RunSummary: Encodable {
         filesLinked = totals.filesLinked
         bytesFreed = totals.bytesFreed
         apparentBytesFreed = totals.apparentBytesFreed
+        bytesFreedMeasured = totals.bytesFreedMeasured
         bytesCompared = totals.bytesCompared
         secondsComparing = totals.secondsComparing
         replacementsWithoutLease = totals.replacementsWithoutLease

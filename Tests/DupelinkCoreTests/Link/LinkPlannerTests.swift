@@ -179,6 +179,31 @@ import Testing
         #expect(ignoring.reclaimableBytes == 2 * blocks)
     }
 
+    @Test func dedupePlanIgnoresOwnerAndModeAndSharesEachDuplicateInodeOnce() throws {
+        let tree = try LinkTestTree()
+        defer { tree.remove() }
+        let content = LinkTestTree.content(seed: 11, count: 4096)
+        try tree.write("scan/a", content, mode: 0o644)
+        try tree.write("scan/b", content, mode: 0o600)
+        try tree.write("scan/c", content, mode: 0o644)
+        try tree.link("scan/c", "scan/c2")
+        try tree.link("scan/c", "outside-c")
+        let scan = try LinkTestScan.scan([tree.path("scan")])
+
+        // link refuses the 0600 copy; dedupe changes no mode, so it does not.
+        #expect(LinkPlanner.plan(scan, options: LinkOptions()).refusals.map(\.reason) == [.modeDiffers])
+        var options = LinkOptions()
+        options.sharesExtents = true
+        let plan = LinkPlanner.plan(scan, options: options)
+        #expect(plan.refusals.isEmpty)
+        // One action per duplicate inode, on its first name, for its whole size: blocks are
+        // shared even when the inode has a name outside the roots.
+        #expect(plan.actions.count == 2)
+        #expect(Set(plan.actions.map(\.duplicateMember)).count == 2)
+        #expect(plan.actions.allSatisfy { $0.bytesFreed == 4096 })
+        #expect(plan.reclaimableBytes == 2 * 4096)
+    }
+
     @Test func ignoreModeLinksWhenTheKeptModeNarrowsAccess() throws {
         let tree = try LinkTestTree()
         defer { tree.remove() }
