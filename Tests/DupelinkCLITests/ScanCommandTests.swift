@@ -6,6 +6,26 @@ import Testing
 
 /// The `scan` command end to end: the real binary on real trees.
 @Suite struct ScanCommandTests {
+    @Test func topListsTheLargestClassesAndSaysHowManyMore() throws {
+        let tree = try TestTree()
+        for (index, size) in [40_000, 400_000, 4_000].enumerated() {
+            let bytes = patternBytes(count: size, seed: UInt64(200 + index))
+            try tree.write("c\(index)/a", bytes)
+            try tree.write("c\(index)/b", bytes)
+        }
+        let result = try CLI.run("scan", "--no-catalog", "--top", "1", tree.rootString)
+        #expect(result.status == 0)
+        #expect(result.output.contains("\(tree.rootString)/c1/a  (would be kept)"), "\(result.output)")
+        #expect(!result.output.contains("\(tree.rootString)/c0/"), "only the largest class: \(result.output)")
+        let rest = try tree.allocatedBytes("c0/a") + tree.allocatedBytes("c2/a")
+        #expect(result.output.contains("... and 2 more classes (\(ByteSize.format(rest)) reclaimable); --top 0 lists every class."))
+        // Not on a terminal, every class is listed by default; JSON always lists all.
+        let all = try CLI.run("scan", "--no-catalog", tree.rootString)
+        #expect(all.output.contains("/c0/a") && all.output.contains("/c2/a") && !all.output.contains("more class"))
+        let json = try JSONReport.decode(try CLI.run("scan", "--no-catalog", "--top", "1", "--format", "json", tree.rootString).standardOutput)
+        #expect(json.classes.count == 3)
+    }
+
     @Test func scanPrintsClassesAndSummaryAndChangesNothing() throws {
         let tree = try TestTree()
         let photo = patternBytes(count: 300_000, seed: 1)
@@ -17,13 +37,15 @@ import Testing
         let reclaimable = ByteSize.format(try tree.allocatedBytes("backup/beach.jpg"))
         let result = try CLI.run("scan", tree.rootString)
         #expect(result.status == 0)
+        // The summary first, then each class with the copy that would be kept marked.
         #expect(result.output == """
-            2 files of 293 KiB, \(reclaimable) reclaimable:
-              \(tree.rootString)/2023/beach.jpg
-              \(tree.rootString)/backup/beach.jpg
-
             Scanned 3 files (879 KiB).
             Found 1 class of identical files: 1 duplicate, \(reclaimable) reclaimable by hard-linking.
+
+            2 files of 293 KiB, \(reclaimable) reclaimable:
+              \(tree.rootString)/2023/beach.jpg  (would be kept)
+              \(tree.rootString)/backup/beach.jpg
+
             Saved in the catalog as scan 1.
 
             """)

@@ -1,6 +1,6 @@
 /// The output formats of `scan`, `link` and `report`.
 public enum ReportFormat: String, CaseIterable, Sendable {
-    /// For people: each class with its size and paths, then a summary.
+    /// For people: a summary, then each class (largest first) with its size and paths, the copy kept marked.
     case text
     /// For programs: the documented JSON schema, lossless for any path.
     case json
@@ -22,10 +22,22 @@ public enum ReportFormat: String, CaseIterable, Sendable {
 }
 
 enum TextRenderer {
+    /// The summary first (what a person reads), then the classes largest first (the first
+    /// `topClasses`), then what was not linked, then where the scan was saved.
     static func render(_ report: ScanReport, into writer: inout ByteWriter) {
+        renderTotals(report, into: &writer)
+        writer.write("\n")
+        renderClasses(report, into: &writer)
+        if let scanID = report.scanID {
+            writer.write("Saved in the catalog as scan \(scanID).\n")
+        }
+    }
+
+    private static func renderClasses(_ report: ScanReport, into writer: inout ByteWriter) {
         let scan = report.scan
         let replacedBy = Dictionary(report.replacements.map { ($0.duplicate, $0.keeper) }, uniquingKeysWith: { a, _ in a })
-        for (index, duplicateClass) in scan.classes.enumerated() {
+        let shown = min(scan.classes.count, report.topClasses ?? scan.classes.count)
+        for (index, duplicateClass) in scan.classes.prefix(shown).enumerated() {
             let names = duplicateClass.nameCount
             var header = "\(names) files of \(ByteSize.format(duplicateClass.size))"
             if let allocated = allocation(of: duplicateClass) { header += " (\(allocated) allocated)" }
@@ -39,11 +51,18 @@ enum TextRenderer {
                     if report.isApplied, replacedBy[name] != nil {
                         let done = report.command == "dedupe" ? "deduplicated" : "linked"
                         line += report.dryRun ? "  (would be \(done))" : "  (\(done))"
+                    } else if report.keepers.contains(name) {
+                        line += report.isApplied && !report.dryRun ? "  (kept)" : "  (would be kept)"
                     }
                     writer.write(line + "\n")
                 }
             }
             writer.write("\n")
+        }
+        if shown < scan.classes.count {
+            let rest = scan.classes.count - shown
+            let bytes = report.reclaimableByClass.dropFirst(shown).reduce(0, +)
+            writer.write("... and \(counted(rest, "more class", "more classes")) (\(ByteSize.format(bytes)) reclaimable); --top 0 lists every class.\n\n")
         }
         if !report.refusals.isEmpty {
             writer.write("Not linked:\n")
@@ -56,6 +75,10 @@ enum TextRenderer {
             }
             writer.write("\n")
         }
+    }
+
+    private static func renderTotals(_ report: ScanReport, into writer: inout ByteWriter) {
+        let scan = report.scan
         let totals = report.totals
         writer.write("Scanned \(counted(totals.filesScanned, "file", "files")) (\(ByteSize.format(totals.bytesScanned))).\n")
         if totals.classes == 0 {
@@ -96,9 +119,6 @@ enum TextRenderer {
         }
         if totals.warnings > 0 {
             writer.write("\(counted(totals.warnings, "warning", "warnings")) (files left out); see standard error.\n")
-        }
-        if let scanID = report.scanID {
-            writer.write("Saved in the catalog as scan \(scanID).\n")
         }
     }
 }

@@ -30,6 +30,11 @@ public struct ScanReport: Sendable {
     /// For `dedupe`: the free space of each filesystem it changed, before and after.
     public var freeSpace: [LinkOutcome.FreeSpace]?
 
+    /// The names the plan keeps (one per linkable part of a class), for the text report to mark.
+    public var keepers: Set<Int32> = []
+    /// How many classes the text report lists, largest first (nil: all); JSON and CSV list all.
+    public var topClasses: Int? = nil
+
     /// Whether a linker ran (`link` or `dedupe`), so replacements and their totals are reported.
     public var isApplied: Bool { command != "scan" }
 
@@ -44,6 +49,7 @@ public struct ScanReport: Sendable {
         reclaimableByClass = plan.reclaimableByClass(classCount: scan.classes.count)
         apparentReclaimableByClass = plan.apparentReclaimableByClass(classCount: scan.classes.count)
         refusals = plan.refusals
+        keepers = Set(plan.actions.map(\.keeper))
         replacements = outcome?.replacements ?? []
         diagnostics = scan.diagnostics + (outcome?.skipped ?? [])
         bytesCompared = outcome?.bytesCompared

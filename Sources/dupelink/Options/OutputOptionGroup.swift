@@ -1,5 +1,6 @@
 import ArgumentParser
 import DupelinkCore
+import Glibc
 
 extension ReportFormat: ExpressibleByArgument {}
 
@@ -23,9 +24,23 @@ struct OutputOptionGroup: ParsableArguments {
         valueName: "file"), completion: .file())
     var summaryJSON: String?
 
-    /// Rejects an empty `--summary-json` file name.
+    /// `--top`: how many classes the text report lists.
+    @Option(name: .long, help: ArgumentHelp(
+        "List only the N classes that free the most in the text report, and how many more there are; 0 lists all. Default: 50 when standard output is a terminal, else all. JSON, CSV and fdupes output always list every class.",
+        valueName: "n"))
+    var top: Int?
+
+    /// Rejects an empty `--summary-json` file name and a negative `--top`.
     mutating func validate() throws {
         if summaryJSON == "" { throw ValidationError("--summary-json needs a file name, or '-' for standard error.") }
+        if let top, top < 0 { throw ValidationError("--top takes a number of classes from 0 (0: all).") }
+    }
+
+    /// How many classes the text report lists (nil: all).
+    var topClasses: Int? {
+        guard format == .text else { return nil }
+        if let top { return top == 0 ? nil : top }
+        return isatty(1) == 1 ? 50 : nil
     }
 
     /// Opens the `--summary-json` destination, or returns nil without it.

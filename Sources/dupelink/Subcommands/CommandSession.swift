@@ -139,6 +139,7 @@ final class CommandSession {
     func finish(_ report: ScanReport, interrupted: Bool = false) throws {
         var report = report
         report.scanID = savedScanID ?? report.scanID
+        report.topClasses = output.topClasses
         if !output.quiet {
             for diagnostic in report.diagnostics { StandardStreams.warning(diagnostic) }
             // A note, not a warning: nothing failed, and the exit status does not count it.
