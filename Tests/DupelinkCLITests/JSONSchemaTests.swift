@@ -68,6 +68,7 @@ import Testing
             (try save("history.json", "history", "--format", "json", "--catalog", catalog), "history.schema.json"),
             (try save("info.json", "catalog", "info", "--format", "json", "--catalog", catalog), "catalog-info.schema.json"),
             (try save("list.json", "report", "--list", "--format", "json", "--catalog", catalog), "scan-list.schema.json"),
+            (try save("directories.json", "report", "--by-directory", "--format", "json", "--catalog", catalog, "1"), "directories.schema.json"),
         ]
         for (file, schema) in outputs {
             let complaints = try validate(file, against: schema)

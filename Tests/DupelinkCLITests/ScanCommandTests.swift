@@ -6,6 +6,35 @@ import Testing
 
 /// The `scan` command end to end: the real binary on real trees.
 @Suite struct ScanCommandTests {
+    @Test func byDirectoryRanksTheDirectoriesByTheBytesLinkingFreesInThem() throws {
+        let tree = try TestTree()
+        let state = try TestTree()
+        let catalog = state.rootString + "/catalog.sqlite"
+        for (index, size) in [30_000, 90_000].enumerated() {
+            let bytes = patternBytes(count: size, seed: UInt64(300 + index))
+            try tree.write("photos/p\(index)", bytes)
+            try tree.write("backup/photos/p\(index)", bytes)
+        }
+        let small = patternBytes(count: 5_000, seed: 310)
+        try tree.write("notes", small)
+        try tree.write("photos/notes", small)
+        // The originals are older: they are the copies kept.
+        for name in ["photos/p0", "photos/p1", "notes"] {
+            var old = [timespec(tv_sec: 946_684_800, tv_nsec: 0), timespec(tv_sec: 946_684_800, tv_nsec: 0)]
+            #expect(utimensat(AT_FDCWD, tree.rootString + "/" + name, &old, 0) == 0)
+        }
+        #expect(try CLI.run("scan", "--catalog", catalog, tree.rootString).status == 0)
+        let csv = try CLI.run("report", "--by-directory", "--format", "csv", "--catalog", catalog)
+        #expect(csv.status == 0, "\(csv.standardError)")
+        let backup = try tree.allocatedBytes("backup/photos/p0") + tree.allocatedBytes("backup/photos/p1")
+        let notes = try tree.allocatedBytes("photos/notes")
+        // The backup's copies and the second notes are the names replaced.
+        #expect(csv.output == "bytes,files,path\n\(backup),2,\(tree.rootString)/backup/photos\n\(notes),1,\(tree.rootString)/photos\n", "\(csv.output)")
+        let text = try CLI.run("report", "--by-directory", "--top", "1", "--catalog", catalog)
+        #expect(text.output.contains("\(ByteSize.format(backup))  2 files  \(tree.rootString)/backup/photos"))
+        #expect(text.output.contains("... and 1 more directory"))
+    }
+
     @Test func topListsTheLargestClassesAndSaysHowManyMore() throws {
         let tree = try TestTree()
         for (index, size) in [40_000, 400_000, 4_000].enumerated() {
@@ -45,6 +74,9 @@ import Testing
             2 files of 293 KiB, \(reclaimable) reclaimable:
               \(tree.rootString)/2023/beach.jpg  (would be kept)
               \(tree.rootString)/backup/beach.jpg
+
+            Where the space is (bytes linking would free in each directory):
+              \(reclaimable)  1 file  \(tree.rootString)/backup
 
             Saved in the catalog as scan 1.
 

@@ -28,6 +28,7 @@ enum TextRenderer {
         renderTotals(report, into: &writer)
         writer.write("\n")
         renderClasses(report, into: &writer)
+        renderDirectories(report, into: &writer)
         if let scanID = report.scanID {
             writer.write("Saved in the catalog as scan \(scanID).\n")
         }
@@ -75,6 +76,24 @@ enum TextRenderer {
             }
             writer.write("\n")
         }
+    }
+
+    /// "Where the space is": the directories that linking frees the most in, with a line for
+    /// the rest. Nothing when nothing would be freed.
+    static func renderDirectories(_ report: ScanReport, into writer: inout ByteWriter) {
+        let ranked = report.directories.filter { $0.bytes > 0 }
+        guard !ranked.isEmpty else { return }
+        let shown = min(ranked.count, report.topDirectories ?? ranked.count)
+        writer.write("Where the space is (bytes linking would free in each directory):\n")
+        for entry in ranked.prefix(shown) {
+            let path = PathText.display(report.scan.table.path(ofDirectory: entry.directory))
+            writer.write("  \(ByteSize.format(entry.bytes))  \(counted(entry.files, "file", "files"))  \(path)\n")
+        }
+        if shown < ranked.count {
+            let rest = ranked.dropFirst(shown).reduce(0) { $0 + $1.bytes }
+            writer.write("  ... and \(counted(ranked.count - shown, "more directory", "more directories")) (\(ByteSize.format(rest))).\n")
+        }
+        writer.write("\n")
     }
 
     private static func renderTotals(_ report: ScanReport, into writer: inout ByteWriter) {

@@ -32,6 +32,10 @@ public struct ScanReport: Sendable {
 
     /// The names the plan keeps (one per linkable part of a class), for the text report to mark.
     public var keepers: Set<Int32> = []
+    /// The directories ranked by the bytes linking would free in them (see `DirectorySpace`).
+    public var directories: [DirectorySpace] = []
+    /// How many of `directories` the text report lists (nil: all).
+    public var topDirectories: Int? = 20
     /// How many classes the text report lists, largest first (nil: all); JSON and CSV list all.
     public var topClasses: Int? = nil
 
@@ -50,6 +54,7 @@ public struct ScanReport: Sendable {
         apparentReclaimableByClass = plan.apparentReclaimableByClass(classCount: scan.classes.count)
         refusals = plan.refusals
         keepers = Set(plan.actions.map(\.keeper))
+        directories = DirectorySpace.ranked(plan, in: scan)
         replacements = outcome?.replacements ?? []
         diagnostics = scan.diagnostics + (outcome?.skipped ?? [])
         bytesCompared = outcome?.bytesCompared

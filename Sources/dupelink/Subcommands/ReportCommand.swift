@@ -16,12 +16,16 @@ struct ReportCommand: ParsableCommand {
 
             EXAMPLES:
               dupelink report --list                the saved scans: number, time, classes, reclaimable
+              dupelink report --by-directory        where the space is: directories by bytes freed in them
               dupelink report                       the latest scan, as text
               dupelink report 12 --format json > review.json
             """)
 
     @Argument(help: ArgumentHelp("The scan's number in the catalog (default: the latest).", valueName: "scan"))
     var scan: Int64?
+
+    @Flag(name: .customLong("by-directory"), help: "Print the directories ranked by the bytes linking would free in them (each replaced name counted once, in its own directory), with file counts, instead of the classes; text, json or csv; --top N limits the list.")
+    var byDirectory = false
 
     @Flag(name: .long, help: "List the saved scans (number, time, classes, names, reclaimable bytes, roots) instead of printing one; text, or JSON with --format json.")
     var list = false
@@ -33,6 +37,8 @@ struct ReportCommand: ParsableCommand {
     mutating func validate() throws {
         if catalog.noCatalog { throw ValidationError("report reads the catalog; --no-catalog leaves nothing to report.") }
         if list && scan != nil { throw ValidationError("--list lists every saved scan: give no scan number.") }
+        if list && byDirectory { throw ValidationError("--list and --by-directory contradict each other.") }
+        if byDirectory && output.format == .fdupes { throw ValidationError("--by-directory prints text, json or csv.") }
         if list && (output.format == .csv || output.format == .fdupes) {
             throw ValidationError("--list prints text or json.")
         }
@@ -46,7 +52,20 @@ struct ReportCommand: ParsableCommand {
         let plan = LinkPlanner.plan(result, options: session.linkOptions(planning, for: result))
         var report = ScanReport(roots: saved.roots, scan: result, plan: plan)
         report.scanID = saved.id
+        if byDirectory { return try printDirectories(report) }
         try session.finish(report)
+    }
+
+    private func printDirectories(_ report: ScanReport) throws {
+        var failed = false
+        var writer = ByteWriter { bytes in
+            if !StandardStreams.write(bytes, to: 1) { failed = true }
+        }
+        DirectorySpace.render(report, format: output.format, top: output.top.flatMap { $0 == 0 ? nil : $0 }, into: &writer)
+        if failed {
+            StandardStreams.error("cannot write the list to standard output")
+            throw ExitStatus.failure
+        }
     }
 
     private func printList(_ session: CommandSession) throws {
