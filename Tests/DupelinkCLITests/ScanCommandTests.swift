@@ -35,6 +35,37 @@ import Testing
         #expect(text.output.contains("... and 1 more directory"))
     }
 
+    @Test func identicalFoldersAreReportedOnceAtTheirTopBeforeTheirFiles() throws {
+        let tree = try TestTree()
+        for (index, name) in ["p1", "p2", "sub/p3"].enumerated() {
+            let bytes = patternBytes(count: 3_000 * (index + 1), seed: UInt64(400 + index))
+            try tree.write("a/Photos/2019/" + name, bytes)
+            try tree.write("backup/Photos/2019/" + name, bytes)
+            // Nearly identical: the same files, and one of its own (and no sub folder alike).
+            try tree.write("near/2019/" + name.replacingOccurrences(of: "sub/", with: ""), bytes)
+        }
+        try tree.write("near/2019/extra", patternBytes(count: 777, seed: 499))
+        // Same contents under another name: not the same folder.
+        try tree.write("renamed/2019/p1", patternBytes(count: 3_000, seed: 400))
+        try tree.write("renamed/2019/p2-renamed", patternBytes(count: 6_000, seed: 401))
+        try tree.write("renamed/2019/p3", patternBytes(count: 9_000, seed: 402))
+        let result = try CLI.run("scan", "--no-catalog", tree.rootString)
+        #expect(result.status == 0)
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let start = try #require(lines.firstIndex(of: "Identical folders (the same names, every file byte-identical):"), "\(result.output)")
+        #expect(Array(lines[(start + 1)...(start + 4)]) == [
+            "  2 folders of 3 files, 17.6 KiB each:",
+            "    \(tree.rootString)/a",
+            "    \(tree.rootString)/backup",
+            "",
+        ], "\(result.output)")
+        // Before the classes of their files.
+        let firstClass = try #require(lines.firstIndex { $0.hasSuffix("reclaimable:") })
+        #expect(start < firstClass)
+        #expect(!result.output.contains("    \(tree.rootString)/near"))
+        #expect(!result.output.contains("    \(tree.rootString)/renamed"))
+    }
+
     @Test func topListsTheLargestClassesAndSaysHowManyMore() throws {
         let tree = try TestTree()
         for (index, size) in [40_000, 400_000, 4_000].enumerated() {

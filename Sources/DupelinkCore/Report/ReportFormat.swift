@@ -27,6 +27,7 @@ enum TextRenderer {
     static func render(_ report: ScanReport, into writer: inout ByteWriter) {
         renderTotals(report, into: &writer)
         writer.write("\n")
+        renderFolders(report, into: &writer)
         renderClasses(report, into: &writer)
         renderDirectories(report, into: &writer)
         if let scanID = report.scanID {
@@ -76,6 +77,23 @@ enum TextRenderer {
             }
             writer.write("\n")
         }
+    }
+
+    /// Identical folders, before their files' classes: a person decides by folder.
+    static func renderFolders(_ report: ScanReport, into writer: inout ByteWriter) {
+        guard !report.duplicateFolders.isEmpty else { return }
+        let shown = min(report.duplicateFolders.count, report.topDirectories ?? report.duplicateFolders.count)
+        writer.write("Identical folders (the same names, every file byte-identical):\n")
+        for folders in report.duplicateFolders.prefix(shown) {
+            writer.write("  \(folders.directories.count) folders of \(counted(folders.files, "file", "files")), \(ByteSize.format(folders.bytes)) each:\n")
+            for directory in folders.directories {
+                writer.write("    \(PathText.display(report.scan.table.path(ofDirectory: directory)))\n")
+            }
+        }
+        if shown < report.duplicateFolders.count {
+            writer.write("  ... and \(counted(report.duplicateFolders.count - shown, "more set", "more sets")) of identical folders.\n")
+        }
+        writer.write("\n")
     }
 
     /// "Where the space is": the directories that linking frees the most in, with a line for

@@ -34,6 +34,9 @@ public struct ScanReport: Sendable {
     public var keepers: Set<Int32> = []
     /// The directories ranked by the bytes linking would free in them (see `DirectorySpace`).
     public var directories: [DirectorySpace] = []
+    /// Folders whose whole subtree is identical to another's (see `DuplicateFolders`): found for a
+    /// scan walked in this run, empty for a saved scan or a reviewed report.
+    public var duplicateFolders: [DuplicateFolders] = []
     /// How many of `directories` the text report lists (nil: all).
     public var topDirectories: Int? = 20
     /// How many classes the text report lists, largest first (nil: all); JSON and CSV list all.

@@ -15,6 +15,8 @@ final class CommandSession {
     private(set) var savedScanID: Int64?
     /// The journal run of this `link`, once begun: its exit status is recorded at the end.
     var journalRunID: Int64?
+    /// Whether this run walked its roots (rather than loading a saved scan or a report).
+    private var walkedThisRun = false
     /// Where `--summary-json` writes, and what it will say.
     private let summaryLog: SummaryLog?
     private var summary: RunSummary
@@ -64,6 +66,7 @@ final class CommandSession {
         defer { line.stop() }
         let startedAt = Int64(Date().timeIntervalSince1970 * 1e9)
         let result = try runPipeline(roots: roots, options: options)
+        walkedThisRun = true
         // A scan that could scan no root found nothing: saved, it would become the latest scan
         // that `report` and `link --scan` use.
         if let catalog, result.statistics.rootsScanned > 0 {
@@ -140,6 +143,8 @@ final class CommandSession {
         var report = report
         report.scanID = savedScanID ?? report.scanID
         report.topClasses = output.topClasses
+        // Only a walk of this run knows every file of a folder.
+        if walkedThisRun && output.format == .text { report.duplicateFolders = DuplicateFolders.find(in: report.scan) }
         if !output.quiet {
             for diagnostic in report.diagnostics { StandardStreams.warning(diagnostic) }
             // A note, not a warning: nothing failed, and the exit status does not count it.
