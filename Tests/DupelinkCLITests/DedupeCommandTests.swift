@@ -127,6 +127,20 @@ import Testing
         #expect(freed > 7 * Self.mib && freed < 9 * Self.mib, "only b was deduplicated: free space grew by \(freed)")
     }
 
+    @Test(.enabled(if: getuid() == 0, "mounting needs root"), arguments: ["xfs", "btrfs", "ext4"])
+    func linkOnACopyOnWriteFilesystemHintsAtDedupe(filesystem: String) throws {
+        let mount = try mount(filesystem)
+        try writeCopies(["a", "b"], in: mount, size: 64 * 1024)
+        let result = try CLI.run("link", "--no-catalog", mount.path("tree"))
+        #expect(result.status == 0, "\(result.standardError)")
+        let hint = "Hint: \(mount.path("tree")) is on \(filesystem == "xfs" ? "XFS" : filesystem), where files can share their data instead: 'dupelink dedupe'"
+        if filesystem == "ext4" {
+            #expect(!result.output.contains("Hint:"), "\(result.output)")
+        } else {
+            #expect(result.output.contains(hint), "\(result.output)")
+        }
+    }
+
     @Test(.enabled(if: getuid() == 0, "mounting needs root"), arguments: ["ext4", "tmpfs"])
     func dedupeRefusesWhereExtentsCannotBeShared(filesystem: String) throws {
         let mount = try mount(filesystem)

@@ -30,6 +30,9 @@ enum TextRenderer {
         renderFolders(report, into: &writer)
         renderClasses(report, into: &writer)
         renderDirectories(report, into: &writer)
+        if report.command == "link", let root = report.copyOnWriteRoots.first {
+            writer.write("Hint: \(PathText.display(root.path)) is on \(root.filesystem), where files can share their data instead: 'dupelink dedupe' frees the same space and keeps every file separate (its own owner, mode, times and attributes).\n")
+        }
         if let scanID = report.scanID {
             writer.write("Saved in the catalog as scan \(scanID).\n")
         }

@@ -37,6 +37,9 @@ public struct ScanReport: Sendable {
     /// Folders whose whole subtree is identical to another's (see `DuplicateFolders`): found for a
     /// scan walked in this run, empty for a saved scan or a reviewed report.
     public var duplicateFolders: [DuplicateFolders] = []
+    /// For `link`: the roots on a filesystem that can share extents, with its name, for the text
+    /// report's hint that `dedupe` would keep the files separate.
+    public var copyOnWriteRoots: [(path: [UInt8], filesystem: String)] = []
     /// How many of `directories` the text report lists (nil: all).
     public var topDirectories: Int? = 20
     /// How many classes the text report lists, largest first (nil: all); JSON and CSV list all.

@@ -9,6 +9,12 @@ extension Syscalls {
     /// `OVERLAYFS_SUPER_MAGIC` from `<linux/magic.h>`: the `f_type` `statfs` reports on overlayfs.
     public static let overlayfsMagic: UInt64 = 0x794c_7630
 
+    /// The copy-on-write filesystems whose files can share data extents (`FIDEDUPERANGE`), by
+    /// `f_type`: btrfs, XFS (with reflink, which the type alone does not tell) and bcachefs.
+    public static let copyOnWriteFilesystems: [UInt64: String] = [
+        0x9123_683E: "btrfs", 0x5846_5342: "XFS", 0xCA45_1A4E: "bcachefs",
+    ]
+
     /// Returns the id of the mount an open file or directory was reached through, or nil when the
     /// kernel does not report mount ids (before Linux 5.8).
     ///

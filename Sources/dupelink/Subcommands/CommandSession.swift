@@ -143,6 +143,7 @@ final class CommandSession {
         var report = report
         report.scanID = savedScanID ?? report.scanID
         report.topClasses = output.topClasses
+        if report.command == "link" && output.format == .text { report.copyOnWriteRoots = Self.copyOnWriteRoots(report.roots) }
         // Only a walk of this run knows every file of a folder.
         if walkedThisRun && output.format == .text { report.duplicateFolders = DuplicateFolders.find(in: report.scan) }
         if !output.quiet {
@@ -176,6 +177,19 @@ final class CommandSession {
         let status = Self.status(of: report)
         writeSummary(status: status)
         if status != ExitStatus.success { throw status }
+    }
+
+    /// The roots on a filesystem that can share extents (see `Syscalls.copyOnWriteFilesystems`).
+    static func copyOnWriteRoots(_ roots: [[UInt8]]) -> [(path: [UInt8], filesystem: String)] {
+        roots.compactMap { root in
+            let cPath = root.map { CChar(bitPattern: $0) } + [0]
+            guard let descriptor = try? Syscalls.open(cPath, in: Syscalls.currentDirectory, flags: O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+            else { return nil }
+            defer { Syscalls.closeQuietly(descriptor) }
+            guard let type = try? Syscalls.filesystemType(of: descriptor), let name = Syscalls.copyOnWriteFilesystems[type]
+            else { return nil }
+            return (root, name)
+        }
     }
 
     /// The exit status of a run that was not stopped: partial when anything could not be read or
