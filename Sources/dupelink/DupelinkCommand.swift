@@ -30,6 +30,9 @@ struct DupelinkCommand: ParsableCommand {
               dupelink link --from review.json             apply the reviewed report, re-checking each file
               dupelink dedupe /srv/vm-images               share extents (btrfs, XFS), keep separate files
               dupelink link --quiet --summary-json runs.jsonl /backup
+              dupelink report --by-directory               where the space is, by directory
+              dupelink report --list                       the saved scans
+              dupelink undo 7                              make run 7's names separate files again
               dupelink catalog info                        what the catalog holds
 
             One run at a time uses a catalog: a second one waits up to --wait seconds, \
