@@ -64,6 +64,11 @@ import Testing
         #expect(start < firstClass)
         #expect(!result.output.contains("    \(tree.rootString)/near"))
         #expect(!result.output.contains("    \(tree.rootString)/renamed"))
+        // The same in JSON.
+        let json = try JSONReport.decode(try CLI.run("scan", "--no-catalog", "--format", "json", tree.rootString).standardOutput)
+        let folders = try #require(json.duplicateFolders)
+        #expect(folders.map { $0.paths.map(\.path) } == [[tree.rootString + "/a", tree.rootString + "/backup"]])
+        #expect(folders.first?.files == 3 && folders.first?.bytes == 18_000)
     }
 
     @Test func topListsTheLargestClassesAndSaysHowManyMore() throws {

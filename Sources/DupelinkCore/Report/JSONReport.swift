@@ -180,15 +180,32 @@ public struct JSONReport: Codable, Sendable {
     public var roots: [PathValue]
     public var classes: [Class]
     public var replacements: [Replacement]?
+    /// Folders whose whole subtree is identical (a scan walked in that run; absent otherwise).
+    public var duplicateFolders: [FolderSet]?
     public var refusals: [Refusal]
     public var warnings: [Warning]
     public var summary: ScanReport.Totals
     public var statistics: ScanStatistics
 
+    /// One set of identical folders.
+    public struct FolderSet: Codable, Sendable {
+        /// The bytes in each folder's subtree.
+        public var bytes: Int64
+        /// The files in each folder's subtree.
+        public var files: Int
+        /// The folders, in path order.
+        public var paths: [PathValue]
+    }
+
     /// Builds the JSON form of a report.
     public init(_ report: ScanReport) {
         let scan = report.scan
         schemaVersion = 1
+        duplicateFolders = report.duplicateFolders.isEmpty ? nil : report.duplicateFolders.map { folders in
+            FolderSet(
+                bytes: folders.bytes, files: folders.files,
+                paths: folders.directories.map { PathValue(scan.table.path(ofDirectory: $0)) })
+        }
         command = report.command
         scanID = report.scanID
         dryRun = report.dryRun

@@ -46,6 +46,31 @@ extension JSONOutput {
         string(report.command)
         key("dryRun", indent: 1, first: &first)
         bool(report.dryRun)
+        if !report.duplicateFolders.isEmpty {
+            key("duplicateFolders", indent: 1, first: &first)
+            byte(UInt8(ascii: "["))
+            var firstSet = true
+            for folders in report.duplicateFolders {
+                element(indent: 2, first: &firstSet)
+                byte(UInt8(ascii: "{"))
+                var member = true
+                key("bytes", indent: 3, first: &member)
+                integer(folders.bytes)
+                key("files", indent: 3, first: &member)
+                integer(folders.files)
+                key("paths", indent: 3, first: &member)
+                byte(UInt8(ascii: "["))
+                var firstPath = true
+                for directory in folders.directories {
+                    element(indent: 4, first: &firstPath)
+                    pathObject(scan.table.path(ofDirectory: directory), indent: 4)
+                }
+                close(UInt8(ascii: "]"), indent: 3, wasEmpty: firstPath)
+                close(UInt8(ascii: "}"), indent: 2, wasEmpty: false)
+                flushIfFull()
+            }
+            close(UInt8(ascii: "]"), indent: 1, wasEmpty: false)
+        }
         key("refusals", indent: 1, first: &first)
         byte(UInt8(ascii: "["))
         var firstRefusal = true

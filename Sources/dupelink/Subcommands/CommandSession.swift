@@ -145,7 +145,9 @@ final class CommandSession {
         report.topClasses = output.topClasses
         if report.command == "link" && output.format == .text { report.copyOnWriteRoots = Self.copyOnWriteRoots(report.roots) }
         // Only a walk of this run knows every file of a folder.
-        if walkedThisRun && output.format == .text { report.duplicateFolders = DuplicateFolders.find(in: report.scan) }
+        if walkedThisRun && (output.format == .text || output.format == .json) {
+            report.duplicateFolders = DuplicateFolders.find(in: report.scan)
+        }
         if !output.quiet {
             for diagnostic in report.diagnostics { StandardStreams.warning(diagnostic) }
             // A note, not a warning: nothing failed, and the exit status does not count it.
