@@ -42,14 +42,17 @@ final class ProgressLine: @unchecked Sendable {
         StandardStreams.write(Array("\r\u{1B}[K".utf8), to: 2)
     }
 
+    /// When the stage now shown began, and the bytes read by then.
+    private var stageStart: (stage: ScanProgress.Stage, time: Double, bytes: Int)?
+
     private func line() -> String {
-        let read = ByteSize.format(Int64(progress.bytesRead))
-        switch progress.stage {
-        case .walk: return "walking: \(progress.filesWalked) files"
-        case .headTail: return "reading heads and tails: \(progress.jobsDone)/\(progress.jobsTotal) files, \(read) read"
-        case .content: return "comparing: \(progress.jobsDone)/\(progress.jobsTotal) groups, \(read) read"
-        case .link: return "linking: \(progress.jobsDone)/\(progress.jobsTotal)"
-        case .done: return ""
-        }
+        let stage = progress.stage
+        let now = Date().timeIntervalSince1970
+        if stageStart?.stage != stage { stageStart = (stage, now, progress.bytesRead) }
+        let start = stageStart ?? (stage, now, 0)
+        return ProgressText.line(
+            ProgressText.Reading(
+                stage: stage, filesWalked: progress.filesWalked, bytesRead: Int64(progress.bytesRead - start.bytes),
+                jobsDone: progress.jobsDone, jobsTotal: progress.jobsTotal, elapsed: now - start.time))
     }
 }
