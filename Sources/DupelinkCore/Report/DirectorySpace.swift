@@ -1,5 +1,3 @@
-import Foundation
-
 /// Where the space is: the directories ranked by the bytes linking would free in them.
 ///
 /// Each replaced name counts once, in the directory that holds it (not in its ancestors, so a
@@ -48,9 +46,7 @@ public struct DirectorySpace: Hashable, Sendable {
             let listing = Listing(
                 scanID: report.scanID,
                 directories: ranked.map { Entry(path: JSONReport.PathValue(path($0)), bytes: $0.bytes, files: $0.files) })
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            writer.write(bytes: Array((try? encoder.encode(listing)) ?? Data("{}".utf8)) + [UInt8(ascii: "\n")])
+            writer.write(bytes: JSONReport.pretty(listing))
         case .csv:
             writer.write("bytes,files,path\n")
             for entry in ranked {

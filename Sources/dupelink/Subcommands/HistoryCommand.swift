@@ -111,15 +111,7 @@ struct HistoryReport: Codable {
     }
 
     /// Pretty-printed JSON with sorted keys, ending in a newline.
-    func encoded() -> [UInt8] { Self.prettyJSON(self) }
-
-    /// `value` as pretty-printed JSON with sorted keys, ending in a newline.
-    static func prettyJSON(_ value: some Encodable) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        return Array(data) + [UInt8(ascii: "\n")]
-    }
+    func encoded() -> [UInt8] { JSONReport.pretty(self) }
 
     /// A table with one line per run, columns aligned.
     static func text(_ runs: [JournalRun]) -> String {

@@ -35,7 +35,7 @@ struct ScanListing: Codable {
     }
 
     /// Pretty-printed JSON with sorted keys, ending in a newline, as `history` prints it.
-    func encoded() -> [UInt8] { HistoryReport.prettyJSON(self) }
+    func encoded() -> [UInt8] { JSONReport.pretty(self) }
 
     /// A table with one line per scan.
     var text: String {
