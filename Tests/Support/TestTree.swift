@@ -63,7 +63,7 @@ public final class TestTree {
     @discardableResult
     public func writeSparse(_ relative: String, size: Int, extents: [(offset: Int, bytes: [UInt8])]) throws -> Bool {
         let full = path(relative)
-        let fd = try withCPath(full) { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+        let fd = withCPath(full) { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
         guard fd >= 0 else { throw POSIXFailure(operation: "open \(String(decoding: full, as: UTF8.self))", code: errno) }
         defer { close(fd) }
         guard ftruncate(fd, off_t(size)) == 0 else { throw POSIXFailure(operation: "ftruncate", code: errno) }

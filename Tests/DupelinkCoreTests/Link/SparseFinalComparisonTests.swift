@@ -22,8 +22,8 @@ import Testing
     /// Compares `a` and `b` under `tree` with the linker's comparison; returns its result and the
     /// bytes this thread read doing it.
     static func compare(_ tree: TestTree, _ a: String, _ b: String) throws -> (FinalComparison.Result, Int64) {
-        let keeper = try withCPath(tree.path(a)) { open($0, O_RDONLY | O_CLOEXEC) }
-        let duplicate = try withCPath(tree.path(b)) { open($0, O_RDONLY | O_CLOEXEC) }
+        let keeper = withCPath(tree.path(a)) { open($0, O_RDONLY | O_CLOEXEC) }
+        let duplicate = withCPath(tree.path(b)) { open($0, O_RDONLY | O_CLOEXEC) }
         defer {
             close(keeper)
             close(duplicate)
