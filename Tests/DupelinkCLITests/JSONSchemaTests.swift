@@ -55,6 +55,12 @@ import Testing
         try tree.write("n-copy", [1, 2, 3])
         // Two identical folders, for `duplicateFolders`.
         for folder in ["f1", "f2"] { try tree.write(folder + "/x", patternBytes(count: 2_000, seed: 142)) }
+        // Two folders alike but for one file, for `nearlyIdenticalFolders`.
+        for name in ["p", "q", "r"] {
+            let content = patternBytes(count: 3_000, seed: 143 + UInt64(name.utf8.first!))
+            for folder in ["g1", "g2"] { try tree.write(folder + "/" + name, content) }
+        }
+        try tree.write("g2/own", patternBytes(count: 1_234, seed: 149))
         func save(_ name: String, _ arguments: String...) throws -> String {
             let result = try CLI.run(arguments.map { Array($0.utf8) })
             let path = state.rootString + "/" + name
@@ -73,6 +79,7 @@ import Testing
             (try save("directories.json", "report", "--by-directory", "--format", "json", "--catalog", catalog, "1"), "directories.schema.json"),
         ]
         #expect(try String(contentsOfFile: outputs[0].file, encoding: .utf8).contains("\"duplicateFolders\""))
+        #expect(try String(contentsOfFile: outputs[0].file, encoding: .utf8).contains("\"nearlyIdenticalFolders\""))
         for (file, schema) in outputs {
             let complaints = try validate(file, against: schema)
             #expect(complaints.isEmpty, "\(complaints)")

@@ -71,6 +71,47 @@ import Testing
         #expect(folders.first?.files == 3 && folders.first?.bytes == 18_000)
     }
 
+    @Test func nearlyIdenticalFoldersAreShownWithWhatDiffersUpToTheThreshold() throws {
+        let tree = try TestTree()
+        for (index, name) in ["a", "b", "d", "f", "g", "sub/e"].enumerated() {
+            let bytes = patternBytes(count: 2_000 * (index + 1), seed: UInt64(600 + index))
+            try tree.write("Photos/2019/" + name, bytes)
+            try tree.write("Backup/Photos/2019/" + name, bytes)
+        }
+        // One name with other contents on each side, one file of its own on each side.
+        try tree.write("Photos/2019/c", patternBytes(count: 5_000, seed: 700))
+        try tree.write("Backup/Photos/2019/c", patternBytes(count: 5_000, seed: 701))
+        try tree.write("Photos/2019/only-here", patternBytes(count: 900, seed: 702))
+        try tree.write("Backup/Photos/2019/extra", patternBytes(count: 901, seed: 703))
+        let matching = (1...6).reduce(0) { $0 + 2_000 * $1 }
+        let result = try CLI.run("scan", "--no-catalog", tree.rootString)
+        #expect(result.status == 0)
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let start = try #require(lines.firstIndex(of: "Nearly identical folders (the same but for a few files):"), "\(result.output)")
+        // The topmost pair only: Photos/2019 and Backup/Photos/2019 are said by their parents' line.
+        #expect(Array(lines[(start + 1)...(start + 4)]) == [
+            "  \(tree.rootString)/Backup/Photos",
+            "  \(tree.rootString)/Photos",
+            "    6 files match (\(ByteSize.format(Int64(matching)))); 2 of the first and 2 of the second have no match in the other.",
+            "",
+        ], "\(result.output)")
+        #expect(!lines.contains("  \(tree.rootString)/Photos/2019"), "\(result.output)")
+        let json = try JSONReport.decode(try CLI.run("scan", "--no-catalog", "--format", "json", tree.rootString).standardOutput)
+        let pairs = try #require(json.nearlyIdenticalFolders)
+        #expect(pairs.count == 1)
+        #expect(pairs.first?.paths.map(\.path) == [tree.rootString + "/Backup/Photos", tree.rootString + "/Photos"])
+        #expect(pairs.first.map { [$0.matchingFiles, $0.onlyInFirst, $0.onlyInSecond] } == [6, 2, 2])
+        #expect(pairs.first?.matchingBytes == Int64(matching))
+        // Four files differ: a threshold of 3 (or 0) shows none.
+        for threshold in ["3", "0"] {
+            let strict = try CLI.run("scan", "--no-catalog", "--nearly-identical", threshold, tree.rootString)
+            #expect(strict.status == 0 && !strict.output.contains("Nearly identical"), "\(strict.output)")
+        }
+        let four = try CLI.run("scan", "--no-catalog", "--nearly-identical", "4", tree.rootString)
+        #expect(four.output.contains("Nearly identical folders"))
+        #expect(try CLI.run("scan", "--no-catalog", "--nearly-identical=-1", tree.rootString).status == 64)
+    }
+
     @Test func topListsTheLargestClassesAndSaysHowManyMore() throws {
         let tree = try TestTree()
         for (index, size) in [40_000, 400_000, 4_000].enumerated() {

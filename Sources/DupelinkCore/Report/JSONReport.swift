@@ -182,6 +182,8 @@ public struct JSONReport: Codable, Sendable {
     public var replacements: [Replacement]?
     /// Folders whose whole subtree is identical (a scan walked in that run; absent otherwise).
     public var duplicateFolders: [FolderSet]?
+    /// Pairs of folders that match but for a few files (found as `duplicateFolders` are).
+    public var nearlyIdenticalFolders: [FolderPair]?
     public var refusals: [Refusal]
     public var warnings: [Warning]
     public var summary: ScanReport.Totals
@@ -197,6 +199,19 @@ public struct JSONReport: Codable, Sendable {
         public var paths: [PathValue]
     }
 
+    /// Two folders that match but for a few files.
+    public struct FolderPair: Codable, Sendable {
+        /// The files with the same relative path and content under both.
+        public var matchingFiles: Int
+        /// Their bytes, counted once.
+        public var matchingBytes: Int64
+        /// The files under the first (the second) path without a match in the other.
+        public var onlyInFirst: Int
+        public var onlyInSecond: Int
+        /// The two folders, in path order.
+        public var paths: [PathValue]
+    }
+
     /// Builds the JSON form of a report.
     public init(_ report: ScanReport) {
         let scan = report.scan
@@ -205,6 +220,12 @@ public struct JSONReport: Codable, Sendable {
             FolderSet(
                 bytes: folders.bytes, files: folders.files,
                 paths: folders.directories.map { PathValue(scan.table.path(ofDirectory: $0)) })
+        }
+        nearlyIdenticalFolders = report.nearlyIdenticalFolders.isEmpty ? nil : report.nearlyIdenticalFolders.map { pair in
+            FolderPair(
+                matchingFiles: pair.matchingFiles, matchingBytes: pair.matchingBytes, onlyInFirst: pair.onlyInFirst,
+                onlyInSecond: pair.onlyInSecond,
+                paths: [PathValue(scan.table.path(ofDirectory: pair.first)), PathValue(scan.table.path(ofDirectory: pair.second))])
         }
         command = report.command
         scanID = report.scanID

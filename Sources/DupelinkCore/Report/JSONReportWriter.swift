@@ -71,6 +71,10 @@ extension JSONOutput {
             }
             close(UInt8(ascii: "]"), indent: 1, wasEmpty: false)
         }
+        if !report.nearlyIdenticalFolders.isEmpty {
+            key("nearlyIdenticalFolders", indent: 1, first: &first)
+            nearlyIdenticalFolders(report)
+        }
         key("refusals", indent: 1, first: &first)
         byte(UInt8(ascii: "["))
         var firstRefusal = true
@@ -346,5 +350,37 @@ extension JSONOutput {
         guard let value else { return }
         key(name, indent: 2, first: &first)
         integer(value)
+    }
+}
+
+extension JSONOutput {
+    /// `nearlyIdenticalFolders`: one object per pair, keys sorted.
+    mutating func nearlyIdenticalFolders(_ report: ScanReport) {
+        byte(UInt8(ascii: "["))
+        var firstPair = true
+        for pair in report.nearlyIdenticalFolders {
+            element(indent: 2, first: &firstPair)
+            byte(UInt8(ascii: "{"))
+            var member = true
+            key("matchingBytes", indent: 3, first: &member)
+            integer(pair.matchingBytes)
+            key("matchingFiles", indent: 3, first: &member)
+            integer(pair.matchingFiles)
+            key("onlyInFirst", indent: 3, first: &member)
+            integer(pair.onlyInFirst)
+            key("onlyInSecond", indent: 3, first: &member)
+            integer(pair.onlyInSecond)
+            key("paths", indent: 3, first: &member)
+            byte(UInt8(ascii: "["))
+            var firstPath = true
+            for directory in [pair.first, pair.second] {
+                element(indent: 4, first: &firstPath)
+                pathObject(report.scan.table.path(ofDirectory: directory), indent: 4)
+            }
+            close(UInt8(ascii: "]"), indent: 3, wasEmpty: false)
+            close(UInt8(ascii: "}"), indent: 2, wasEmpty: false)
+            flushIfFull()
+        }
+        close(UInt8(ascii: "]"), indent: 1, wasEmpty: false)
     }
 }

@@ -84,7 +84,7 @@ enum TextRenderer {
 
     /// Identical folders, before their files' classes: a person decides by folder.
     static func renderFolders(_ report: ScanReport, into writer: inout ByteWriter) {
-        guard !report.duplicateFolders.isEmpty else { return }
+        guard !report.duplicateFolders.isEmpty else { return renderNearlyIdentical(report, into: &writer) }
         let shown = min(report.duplicateFolders.count, report.topDirectories ?? report.duplicateFolders.count)
         writer.write("Identical folders (the same names, every file byte-identical):\n")
         for folders in report.duplicateFolders.prefix(shown) {
@@ -95,6 +95,25 @@ enum TextRenderer {
         }
         if shown < report.duplicateFolders.count {
             writer.write("  ... and \(counted(report.duplicateFolders.count - shown, "more set", "more sets")) of identical folders.\n")
+        }
+        writer.write("\n")
+        renderNearlyIdentical(report, into: &writer)
+    }
+
+    /// Pairs of folders that match but for a few files, after the identical ones.
+    static func renderNearlyIdentical(_ report: ScanReport, into writer: inout ByteWriter) {
+        guard !report.nearlyIdenticalFolders.isEmpty else { return }
+        let shown = min(report.nearlyIdenticalFolders.count, report.topDirectories ?? report.nearlyIdenticalFolders.count)
+        writer.write("Nearly identical folders (the same but for a few files):\n")
+        for pair in report.nearlyIdenticalFolders.prefix(shown) {
+            let table = report.scan.table
+            writer.write("  \(PathText.display(table.path(ofDirectory: pair.first)))\n")
+            writer.write("  \(PathText.display(table.path(ofDirectory: pair.second)))\n")
+            writer.write("    \(counted(pair.matchingFiles, "file matches", "files match")) (\(ByteSize.format(pair.matchingBytes))); ")
+            writer.write("\(pair.onlyInFirst) of the first and \(pair.onlyInSecond) of the second have no match in the other.\n")
+        }
+        if shown < report.nearlyIdenticalFolders.count {
+            writer.write("  ... and \(counted(report.nearlyIdenticalFolders.count - shown, "more pair", "more pairs")) of nearly identical folders.\n")
         }
         writer.write("\n")
     }

@@ -37,6 +37,9 @@ public struct ScanReport: Sendable {
     /// Folders whose whole subtree is identical to another's (see `DuplicateFolders`): found for a
     /// scan walked in this run, empty for a saved scan or a reviewed report.
     public var duplicateFolders: [DuplicateFolders] = []
+    /// Pairs of folders that match but for a few files (see `NearlyIdenticalFolders`), found
+    /// like `duplicateFolders`.
+    public var nearlyIdenticalFolders: [NearlyIdenticalFolders] = []
     /// For `link`: the roots on a filesystem that can share extents, with its name, for the text
     /// report's hint that `dedupe` would keep the files separate.
     public var copyOnWriteRoots: [(path: [UInt8], filesystem: String)] = []

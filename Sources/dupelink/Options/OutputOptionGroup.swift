@@ -30,10 +30,17 @@ struct OutputOptionGroup: ParsableArguments {
         valueName: "n"))
     var top: Int?
 
+    /// `--nearly-identical`: the most files two folders may differ by to be shown as nearly identical.
+    @Option(name: .customLong("nearly-identical"), help: ArgumentHelp(
+        "Show two folders that match but for at most N files (missing on one side, or with other content) as nearly identical, with the count; 0 shows none. Default: 10. Needs a walk in this run, as identical folders do; text, json and html output.",
+        valueName: "n"))
+    var nearlyIdentical: Int = 10
+
     /// Rejects an empty `--summary-json` file name and a negative `--top`.
     mutating func validate() throws {
         if summaryJSON == "" { throw ValidationError("--summary-json needs a file name, or '-' for standard error.") }
         if let top, top < 0 { throw ValidationError("--top takes a number of classes from 0 (0: all).") }
+        if nearlyIdentical < 0 { throw ValidationError("--nearly-identical takes a number of files from 0 (0: none).") }
     }
 
     /// How many classes the text report lists (nil: all).

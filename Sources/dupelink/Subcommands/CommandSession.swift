@@ -147,6 +147,7 @@ final class CommandSession {
         // Only a walk of this run knows every file of a folder.
         if walkedThisRun && (output.format == .text || output.format == .json) {
             report.duplicateFolders = DuplicateFolders.find(in: report.scan)
+            report.nearlyIdenticalFolders = NearlyIdenticalFolders.find(in: report.scan, maximumDifferences: output.nearlyIdentical)
         }
         if !output.quiet {
             for diagnostic in report.diagnostics { StandardStreams.warning(diagnostic) }
