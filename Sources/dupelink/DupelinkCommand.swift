@@ -28,6 +28,8 @@ struct DupelinkCommand: ParsableCommand {
               dupelink link --prefer /backup/2024 /backup  link, keeping files under /backup/2024
               dupelink report --format json > review.json  print the latest saved scan again
               dupelink link --from review.json             apply the reviewed report, re-checking each file
+              dupelink scan --format html ~/Pictures > review.html
+                                                           review in a browser; its plan goes to link --from
               dupelink dedupe /srv/vm-images               share extents (btrfs, XFS), keep separate files
               dupelink link --quiet --summary-json runs.jsonl /backup
               dupelink report --by-directory               where the space is, by directory

@@ -8,6 +8,9 @@ public enum ReportFormat: String, CaseIterable, Sendable {
     case csv
     /// As `fdupes` prints: the paths of each class one per line, a blank line between classes.
     case fdupes
+    /// For review in a browser: one self-contained page (see `HTMLReport`) whose selection
+    /// downloads as a JSON report for `link --from`.
+    case html
 
     /// Renders `report` in this format into `writer`.
     public func render(_ report: ScanReport, into writer: inout ByteWriter) {
@@ -16,6 +19,7 @@ public enum ReportFormat: String, CaseIterable, Sendable {
         case .json: JSONReportWriter.write(report, into: &writer)
         case .csv: CSVRenderer.render(report, into: &writer)
         case .fdupes: FdupesRenderer.render(report, into: &writer)
+        case .html: HTMLReport.render(report, into: &writer)
         }
         writer.flush()
     }

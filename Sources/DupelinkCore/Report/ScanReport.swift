@@ -32,6 +32,9 @@ public struct ScanReport: Sendable {
 
     /// The names the plan keeps (one per linkable part of a class), for the text report to mark.
     public var keepers: Set<Int32> = []
+    /// The names the plan replaces (for `link`, the linker replaced), with the bytes each
+    /// replacement frees, for the HTML page.
+    public var replacedNames: [Int32: Int64] = [:]
     /// The directories ranked by the bytes linking would free in them (see `DirectorySpace`).
     public var directories: [DirectorySpace] = []
     /// Folders whose whole subtree is identical to another's (see `DuplicateFolders`): found for a
@@ -63,6 +66,9 @@ public struct ScanReport: Sendable {
         apparentReclaimableByClass = plan.apparentReclaimableByClass(classCount: scan.classes.count)
         refusals = plan.refusals
         keepers = Set(plan.actions.map(\.keeper))
+        // What a linker did, when one ran (a name it skipped was not replaced); else the plan.
+        replacedNames = outcome.map { Dictionary($0.replacements.map { ($0.duplicate, $0.bytesFreed) }, uniquingKeysWith: +) }
+            ?? Dictionary(plan.actions.map { ($0.duplicate, $0.bytesFreed) }, uniquingKeysWith: +)
         directories = DirectorySpace.ranked(plan, in: scan)
         replacements = outcome?.replacements ?? []
         diagnostics = scan.diagnostics + (outcome?.skipped ?? [])

@@ -7,7 +7,7 @@ extension ReportFormat: ExpressibleByArgument {}
 /// Options that decide what is printed.
 struct OutputOptionGroup: ParsableArguments {
     /// The report format.
-    @Option(name: .long, help: ArgumentHelp("Output format: text, json, csv or fdupes.", valueName: "format"))
+    @Option(name: .long, help: ArgumentHelp("Output format: text, json, csv, fdupes or html (one self-contained page to review in a browser, whose selection downloads as a plan for link --from).", valueName: "format"))
     var format: ReportFormat = .text
 
     /// `--quiet`: nothing on standard error but fatal errors.

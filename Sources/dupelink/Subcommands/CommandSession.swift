@@ -145,7 +145,7 @@ final class CommandSession {
         report.topClasses = output.topClasses
         if report.command == "link" && output.format == .text { report.copyOnWriteRoots = Self.copyOnWriteRoots(report.roots) }
         // Only a walk of this run knows every file of a folder.
-        if walkedThisRun && (output.format == .text || output.format == .json) {
+        if walkedThisRun && [.text, .json, .html].contains(output.format) {
             report.duplicateFolders = DuplicateFolders.find(in: report.scan)
             report.nearlyIdenticalFolders = NearlyIdenticalFolders.find(in: report.scan, maximumDifferences: output.nearlyIdentical)
         }

@@ -38,8 +38,10 @@ struct ReportCommand: ParsableCommand {
         if catalog.noCatalog { throw ValidationError("report reads the catalog; --no-catalog leaves nothing to report.") }
         if list && scan != nil { throw ValidationError("--list lists every saved scan: give no scan number.") }
         if list && byDirectory { throw ValidationError("--list and --by-directory contradict each other.") }
-        if byDirectory && output.format == .fdupes { throw ValidationError("--by-directory prints text, json or csv.") }
-        if list && (output.format == .csv || output.format == .fdupes) {
+        if byDirectory && (output.format == .fdupes || output.format == .html) {
+            throw ValidationError("--by-directory prints text, json or csv.")
+        }
+        if list && ![.text, .json].contains(output.format) {
             throw ValidationError("--list prints text or json.")
         }
     }

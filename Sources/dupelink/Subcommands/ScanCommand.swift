@@ -15,6 +15,7 @@ struct ScanCommand: ParsableCommand {
             EXAMPLES:
               dupelink scan ~/Pictures
               dupelink scan --format json --min-size 1M /srv/media > report.json
+              dupelink scan --format html /srv/media > review.html
               dupelink scan --exclude '*.tmp' --exclude '/srv/media/cache/*' /srv/media
             """)
 
