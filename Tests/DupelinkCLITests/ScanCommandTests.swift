@@ -71,6 +71,35 @@ import Testing
         #expect(folders.first?.files == 3 && folders.first?.bytes == 18_000)
     }
 
+    @Test func identicalFoldersCountEmptyFilesAndFoldersUnlessAskedAndNeverHideALink() throws {
+        let tree = try TestTree()
+        for (index, pair) in [("x", "y"), ("p", "q"), ("s", "t"), ("u", "v")].enumerated() {
+            let bytes = patternBytes(count: 4_000 + index, seed: 900 + UInt64(index))
+            try tree.write(pair.0 + "/a", bytes)
+            try tree.write(pair.1 + "/a", bytes)
+        }
+        // x and y: the same empty file on both sides.
+        try tree.write("x/empty", [])
+        try tree.write("y/empty", [])
+        // p has an empty file q lacks; u has an empty folder v lacks; s has a symbolic link.
+        try tree.write("p/empty", [])
+        try tree.makeDirectory("u/nothing")
+        try tree.symlink("a", "s/link")
+        func identical(_ arguments: String...) throws -> Set<[String]> {
+            let words: [String] = ["scan", "--no-catalog", "--format", "json"] + arguments + [tree.rootString]
+            let result = try CLI.run(words.map { Array($0.utf8) })
+            let json = try JSONReport.decode(result.standardOutput)
+            let prefix = tree.rootString.count + 1
+            var sets = Set<[String]>()
+            for folders in json.duplicateFolders ?? [] {
+                sets.insert(folders.paths.map { (value: JSONReport.PathValue) -> String in String(value.path.dropFirst(prefix)) })
+            }
+            return sets
+        }
+        #expect(try identical() == [["x", "y"]])
+        #expect(try identical("--folders-ignore-empty") == [["x", "y"], ["p", "q"], ["u", "v"]])
+    }
+
     @Test func nearlyIdenticalFoldersAreShownWithWhatDiffersUpToTheThreshold() throws {
         let tree = try TestTree()
         for (index, name) in ["a", "b", "d", "f", "g", "sub/e"].enumerated() {

@@ -39,6 +39,19 @@ public struct PathTable: Sendable {
     var bytes: [UInt8] = []
     /// The directories, parents before children.
     public private(set) var directories: [Directory] = []
+    /// For the directories that held more than the scan's files (empty files, links, files out
+    /// of the size range), what that was; only a walk fills it in.
+    public private(set) var omitted: [Int32: OmittedFiles] = [:]
+
+    /// Records what directory `index` held besides the scan's files.
+    mutating func setOmitted(_ omitted: OmittedFiles, ofDirectory index: Int32) {
+        self.omitted[index] = omitted.isEmpty ? nil : omitted
+    }
+
+    /// Counts one entry of directory `index` whose contents the walk could not learn.
+    mutating func addUnknownEntry(inDirectory index: Int32) {
+        self.omitted[index, default: OmittedFiles()].unknown += 1
+    }
 
     /// Creates an empty table.
     public init() {}

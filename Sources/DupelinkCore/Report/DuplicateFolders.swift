@@ -3,8 +3,11 @@
 /// other. Computed from the walk and the classes the scan found, with no extra reads.
 ///
 /// Only a fresh walk knows every file of a folder; a saved scan or a reviewed report keeps class
-/// members only, so callers ask this of scans they walked. Empty files are not walked (they are
-/// never duplicates), so folders that differ only by empty files count as identical.
+/// members only, so callers ask this of scans they walked. Empty files and empty folders count
+/// by name (a folder with an empty file the other lacks is not identical) unless
+/// `ignoringEmpty`; a folder holding anything whose contents the scan does not know (a
+/// symbolic link, a special file, a file outside the size range, an entry that could not be
+/// examined) is never identical to another.
 public struct DuplicateFolders: Hashable, Sendable {
     /// The identical folders, by index in the scan's path table, in path order.
     public var directories: [Int32]
@@ -15,7 +18,7 @@ public struct DuplicateFolders: Hashable, Sendable {
 
     /// The classes of identical folders, most bytes first. A class whose folders' parents are all
     /// identical too is left out: the parents' class says it. Touches no disk.
-    public static func find(in scan: ScanResult) -> [DuplicateFolders] {
+    public static func find(in scan: ScanResult, ignoringEmpty: Bool = false) -> [DuplicateFolders] {
         let table = scan.table
         let count = table.directories.count
         guard count > 1 else { return [] }
@@ -40,7 +43,8 @@ public struct DuplicateFolders: Hashable, Sendable {
         var byteCount = [Int64](repeating: 0, count: count)
         for index in stride(from: count - 1, through: 0, by: -1) {
             var entries: [(name: ArraySlice<UInt8>, kind: UInt64, id: Digest)] = []
-            var complete = true
+            let omitted = table.omitted[Int32(index)] ?? OmittedFiles()
+            var complete = omitted.unknown == 0
             for file in filesIn[index] {
                 let record = scan.files[Int(file)]
                 guard content[Int(file)] >= 0 else {
@@ -56,14 +60,22 @@ public struct DuplicateFolders: Hashable, Sendable {
                     complete = false
                     break
                 }
+                // Asked to: a folder with no file of content is as if it were not there.
+                if ignoringEmpty && fileCount[Int(child)] == 0 { continue }
                 entries.append((table.name(ofDirectory: child), 1, childSignature))
                 fileCount[index] += fileCount[Int(child)]
                 byteCount[index] += byteCount[Int(child)]
             }
-            guard complete, fileCount[index] > 0 else { continue }
+            // An empty folder gets a signature (it can match another), but is never reported.
+            guard complete else { continue }
             entries.sort { $0.name.lexicographicallyPrecedes($1.name) }
             var hasher = CanonicalHasher()
             hasher.append(count: entries.count)
+            if !ignoringEmpty {
+                hasher.append(UInt64(omitted.emptyFiles))
+                hasher.append(omitted.emptyNames.high)
+                hasher.append(omitted.emptyNames.low)
+            }
             for entry in entries {
                 hasher.append(bytes: Array(entry.name))
                 hasher.append(entry.kind)
@@ -74,7 +86,7 @@ public struct DuplicateFolders: Hashable, Sendable {
         }
 
         var groups: [Digest: [Int32]] = [:]
-        for index in 0..<count {
+        for index in 0..<count where fileCount[index] > 0 {
             if let digest = signature[index] { groups[digest, default: []].append(Int32(index)) }
         }
         let identical = groups.values.filter { $0.count > 1 }

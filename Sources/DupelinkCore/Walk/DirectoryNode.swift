@@ -54,6 +54,8 @@ final class DirectoryNode: @unchecked Sendable {
     var entries: [Entry] = []
     /// Why it could not be entered, when that is worth telling.
     var failure: Diagnostic?
+    /// What it held besides the files kept (empty files, links, files out of the size range).
+    var omitted = OmittedFiles()
 
     /// A root, opened and claimed by the walk.
     init(root: [UInt8], rootIndex: Int32, descriptor: FileDescriptor, id: FileID) {

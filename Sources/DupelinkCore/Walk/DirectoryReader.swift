@@ -206,6 +206,7 @@ struct DirectoryReader: Sendable {
         switch Int32(type) {
         case Int32(DT_LNK), Int32(DT_FIFO), Int32(DT_SOCK), Int32(DT_CHR), Int32(DT_BLK):
             shard.skippedSpecial += 1
+            if !isExcluded(name: name, in: path) { node.omitted.unknown += 1 }
             return nil
         case Int32(DT_DIR):
             return isExcluded(name: name, in: path) ? nil : bytes(of: name)
@@ -223,6 +224,7 @@ struct DirectoryReader: Sendable {
                 status = try Syscalls.status(of: name, in: descriptor)
             } catch {
                 if error != .noSuchFileOrDirectory {
+                    node.omitted.unknown += 1
                     node.entries.append(DirectoryNode.Entry(
                         filesBefore: Int32(shard.files.count) - node.filesStart,
                         kind: .diagnostic(Diagnostic(.walk, DupelinkError(.ioError, path: node.path(of: name), errno: error,
@@ -232,7 +234,10 @@ struct DirectoryReader: Sendable {
             }
             switch status.kind {
             case .regular:
-                guard isInSizeRange(status.size), !isExcluded(name: name, in: path) else { return nil }
+                guard isInSizeRange(status.size), !isExcluded(name: name, in: path) else {
+                    if !isExcluded(name: name, in: path) { omit(status.size, named: name, in: node) }
+                    return nil
+                }
                 let length = strlen(name)
                 let start = UInt32(shard.bytes.count)
                 shard.bytes.append(contentsOf: UnsafeRawBufferPointer(start: name, count: length + 1))
@@ -243,9 +248,20 @@ struct DirectoryReader: Sendable {
                 return isExcluded(name: name, in: path) ? nil : bytes(of: name)
             default:
                 shard.skippedSpecial += 1
+                if !isExcluded(name: name, in: path) { node.omitted.unknown += 1 }
                 return nil
             }
         }
+    }
+
+    /// Notes a regular file outside the size range in its directory's `omitted`: an empty one by
+    /// its name, any other as contents unknown.
+    private func omit(_ size: Int64, named name: UnsafePointer<CChar>, in node: DirectoryNode) {
+        guard size == 0 else {
+            node.omitted.unknown += 1
+            return
+        }
+        node.omitted.addEmptyFile(nameDigest: XXH3Hasher.digest(UnsafeRawBufferPointer(start: name, count: strlen(name))))
     }
 
     func isInSizeRange(_ size: Int64) -> Bool {

@@ -287,14 +287,19 @@ private struct ShardMerger {
                 diagnostics.append(diagnostic)
             case .directory(let child):
                 if let failure = child.failure { diagnostics.append(failure) }
-                guard child.isEntered else { continue }
+                guard child.isEntered else {
+                    table.addUnknownEntry(inDirectory: stack[top].index)
+                    continue
+                }
                 stack.append(Frame(node: child, index: addDirectory(child, parent: stack[top].index), file: child.filesStart))
             }
         }
     }
 
     private mutating func addDirectory(_ node: DirectoryNode, parent: Int32) -> Int32 {
-        table.addDirectory(parent: parent, name: node.name, id: node.id, root: node.rootIndex, mount: node.mount)
+        let index = table.addDirectory(parent: parent, name: node.name, id: node.id, root: node.rootIndex, mount: node.mount)
+        if !node.omitted.isEmpty { table.setOmitted(node.omitted, ofDirectory: index) }
+        return index
     }
 
     private mutating func copyFiles(of node: DirectoryNode, upTo end: Int32, from start: Int32, directory: Int32) {

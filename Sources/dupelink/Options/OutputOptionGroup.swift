@@ -36,6 +36,10 @@ struct OutputOptionGroup: ParsableArguments {
         valueName: "n"))
     var nearlyIdentical: Int = 10
 
+    /// `--folders-ignore-empty`: identical folders may differ in empty files and empty folders.
+    @Flag(name: .customLong("folders-ignore-empty"), help: "When finding identical folders, ignore empty files and folders without a file of content (by default a folder with an empty file or folder that the other lacks is not identical).")
+    var foldersIgnoreEmpty = false
+
     /// Rejects an empty `--summary-json` file name and a negative `--top`.
     mutating func validate() throws {
         if summaryJSON == "" { throw ValidationError("--summary-json needs a file name, or '-' for standard error.") }

@@ -146,7 +146,7 @@ final class CommandSession {
         if report.command == "link" && output.format == .text { report.copyOnWriteRoots = Self.copyOnWriteRoots(report.roots) }
         // Only a walk of this run knows every file of a folder.
         if walkedThisRun && [.text, .json, .html].contains(output.format) {
-            report.duplicateFolders = DuplicateFolders.find(in: report.scan)
+            report.duplicateFolders = DuplicateFolders.find(in: report.scan, ignoringEmpty: output.foldersIgnoreEmpty)
             report.nearlyIdenticalFolders = NearlyIdenticalFolders.find(in: report.scan, maximumDifferences: output.nearlyIdentical)
         }
         if !output.quiet {

@@ -1,0 +1,24 @@
+/// What a directory held besides the files the scan kept, so that comparing folders can still
+/// account for it: two folders are identical only if these agree too.
+public struct OmittedFiles: Hashable, Sendable {
+    /// Empty regular files (never duplicates, so the walk does not keep them).
+    public var emptyFiles: Int32 = 0
+    /// The XOR of the XXH3-128 digests of their names: the same for the same set of names (the
+    /// names in one directory are distinct, so none cancels another).
+    public var emptyNames = Digest(high: 0, low: 0)
+    /// Entries whose contents the scan does not know: regular files outside the size range,
+    /// symbolic links and special files, entries that could not be examined, and subdirectories
+    /// that were not entered. A folder with any is never called identical.
+    public var unknown: Int32 = 0
+
+    public init() {}
+
+    /// Whether the directory held nothing beyond the scan's files.
+    public var isEmpty: Bool { emptyFiles == 0 && unknown == 0 }
+
+    /// Counts an empty file whose name has the digest `name`.
+    public mutating func addEmptyFile(nameDigest name: Digest) {
+        emptyFiles += 1
+        emptyNames = Digest(high: emptyNames.high ^ name.high, low: emptyNames.low ^ name.low)
+    }
+}
