@@ -141,6 +141,25 @@ import Testing
         #expect(try CLI.run("scan", "--no-catalog", "--nearly-identical=-1", tree.rootString).status == 64)
     }
 
+    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
+    func statsNameTheStorageBelowEachFilesystem() throws {
+        let mount: Mounted
+        do { mount = try Mounted("tmpfs") } catch let skip as Mounted.Skip { try Test.cancel("\(skip.reason)") }
+        let disk = try TestTree(base: "/var/tmp")
+        let bytes = patternBytes(count: 3_000, seed: 950)
+        try Data(bytes).write(to: URL(fileURLWithPath: mount.path("a")))
+        try disk.write("b", bytes)
+        let result = try CLI.run("scan", "--no-catalog", "--stats", "--format", "json", mount.point, disk.rootString)
+        #expect(result.status == 0)
+        #expect(result.standardError.contains("stats: storage: tmpfs from tmpfs: memory, because tmpfs is memory; read with"),
+            "\(result.standardError)")
+        let json = try JSONSerialization.jsonObject(with: Data(result.standardOutput)) as? [String: Any]
+        let storage = try #require((json?["statistics"] as? [String: Any])?["storage"] as? [[String: Any]])
+        #expect(storage.count == 2)
+        #expect(storage.first?["kind"] as? String == "memory" && storage.first?["filesystem"] as? String == "tmpfs")
+        #expect(storage.last?["device"] as? Int == Int(try disk.status("b").st_dev))
+    }
+
     @Test func topListsTheLargestClassesAndSaysHowManyMore() throws {
         let tree = try TestTree()
         for (index, size) in [40_000, 400_000, 4_000].enumerated() {

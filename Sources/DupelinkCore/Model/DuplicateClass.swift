@@ -114,6 +114,9 @@ public struct ScanStatistics: Sendable, Hashable, Codable {
     /// read them).
     public var filesAttributesRead: Int?
     public var attributeSeconds: Double?
+    /// Each filesystem the walk entered: the storage below it, and the readers and order used
+    /// there (nil in scans saved before dupelink looked).
+    public var storage: [FilesystemStorage]?
 
     /// Creates zeroed counters.
     public init() {}

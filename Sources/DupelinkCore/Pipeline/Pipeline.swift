@@ -38,6 +38,7 @@ public struct Pipeline: Sendable {
         statistics.filesWalked = walk.files.count
         statistics.bytesWalked = walk.files.reduce(0) { $0 + $1.status.size }
         statistics.specialFilesSkipped = walk.skippedSpecial
+        statistics.storage = StorageProbe.filesystems(in: walk.table, readers: options.jobs)
         statistics.walkSeconds = clock.lap()
         if Cancellation.isRequested { throw DupelinkError(.cancelled) }
 
@@ -55,6 +56,7 @@ public struct Pipeline: Sendable {
                 reused.bytesWalked = statistics.bytesWalked
                 reused.specialFilesSkipped = statistics.specialFilesSkipped
                 reused.walkSeconds = statistics.walkSeconds
+                reused.storage = statistics.storage
                 reused.bytesReadHeadTail = 0
                 reused.bytesReadContent = 0
                 reused.catalogHits = reused.filesAfterSizeGrouping

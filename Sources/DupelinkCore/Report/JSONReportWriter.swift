@@ -306,6 +306,10 @@ extension JSONOutput {
         integer(statistics.rootsScanned)
         key("specialFilesSkipped", indent: 2, first: &first)
         integer(statistics.specialFilesSkipped)
+        if let storage = statistics.storage {
+            key("storage", indent: 2, first: &first)
+            self.storage(storage)
+        }
         key("walkSeconds", indent: 2, first: &first)
         double(statistics.walkSeconds)
         close(UInt8(ascii: "}"), indent: 1, wasEmpty: false)
@@ -382,5 +386,42 @@ extension JSONOutput {
             flushIfFull()
         }
         close(UInt8(ascii: "]"), indent: 1, wasEmpty: false)
+    }
+}
+
+extension JSONOutput {
+    /// `statistics.storage`: one object per filesystem, keys sorted as the encoder sorts them.
+    mutating func storage(_ filesystems: [FilesystemStorage]) {
+        byte(UInt8(ascii: "["))
+        var firstFilesystem = true
+        for filesystem in filesystems {
+            element(indent: 3, first: &firstFilesystem)
+            byte(UInt8(ascii: "{"))
+            var member = true
+            key("device", indent: 4, first: &member)
+            integer(filesystem.device)
+            key("disks", indent: 4, first: &member)
+            byte(UInt8(ascii: "["))
+            var firstDisk = true
+            for disk in filesystem.disks {
+                element(indent: 5, first: &firstDisk)
+                string(disk)
+            }
+            close(UInt8(ascii: "]"), indent: 4, wasEmpty: firstDisk)
+            key("evidence", indent: 4, first: &member)
+            string(filesystem.evidence)
+            key("filesystem", indent: 4, first: &member)
+            string(filesystem.filesystem)
+            key("kind", indent: 4, first: &member)
+            string(filesystem.kind.rawValue)
+            key("order", indent: 4, first: &member)
+            string(filesystem.order)
+            key("readers", indent: 4, first: &member)
+            integer(filesystem.readers)
+            key("source", indent: 4, first: &member)
+            string(filesystem.source)
+            close(UInt8(ascii: "}"), indent: 3, wasEmpty: false)
+        }
+        close(UInt8(ascii: "]"), indent: 2, wasEmpty: firstFilesystem)
     }
 }

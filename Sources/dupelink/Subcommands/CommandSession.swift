@@ -216,6 +216,12 @@ final class CommandSession {
             "attributes read from disk (class members the catalog did not know): \(statistics.filesAttributesRead ?? 0)",
             "time: walk \(seconds(statistics.walkSeconds)), head/tail \(seconds(statistics.headTailSeconds)), content \(seconds(statistics.contentSeconds)), attributes \(seconds(statistics.attributeSeconds ?? 0))",
         ]
+        for filesystem in statistics.storage ?? [] {
+            let disks = filesystem.disks.isEmpty ? "" : " (\(filesystem.disks.joined(separator: ", ")))"
+            lines.append(
+                "storage: \(filesystem.filesystem) from \(filesystem.source)\(disks): \(filesystem.kind.rawValue), because \(filesystem.evidence); "
+                    + "read with \(filesystem.readers) readers, \(filesystem.order) order")
+        }
         let totals = report.totals
         if let compared = totals.bytesCompared, let comparing = totals.secondsComparing,
             let unleased = totals.replacementsWithoutLease
