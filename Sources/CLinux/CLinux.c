@@ -138,3 +138,18 @@ int dl_dedupe_range(int src_fd, uint64_t src_offset, uint64_t length, int dest_f
 int32_t dl_dedupe_range_differs(void) { return FILE_DEDUPE_RANGE_DIFFERS; }
 
 int dl_syncfs(int fd) { return syncfs(fd); }
+
+#ifndef __NR_cachestat
+#define __NR_cachestat 451
+#endif
+
+int dl_cached_pages(int fd, uint64_t offset, uint64_t length, uint64_t *cached) {
+    // struct cachestat_range and struct cachestat from <linux/mman.h>, which older headers lack.
+    struct { uint64_t off; uint64_t len; } range = { offset, length };
+    struct { uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted; } stat;
+    if (syscall(__NR_cachestat, fd, &range, &stat, 0) != 0) {
+        return -1;
+    }
+    *cached = stat.nr_cache;
+    return 0;
+}

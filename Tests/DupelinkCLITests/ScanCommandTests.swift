@@ -2,6 +2,7 @@ import DupelinkCore
 import DupelinkTestSupport
 import Foundation
 import Glibc
+import SystemPackage
 import Testing
 
 /// The `scan` command end to end: the real binary on real trees.
@@ -158,6 +159,39 @@ import Testing
         #expect(storage.count == 2)
         #expect(storage.first?["kind"] as? String == "memory" && storage.first?["filesystem"] as? String == "tmpfs")
         #expect(storage.last?["device"] as? Int == Int(try disk.status("b").st_dev))
+    }
+
+    @Test func dropCacheLeavesInTheCacheOnlyWhatWasCachedBefore() throws {
+        let tree = try TestTree(base: "/var/tmp")
+        let bytes = patternBytes(count: 4 << 20, seed: 960)
+        for name in ["cold-a", "cold-b", "warm-c"] { try tree.write(name, bytes) }
+        func cached(_ name: String) throws -> Int? {
+            let descriptor = open(tree.rootString + "/" + name, O_RDONLY)
+            try #require(descriptor >= 0)
+            defer { close(descriptor) }
+            return Syscalls.cachedPages(FileDescriptor(rawValue: descriptor), offset: 0, length: 0)
+        }
+        func evict(_ name: String) throws {
+            let descriptor = open(tree.rootString + "/" + name, O_RDONLY)
+            try #require(descriptor >= 0)
+            fsync(descriptor)
+            posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED)
+            close(descriptor)
+        }
+        guard try cached("warm-c") != nil else { try Test.cancel("the kernel has no cachestat (Linux 6.5)") }
+        let pages = (4 << 20) / Int(sysconf(Int32(_SC_PAGESIZE)))
+        // Without the flag the scan leaves what it read cached; with it, only what was cached.
+        for (flag, expected) in [(nil, pages), ("--drop-cache", 0)] as [(String?, Int)] {
+            try evict("cold-a")
+            try evict("cold-b")
+            _ = try tree.read("warm-c")
+            #expect(try cached("cold-a") == 0 && cached("warm-c") == pages)
+            let words: [String] = ["scan", "--no-catalog"] + (flag.map { [$0] } ?? []) + [tree.rootString]
+            let result = try CLI.run(words.map { Array($0.utf8) })
+            #expect(result.status == 0 && result.output.contains("Found 1 class"), "\(result.output)")
+            #expect(try cached("cold-a") == expected && cached("cold-b") == expected, "\(flag ?? "no flag")")
+            #expect(try cached("warm-c") == pages, "a file cached before stays cached")
+        }
     }
 
     @Test func topListsTheLargestClassesAndSaysHowManyMore() throws {

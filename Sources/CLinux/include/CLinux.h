@@ -90,4 +90,8 @@ int32_t dl_dedupe_range_differs(void);
 /// releases shared extents' old blocks at its transaction commit). Returns 0 or -1 with errno set.
 int dl_syncfs(int fd);
 
+/// `cachestat(fd, {offset, length}, ...)` (Linux 6.5): stores in `cached` how many pages of the
+/// range are in the page cache; returns 0 or -1 with errno set (ENOSYS before Linux 6.5).
+int dl_cached_pages(int fd, uint64_t offset, uint64_t length, uint64_t *cached);
+
 #endif

@@ -21,6 +21,13 @@ public struct ContentComparer: Sendable {
     public var chunkSize: Int
     /// The most files read side by side by one worker.
     public var fanOut: Int
+    /// Whether groups are read in disk order (by device and least inode) instead of largest
+    /// first: on a spinning disk, where the head's travel costs more than an idle reader.
+    public var diskOrder = false
+    /// Whether pages a read brought into the page cache are dropped right after it
+    /// (`--drop-cache`), so that a scan of a backup disk does not evict what the machine keeps
+    /// cached; pages that were cached before are left alone.
+    public var dropBehind = false
 
     /// Creates a comparer.
     public init(chunkSize: Int = 1 << 18, fanOut: Int = 16) {
@@ -45,9 +52,16 @@ public struct ContentComparer: Sendable {
     func partitions(
         _ groups: [[Member]], size: (Int) -> Int64, opener: FileOpener, pool: WorkerPool, progress: ScanProgress?
     ) throws(DupelinkError) -> [GroupResult] {
-        // Largest groups first, so the longest jobs do not start last.
-        let order = groups.indices.sorted {
-            size($0) * Int64(groups[$0].count) > size($1) * Int64(groups[$1].count)
+        // Largest groups first, so the longest jobs do not start last; on a spinning disk, in
+        // the disk's order.
+        let order: [Int]
+        if diskOrder {
+            let first = groups.map { group in group.map { ($0.id.device, $0.id.inode) }.min { $0 < $1 } ?? (0, 0) }
+            order = groups.indices.sorted { first[$0] < first[$1] }
+        } else {
+            order = groups.indices.sorted {
+                size($0) * Int64(groups[$0].count) > size($1) * Int64(groups[$1].count)
+            }
         }
         let sizes = order.map { size($0) }
         let ordered = order.map { groups[$0] }
@@ -176,7 +190,10 @@ public struct ContentComparer: Sendable {
                 let buffer = buffers.buffer(index, length: length)
                 chunks[index] = UnsafeRawBufferPointer(buffer)
                 do {
-                    let count = try Syscalls.read(open[index].descriptor, at: offset, into: buffer)
+                    let descriptor = open[index].descriptor
+                    let wasUncached = dropBehind && Syscalls.cachedPages(descriptor, offset: offset, length: Int64(length)) == 0
+                    let count = try Syscalls.read(descriptor, at: offset, into: buffer)
+                    if wasUncached { Syscalls.advise(descriptor, offset: offset, length: Int64(length), advice: POSIX_FADV_DONTNEED) }
                     result.bytesRead += Int64(count)
                     progress?.addBytesRead(count)
                     if count != length {

@@ -42,7 +42,8 @@ public enum HeadTailStage {
     /// Touches the disk: reads files, changes nothing.
     /// - Throws: `DupelinkError(.cancelled)` when a stop was requested.
     static func split(
-        _ groups: [[Member]], opener: FileOpener, pool: WorkerPool, known: [Digest?]? = nil,
+        _ groups: [[Member]], opener: FileOpener, pool: WorkerPool, order: ReadPolicy.Order = .directoryThenInode,
+        dropBehind: Bool = false, known: [Digest?]? = nil,
         progress: ScanProgress?, statistics: inout ScanStatistics, diagnostics: inout [Diagnostic],
         computed: inout [Computed]?
     ) throws(DupelinkError) -> [(members: [Member], digest: Digest)] {
@@ -59,10 +60,12 @@ public enum HeadTailStage {
         // One job per inode that needs reading: directory by directory (a worker keeps its last
         // directory open), in inode order within one so a disk reads roughly in layout order. The
         // sort keys are gathered first: fetching them in the comparator cost more than the sort.
-        var keyed: [(directory: Int32, inode: UInt64, group: Int32, member: Int32)] = []
+        // On a spinning disk (`order` .inode), by device and inode across the whole filesystem.
+        var keyed: [(directory: Int64, inode: UInt64, group: Int32, member: Int32)] = []
         for (g, group) in groups.enumerated() {
             for (m, member) in group.enumerated() where digests[firstOfGroup[g] + m] == nil {
-                keyed.append((opener.files[Int(member.names[0])].directory, member.id.inode, Int32(g), Int32(m)))
+                let directory = order == .inode ? Int64(bitPattern: member.id.device) : Int64(opener.files[Int(member.names[0])].directory)
+                keyed.append((directory, member.id.inode, Int32(g), Int32(m)))
             }
         }
         keyed.sort { ($0.directory, $0.inode) < ($1.directory, $1.inode) }
@@ -78,7 +81,7 @@ public enum HeadTailStage {
                 count: end - batch,
                 makeState: { ReadBuffers(count: 1, capacity: Int(wholeFileLimit)) },
                 { index, buffers in
-                    let outcome = digest(memberOf(jobs[batch + index]), opener: opener, buffers: buffers)
+                    let outcome = digest(memberOf(jobs[batch + index]), opener: opener, buffers: buffers, dropBehind: dropBehind)
                     if case .digest(_, _, let bytes) = outcome { progress?.addBytesRead(Int(bytes)) }
                     progress?.jobFinished()
                     return outcome
@@ -116,14 +119,20 @@ public enum HeadTailStage {
     }
 
     /// Reads and digests one file's head and tail (or all of it when small).
-    static func digest(_ member: Member, opener: FileOpener, buffers: ReadBuffers) -> Outcome {
+    /// With `dropBehind`, a file none of whose pages were cached before is dropped from the
+    /// page cache after its blocks are read (`--drop-cache`).
+    static func digest(_ member: Member, opener: FileOpener, buffers: ReadBuffers, dropBehind: Bool = false) -> Outcome {
         let (descriptor, status): (FileDescriptor, FileStatus)
         do {
             (descriptor, status) = try opener.open(member.names[0], directories: buffers.directories)
         } catch {
             return .failed(error)
         }
-        defer { Syscalls.closeQuietly(descriptor) }
+        let wasUncached = dropBehind && Syscalls.cachedPages(descriptor, offset: 0, length: 0) == 0
+        defer {
+            if wasUncached { Syscalls.advise(descriptor, offset: 0, length: 0, advice: POSIX_FADV_DONTNEED) }
+            Syscalls.closeQuietly(descriptor)
+        }
         let path = { opener.table.path(ofFile: opener.files[Int(member.names[0])]) }
         let size = status.size
         do {

@@ -28,7 +28,6 @@ public struct Pipeline: Sendable {
         roots: [[UInt8]], catalog: Catalog? = nil, progress: ScanProgress? = nil
     ) throws(DupelinkError) -> ScanResult {
         var statistics = ScanStatistics()
-        let pool = WorkerPool(threadCount: options.jobs)
 
         var clock = Stopwatch()
         progress?.begin(.walk)
@@ -67,7 +66,8 @@ public struct Pipeline: Sendable {
                 let cache = DigestCacheSession(catalog: catalog, table: walk.table)
                 var warnings: [Diagnostic] = []
                 let withAttributes = try Self.readAttributes(
-                    classes, opener: opener, pool: pool, cache: cache, statistics: &reused, diagnostics: &warnings)
+                    classes, opener: opener, pool: WorkerPool(threadCount: options.jobs), cache: cache, statistics: &reused,
+                    diagnostics: &warnings)
                 progress?.begin(.done)
                 var result = ScanResult(
                     table: walk.table, files: walk.files, classes: withAttributes, diagnostics: warnings,
@@ -79,6 +79,11 @@ public struct Pipeline: Sendable {
 
         let bySize = SizeGrouping.candidateGroups(walk.files)
         statistics.filesAfterSizeGrouping = bySize.reduce(0) { $0 + $1.count }
+        let policy = readPolicy(for: bySize, statistics: &statistics)
+        let pool = WorkerPool(threadCount: policy.readers)
+        var comparer = options.comparer
+        comparer.chunkSize = policy.chunkSize
+        comparer.diskOrder = policy.diskOrder
 
         var cache = DigestCacheSession(catalog: catalog, table: walk.table)
         let known = cache.headTailDigests(for: bySize, diagnostics: &diagnostics)
@@ -88,7 +93,8 @@ public struct Pipeline: Sendable {
         // Only a catalog wants the digests computed here.
         var computed: [HeadTailStage.Computed]? = catalog == nil ? nil : []
         let byHeadTail = try HeadTailStage.split(
-            bySize, opener: opener, pool: pool, known: known, progress: progress, statistics: &statistics,
+            bySize, opener: opener, pool: pool, order: policy.order, dropBehind: comparer.dropBehind, known: known,
+            progress: progress, statistics: &statistics,
             diagnostics: &diagnostics, computed: &computed)
         statistics.filesAfterHeadTail = byHeadTail.reduce(0) { $0 + $1.members.count }
         statistics.floorBytes = byHeadTail.reduce(0) { $0 + $1.members[0].status.size * Int64($1.members.count) }
@@ -96,7 +102,7 @@ public struct Pipeline: Sendable {
 
         let content = cache.plan(byHeadTail)
         let sizeOfJob = { (job: Int) in content.jobs[job].members[0].status.size }
-        var compared = try options.comparer.partitions(
+        var compared = try comparer.partitions(
             content.jobs.map(\.members), size: sizeOfJob, opener: opener, pool: pool, progress: progress)
         // A file read on behalf of its content group that could not be read (vanished, changed)
         // vouches for nobody: its whole head/tail group is read and compared again.
@@ -105,7 +111,7 @@ public struct Pipeline: Sendable {
             return content.jobs[job].stands.keys.contains { !read.contains($0) }
         }
         if !retried.isEmpty {
-            let again = try options.comparer.partitions(
+            let again = try comparer.partitions(
                 retried.map { content.jobs[$0].headTailGroup }, size: { sizeOfJob(retried[$0]) }, opener: opener,
                 pool: pool, progress: progress)
             for (position, job) in retried.enumerated() { compared[job] = again[position] }
@@ -144,6 +150,25 @@ public struct Pipeline: Sendable {
 }
 
 extension Pipeline {
+    /// Chooses how to read the candidates from the storage of the filesystems that hold them,
+    /// and notes it against each filesystem in `statistics.storage`.
+    func readPolicy(for candidates: [[Member]], statistics: inout ScanStatistics) -> ReadPolicy {
+        var devices = Set<UInt64>()
+        for group in candidates {
+            for member in group { devices.insert(member.id.device) }
+        }
+        let holding = (statistics.storage ?? []).filter { devices.contains($0.device) }
+        let policy = options.readPolicy ?? ReadPolicy.choose(
+            for: holding, jobs: options.jobs, jobsGiven: options.jobsGiven, chunkSize: options.comparer.chunkSize,
+            fanOut: options.comparer.fanOut)
+        for index in (statistics.storage ?? []).indices {
+            statistics.storage?[index].readers = policy.readers
+            statistics.storage?[index].order = policy.order.rawValue
+            statistics.storage?[index].runBytes = policy.chunkSize
+        }
+        return policy
+    }
+
     /// Fills in the attributes of every class member: from the catalog where it still trusts
     /// them, read (see `AttributeStage`) for the rest, which are stored back. Counts the cost.
     static func readAttributes(

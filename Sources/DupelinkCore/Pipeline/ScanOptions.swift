@@ -4,6 +4,11 @@ public struct ScanOptions: Sendable {
     public var walk = WalkOptions()
     /// Worker threads for reading and comparing; defaults to `WorkerPool.readerCount`.
     public var jobs = WorkerPool.readerCount
+    /// Whether `jobs` was asked for (`--jobs`): then it holds on every kind of storage; else a
+    /// spinning disk gets fewer readers (`ReadPolicy`).
+    public var jobsGiven = false
+    /// How to read, when not chosen from the storage (tests compare the policies on one tree).
+    public var readPolicy: ReadPolicy?
     /// How the content stage reads.
     public var comparer = ContentComparer()
 

@@ -418,6 +418,8 @@ extension JSONOutput {
             string(filesystem.order)
             key("readers", indent: 4, first: &member)
             integer(filesystem.readers)
+            key("runBytes", indent: 4, first: &member)
+            integer(filesystem.runBytes)
             key("source", indent: 4, first: &member)
             string(filesystem.source)
             close(UInt8(ascii: "}"), indent: 3, wasEmpty: false)

@@ -44,6 +44,8 @@ public struct FilesystemStorage: Sendable, Codable, Hashable {
     public var readers = 0
     /// The order its files' head/tail blocks were read in.
     public var order = ""
+    /// The bytes the content stage read from one file per turn.
+    public var runBytes = 0
 }
 
 /// Finds the storage below a filesystem: the mount table names its source and type, sysfs leads
@@ -227,7 +229,7 @@ extension StorageProbe {
             }
             var storage = describe(device: directory.id.device, filesystemType: type, mounts: mounts, depth: 0)
             storage.readers = readers
-            storage.order = "directory, then inode"
+            storage.order = ReadPolicy.Order.directoryThenInode.rawValue
             result.append(storage)
         }
         return result

@@ -167,6 +167,16 @@ public enum Syscalls {
         _ = posix_fadvise(descriptor.rawValue, off_t(offset), off_t(length), advice)
     }
 
+    /// Returns how many pages of `length` bytes at `offset` are in the page cache, or nil when the
+    /// kernel cannot tell (before Linux 6.5, or a filesystem that does not say).
+    ///
+    /// The corresponding C function is `cachestat`.
+    public static func cachedPages(_ descriptor: FileDescriptor, offset: Int64, length: Int64) -> Int? {
+        var cached: UInt64 = 0
+        guard dl_cached_pages(descriptor.rawValue, UInt64(offset), UInt64(length), &cached) == 0 else { return nil }
+        return Int(cached)
+    }
+
     /// Reads up to `buffer.count` bytes at `offset`, retrying on `EINTR` and short reads until the
     /// buffer is full or the file ends. Returns the number of bytes read.
     ///

@@ -220,7 +220,7 @@ final class CommandSession {
             let disks = filesystem.disks.isEmpty ? "" : " (\(filesystem.disks.joined(separator: ", ")))"
             lines.append(
                 "storage: \(filesystem.filesystem) from \(filesystem.source)\(disks): \(filesystem.kind.rawValue), because \(filesystem.evidence); "
-                    + "read with \(filesystem.readers) readers, \(filesystem.order) order")
+                    + "read with \(filesystem.readers) readers, in \(filesystem.order) order, \(ByteSize.format(Int64(filesystem.runBytes))) per file per turn")
         }
         let totals = report.totals
         if let compared = totals.bytesCompared, let comparing = totals.secondsComparing,

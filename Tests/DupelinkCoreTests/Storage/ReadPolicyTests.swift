@@ -1,0 +1,126 @@
+import DupelinkTestSupport
+import Glibc
+import Testing
+
+@testable import DupelinkCore
+
+/// The read policy for spinning disks (few readers, disk order, long runs) changes how files are
+/// read, never what is found: on one tree, each stage's output is the same under both policies.
+@Suite struct ReadPolicyTests {
+    /// A tree with something for every path through the stages: small and multi-run files, a
+    /// group larger than the comparer's fan-out, near misses in the last byte and in the middle of
+    /// a file longer than a spinning disk's run, hard links, and files unlike any other.
+    func tree() throws -> TestTree {
+        let tree = try TestTree()
+        for index in 0..<40 {
+            let bytes = patternBytes(count: 5_000 + (index % 4) * 4096, seed: 1_000 + UInt64(index % 4))
+            try tree.write("small/\(index % 5)/f\(index)", bytes)
+        }
+        let shared = patternBytes(count: 70_000, seed: 1_100)
+        for index in 0..<20 { try tree.write("many/\(index)", shared) }
+        let big = patternBytes(count: 20 << 20, seed: 1_101)
+        var middle = big
+        middle[10 << 20] ^= 1
+        var last = big
+        last[last.count - 1] ^= 1
+        try tree.write("big/a", big)
+        try tree.write("far/away/b", big)
+        try tree.write("big/middle", middle)
+        try tree.write("big/last", last)
+        try tree.link("big/a", "big/a-link")
+        try tree.write("unique/u", patternBytes(count: 20 << 20, seed: 1_102))
+        return tree
+    }
+
+    static let spinning = ReadPolicy(readers: 1, order: .inode, chunkSize: 8 << 20, diskOrder: true)
+    static let flash = ReadPolicy.parallel(jobs: 8, chunkSize: 1 << 18)
+
+    func scan(_ tree: TestTree, policy: ReadPolicy) throws -> ScanResult {
+        var options = ScanOptions()
+        options.readPolicy = policy
+        return try Pipeline(options: options).scan(roots: [tree.root])
+    }
+
+    /// A class as sorted sets of inodes and of paths, with its digest.
+    func shape(_ result: ScanResult) -> [String] {
+        result.classes.map { duplicateClass in
+            let members = duplicateClass.members.map { member in
+                "\(member.id.inode):" + member.names.map { String(decoding: result.path(ofFile: $0), as: UTF8.self) }.sorted().joined(separator: ",")
+            }.sorted()
+            return "\(duplicateClass.size) \(duplicateClass.digest?.description ?? "-") " + members.joined(separator: " ")
+        }.sorted()
+    }
+
+    @Test func bothPoliciesFindTheSameClassesWithTheSameDigests() throws {
+        let tree = try tree()
+        let spinning = try scan(tree, policy: Self.spinning)
+        let flash = try scan(tree, policy: Self.flash)
+        #expect(shape(spinning) == shape(flash))
+        #expect(shape(flash).count == 4 + 1 + 1, "\(shape(flash))")  // small classes, many/, big/a
+        #expect(spinning.diagnostics.isEmpty && flash.diagnostics.isEmpty)
+        // Every candidate read in full under both: the same floor, the same bytes.
+        #expect(spinning.statistics.floorBytes == flash.statistics.floorBytes)
+        #expect(spinning.statistics.bytesReadContent == flash.statistics.bytesReadContent)
+        #expect(spinning.statistics.bytesReadHeadTail == flash.statistics.bytesReadHeadTail)
+    }
+
+    @Test func theHeadTailAndContentStagesGiveTheSameGroupsInEitherOrder() throws {
+        let tree = try tree()
+        let walk = Walker(options: WalkOptions()).walk(roots: [tree.root], progress: nil)
+        let bySize = SizeGrouping.candidateGroups(walk.files)
+        let opener = FileOpener(table: walk.table, files: walk.files)
+        let pool = WorkerPool(threadCount: 2)
+        func headTail(_ order: ReadPolicy.Order) throws -> [(members: [Member], digest: Digest)] {
+            var statistics = ScanStatistics()
+            var diagnostics: [Diagnostic] = []
+            var computed: [HeadTailStage.Computed]? = nil
+            return try HeadTailStage.split(
+                bySize, opener: opener, pool: pool, order: order, progress: nil, statistics: &statistics,
+                diagnostics: &diagnostics, computed: &computed)
+        }
+        func key(_ groups: [(members: [Member], digest: Digest)]) -> [String] {
+            groups.map { "\($0.digest) " + $0.members.map { "\($0.id.inode)" }.sorted().joined(separator: ",") }.sorted()
+        }
+        let byInode = try headTail(.inode)
+        let byDirectory = try headTail(.directoryThenInode)
+        #expect(key(byInode) == key(byDirectory))
+        #expect(byInode.count >= 6)
+
+        func content(_ policy: ReadPolicy) throws -> [String] {
+            var comparer = ContentComparer()
+            comparer.chunkSize = policy.chunkSize
+            comparer.diskOrder = policy.diskOrder
+            let groups = byInode.map(\.members)
+            let results = try comparer.partitions(
+                groups, size: { groups[$0][0].status.size }, opener: opener, pool: pool, progress: nil)
+            return results.enumerated().flatMap { index, result in
+                result.partitions.map { "\(index) \($0.digest) " + $0.members.map { "\($0.id.inode)" }.sorted().joined(separator: ",") }
+            }.sorted()
+        }
+        #expect(try content(Self.spinning) == content(Self.flash))
+    }
+
+    @Test func aSpinningDiskGetsTwoReadersPerDiskAndFlashKeepsTheJobs() {
+        func filesystem(_ kind: StorageKind, disks: [String], device: UInt64) -> FilesystemStorage {
+            FilesystemStorage(device: device, filesystem: "ext4", source: "/dev/x", kind: kind, disks: disks, evidence: "")
+        }
+        let one = ReadPolicy.choose(
+            for: [filesystem(.rotational, disks: ["sda"], device: 1)], jobs: 8, jobsGiven: false, chunkSize: 1 << 18, fanOut: 16)
+        #expect(one.readers == 2 && one.order == .inode && one.diskOrder)
+        #expect(one.chunkSize == ReadPolicy.memoryBudget / (2 * 16))
+        let two = ReadPolicy.choose(
+            for: [filesystem(.rotational, disks: ["sda"], device: 1), filesystem(.unknown, disks: ["sdb"], device: 2)],
+            jobs: 8, jobsGiven: false, chunkSize: 1 << 18, fanOut: 16)
+        #expect(two.readers == 4)
+        let mixed = ReadPolicy.choose(
+            for: [filesystem(.rotational, disks: ["sda"], device: 1), filesystem(.solidState, disks: ["nvme0n1"], device: 2)],
+            jobs: 8, jobsGiven: false, chunkSize: 1 << 18, fanOut: 16)
+        #expect(mixed == ReadPolicy.parallel(jobs: 8, chunkSize: 1 << 18))
+        let forced = ReadPolicy.choose(
+            for: [filesystem(.rotational, disks: ["sda"], device: 1)], jobs: 6, jobsGiven: true, chunkSize: 1 << 18, fanOut: 16)
+        #expect(forced.readers == 6, "--jobs holds on every kind of storage")
+        let memory = ReadPolicy.choose(
+            for: [filesystem(.memory, disks: [], device: 3)], jobs: 8, jobsGiven: false, chunkSize: 1 << 18, fanOut: 16)
+        #expect(memory.readers == 8 && !memory.diskOrder)
+    }
+}
