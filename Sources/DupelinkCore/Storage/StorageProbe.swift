@@ -13,6 +13,10 @@ public enum StorageKind: String, Sendable, Codable, Hashable {
     case network
     /// A FUSE filesystem (sshfs and others): what is behind it is unknown.
     case fuse
+    /// A disk a hypervisor emulates (virtio, Xen, or a SCSI disk whose vendor is QEMU, VMware,
+    /// Hyper-V or VirtualBox): its `queue/rotational` says 1 whatever lies below, so it tells
+    /// nothing; such disks are mostly backed by flash or a host's cache, and read as flash.
+    case virtual
     /// Nothing could be learnt (no block device, no sysfs): read as if it rotated.
     case unknown
 
@@ -21,7 +25,7 @@ public enum StorageKind: String, Sendable, Codable, Hashable {
     public var readsAsRotational: Bool {
         switch self {
         case .rotational, .unknown, .fuse, .network: true
-        case .solidState, .memory: false
+        case .solidState, .memory, .virtual: false
         }
     }
 }
@@ -162,7 +166,21 @@ public enum StorageProbe {
         guard let rotational = text(directory.appendingPathComponent("queue/rotational")) else {
             return (.unknown, [name], "\(name) has no queue/rotational")
         }
+        if let hypervisor = virtualDisk(directory) {
+            return (.virtual, [name], "\(name) is a virtual disk (\(hypervisor)), whose queue/rotational \(rotational) tells nothing")
+        }
         return (rotational == "0" ? .solidState : .rotational, [name], "\(name): queue/rotational \(rotational)")
+    }
+
+    /// The hypervisor's name when the disk at `directory` (in sysfs) is one a hypervisor
+    /// emulates: by its driver (`virtio_blk`, Xen's `vbd`) or its SCSI vendor.
+    static func virtualDisk(_ directory: URL) -> String? {
+        let device = directory.appendingPathComponent("device")
+        let driver = device.appendingPathComponent("driver").resolvingSymlinksInPath().lastPathComponent
+        if ["virtio_blk", "vbd", "xen-blkfront"].contains(driver) { return driver }
+        let vendor = text(device.appendingPathComponent("vendor")) ?? ""
+        for name in ["QEMU", "VMware", "Msft", "VBOX", "Google"] where vendor.hasPrefix(name) { return "vendor \(vendor)" }
+        return nil
     }
 
     static func readMounts() -> [Mount] {

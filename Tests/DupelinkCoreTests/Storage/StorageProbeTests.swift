@@ -23,6 +23,8 @@ import Testing
         let slaves = (try? FileManager.default.contentsOfDirectory(atPath: disk.appendingPathComponent("slaves").path)) ?? []
         guard slaves.isEmpty, !disk.lastPathComponent.hasPrefix("loop") else { return nil }
         let rotational = try String(contentsOf: disk.appendingPathComponent("queue/rotational"), encoding: .utf8)
+        let driver = disk.appendingPathComponent("device/driver").resolvingSymlinksInPath().lastPathComponent
+        if driver == "virtio_blk" { return .virtual }
         return rotational.hasPrefix("1") ? .rotational : .solidState
     }
 
