@@ -157,13 +157,22 @@ public struct ContentComparer: Sendable {
         _ members: [Member], size: Int64, opener: FileOpener, buffers: ReadBuffers, progress: ScanProgress?,
         into result: inout GroupResult
     ) -> [(Digest, [Member])] {
-        var open: [(member: Member, descriptor: FileDescriptor, status: FileStatus)] = []
-        defer { for file in open { Syscalls.closeQuietly(file.descriptor) } }
+        // With `dropBehind`, a file none of whose pages were cached when it was opened has each
+        // chunk dropped once read, and the rest (read-ahead) when it is closed; a file with pages
+        // cached is left alone: they are somebody's.
+        var open: [(member: Member, descriptor: FileDescriptor, status: FileStatus, drops: Bool)] = []
+        defer {
+            for file in open {
+                if file.drops { Syscalls.advise(file.descriptor, offset: 0, length: 0, advice: POSIX_FADV_DONTNEED) }
+                Syscalls.closeQuietly(file.descriptor)
+            }
+        }
         for member in members {
             do {
                 let (descriptor, status) = try opener.open(member.names[0], directories: buffers.directories)
                 Syscalls.advise(descriptor, offset: 0, length: 0, advice: POSIX_FADV_SEQUENTIAL)
-                open.append((member, descriptor, status))
+                let drops = dropBehind && Syscalls.cachedPages(descriptor, offset: 0, length: 0) == 0
+                open.append((member, descriptor, status, drops))
             } catch {
                 result.failures.append(error)
             }
@@ -191,9 +200,10 @@ public struct ContentComparer: Sendable {
                 chunks[index] = UnsafeRawBufferPointer(buffer)
                 do {
                     let descriptor = open[index].descriptor
-                    let wasUncached = dropBehind && Syscalls.cachedPages(descriptor, offset: offset, length: Int64(length)) == 0
                     let count = try Syscalls.read(descriptor, at: offset, into: buffer)
-                    if wasUncached { Syscalls.advise(descriptor, offset: offset, length: Int64(length), advice: POSIX_FADV_DONTNEED) }
+                    if open[index].drops {
+                        Syscalls.advise(descriptor, offset: offset, length: Int64(length), advice: POSIX_FADV_DONTNEED)
+                    }
                     result.bytesRead += Int64(count)
                     progress?.addBytesRead(count)
                     if count != length {
