@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# dupelink and its peers on a simulated 7200 rpm disk: FUSE daemon (hdd/hddsim.py) + loop + ext4.
+# dupelink and its peers on a simulated 7200 rpm disk: FUSE daemon (hdd/hddsim.c) + loop + ext4.
 #
 # usage: Benchmarks/hdd.sh [--runs K] [--queue fifo|ncq|both] [--files N] [--max-total-mb M]
 #                          [--image-gb G] [--tools LIST] [--no-calibrate] [--work DIR] [--keep]
 #   --runs K          cold runs per tool and queue mode (default 3); tools alternate within a round
 #   --queue Q         fifo (no command queue), ncq (reordering among 32 pending) or both (default)
-#   --files N         files in the corpus (default 2000; 500 for a quick run of a few minutes)
-#   --max-total-mb M  corpus bytes (default N x 0.5 MiB, so 1000 MiB for 2000 files)
+#   --files N         files in the corpus (default 1500; --files 500 --runs 1 is a quick run)
+#   --max-total-mb M  cap on the corpus bytes (default N + 100 MiB); the three big files (a far
+#                     copy and a same-size near miss among them) get a quarter of it
 #   --image-gb G      size of the sparse ext4 image, the modelled disk's capacity (default 4)
 #   --tools LIST      comma-separated subset of dupelink,dupelink-j1,dupelink-j2,dupelink-j4,
 #                     jdupes,rdfind,fdupes (default: all)
@@ -15,15 +16,16 @@
 #   --keep            keep the work directory, image included, and print its path
 # Environment: DUPELINK (default <repo>/.build/release/dupelink; never built here).
 # Exit status: 0 when every run succeeded and every tool found the manifest's classes; 1 when a
-# tool failed or found other classes; 2 on a usage or setup error. Needs root, /dev/fuse and
-# Debian's python3-pyfuse3 (installed with apt-get when missing, like fio and the peers).
+# tool failed or found other classes; 2 on a usage or setup error. Needs root, /dev/fuse, a C
+# compiler and libfuse3-dev (installed with apt-get when missing, like fuse3, fio and the peers).
 #
-# What it does: makes a sparse ext4 image (mkfs.ext4, inode tables written up front so no lazy
-# init runs during the benchmark), serves it through hddsim.py (FUSE, direct I/O), attaches
+# What it does: compiles hdd/hddsim.c into the work directory, makes a sparse ext4 image
+# (mkfs.ext4, inode tables written up front so no lazy init runs during the benchmark), serves it
+# through hddsim (FUSE, direct I/O; see the comment at its top for the model), attaches
 # MOUNT/disk.img to a loop device with --direct-io=on (so the loop device hands the FUSE daemon
 # many requests at once: FUSE's asynchronous direct I/O) and mounts it with noatime. The loop
-# device is made to look like a disk: rotational, mq-deadline, read_ahead_kb 128; FUSE's
-# max_background is raised from 12 to 64 so more than 32 requests can be pending. The corpus is
+# device is made to look like a disk: rotational, mq-deadline, read_ahead_kb 128; hddsim raises
+# FUSE's max_background from 12 to 64 so that more than 32 requests can be pending. The corpus is
 # generated with the model off (memory speed), then the model is switched on. Every run is cold:
 # before it the ext4 file system is unmounted and mounted again and the loop device's buffers are
 # flushed, which drops exactly the simulated disk's caches (the image's own page cache on the
@@ -45,9 +47,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 all_tools=dupelink,dupelink-j1,dupelink-j2,dupelink-j4,jdupes,rdfind,fdupes
 dupelink=${DUPELINK:-$repo/.build/release/dupelink}
-python=/usr/bin/python3   # Debian's, which has pyfuse3 (a pyenv python3 on PATH would not)
 
-runs=3 queue=both files=2000 total_mb= image_gb=4 tools=$all_tools calibrate=1 work= keep=0
+runs=3 queue=both files=1500 total_mb= image_gb=4 tools=$all_tools calibrate=1 work= keep=0
 usage() { sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 die() { echo "hdd.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -68,7 +69,7 @@ done
 [[ "$runs" =~ ^[1-9][0-9]*$ ]] || die "--runs takes a positive number"
 [[ "$files" =~ ^[1-9][0-9]*$ ]] && [ "$files" -ge 100 ] || die "--files takes a number of at least 100"
 [[ "$image_gb" =~ ^[1-9][0-9]*$ ]] || die "--image-gb takes a positive whole number"
-[ -n "$total_mb" ] || total_mb=$(( files / 2 ))
+[ -n "$total_mb" ] || total_mb=$(( files + 100 ))
 [[ "$total_mb" =~ ^[1-9][0-9]*$ ]] || die "--max-total-mb takes a positive whole number"
 [ $(( total_mb * 2 )) -lt $(( image_gb * 1024 )) ] || die "the corpus ($total_mb MiB) must fit in half of the image ($image_gb GiB)"
 case "$queue" in fifo|ncq) modes=("$queue") ;; both) modes=(fifo ncq) ;; *) die "--queue takes fifo, ncq or both" ;; esac
@@ -85,7 +86,9 @@ fi
 
 # -- packages -------------------------------------------------------------------------------------
 missing=()
-"$python" -c 'import pyfuse3, trio' 2>/dev/null || missing+=(python3-pyfuse3)
+command -v cc >/dev/null || missing+=(gcc)
+command -v pkg-config >/dev/null || missing+=(pkg-config)
+pkg-config --exists fuse3 2>/dev/null || missing+=(libfuse3-dev)
 command -v fusermount3 >/dev/null || missing+=(fuse3)
 command -v fio >/dev/null || missing+=(fio)
 [ -x /usr/bin/time ] || missing+=(time)
@@ -97,7 +100,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2 \
         || die "could not install ${missing[*]}"
 fi
-"$python" -c 'import pyfuse3, trio' 2>/dev/null || die "$python cannot import pyfuse3 (apt-get install python3-pyfuse3)"
+pkg-config --exists fuse3 || die "no libfuse3 development files (apt-get install libfuse3-dev)"
 command -v fio >/dev/null || { echo "hdd.sh: no fio; the random-read calibration is skipped" >&2; }
 
 # -- set-up and teardown --------------------------------------------------------------------------
@@ -111,7 +114,7 @@ work=$(realpath "$work")
 image=$work/disk.img fusedir=$work/fuse fs=$work/fs results=$work/results
 control=$fusedir/control
 mkdir -p "$fusedir" "$fs" "$results"
-daemon_pid= loopdev= fs_mounted=0 fusectl_mounted=0
+daemon_pid= loopdev= fs_mounted=0
 started=$(date +%s)
 
 teardown() {
@@ -126,7 +129,6 @@ teardown() {
         for _ in $(seq 50); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
         kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
     fi
-    [ "$fusectl_mounted" = 1 ] && umount /sys/fs/fuse/connections
     if [ "$keep" = 1 ]; then
         echo "hdd.sh: kept $work (image $image)" >&2
     elif mountpoint -q "$fs" || mountpoint -q "$fusedir"; then
@@ -149,28 +151,18 @@ say "work directory $work"
 truncate -s "${image_gb}G" "$image"
 mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 -L hddsim "$image"
 
-nice -n -10 "$python" "$here/hdd/hddsim.py" --model off --queue ncq "$image" "$fusedir" \
-    > "$work/daemon.log" 2>&1 &
+# shellcheck disable=SC2046  # pkg-config's flags are words
+cc -O2 -Wall -o "$work/hddsim" "$here/hdd/hddsim.c" $(pkg-config --cflags --libs fuse3) -lm -lpthread \
+    || die "could not compile hdd/hddsim.c"
+# A little priority, so that its sleeps end on time on a machine that is busy compiling.
+nice -n -10 "$work/hddsim" --model off --queue ncq "$image" "$fusedir" > "$work/daemon.log" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 100); do
     [ -e "$control" ] && break
-    kill -0 "$daemon_pid" 2>/dev/null || { cat "$work/daemon.log" >&2; die "hddsim.py exited"; }
+    kill -0 "$daemon_pid" 2>/dev/null || { cat "$work/daemon.log" >&2; die "hddsim exited"; }
     sleep 0.1
 done
-[ -e "$control" ] || die "hddsim.py did not mount $fusedir"
-
-# FUSE lets 12 background (asynchronous) requests be in flight by default; a disk queue of 32
-# needs more. The connection's directory is named by the minor number of the mount's device.
-if ! mountpoint -q /sys/fs/fuse/connections; then
-    mount -t fusectl none /sys/fs/fuse/connections && fusectl_mounted=1
-fi
-conn=/sys/fs/fuse/connections/$(mountpoint -d "$fusedir" | cut -d: -f2)
-if [ -w "$conn/max_background" ]; then
-    echo 64 > "$conn/max_background"
-    echo 48 > "$conn/congestion_threshold"
-else
-    say "cannot raise FUSE max_background ($conn): at most 12 requests in flight"
-fi
+[ -e "$control" ] || die "hddsim did not mount $fusedir"
 
 dio=on
 loopdev=$(losetup -f --show --direct-io=on "$fusedir/disk.img" 2>/dev/null) \
@@ -264,6 +256,6 @@ cat > "$work/meta.json" <<EOF
  "started": $started, "runs_ended": $(date +%s)}
 EOF
 report_status=0
-"$python" "$here/hdd/report.py" "$work" || report_status=$?
+python3 "$here/hdd/report.py" "$work" || report_status=$?
 say "runs took $(( $(date +%s) - started )) s so far"
 exit "$report_status"

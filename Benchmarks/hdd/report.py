@@ -198,9 +198,16 @@ def main(work):
     tools = meta["tools"].split(",")
     manifest = load(meta["manifest"])
     counts = manifest["counts"]
+    fuse = ""
+    for root, _, names in os.walk(os.path.join(work, "results")):
+        if "disk.json" in names:
+            disk = load(os.path.join(root, "disk.json"))
+            fuse = (f", FUSE asynchronous direct I/O {'on' if disk.get('async_dio') else 'off'}, "
+                    f"max_background {disk.get('max_background', '?')}")
+            break
     print(f"Corpus: make-corpus.py {meta['corpus_args']}: {counts['names']} names, {counts['inodes']} inodes, "
           f"{counts['bytes'] / 1e9:.2f} GB, {counts['classes']} classes; generated in {meta['generation_s']:.0f} s "
-          f"(model off). Image {meta['image_gb']} GiB ext4, loop direct I/O {meta['dio']}.")
+          f"(model off). Image {meta['image_gb']} GiB ext4, loop direct I/O {meta['dio']}{fuse}.")
     print()
     calibration(work, meta)
     failures = 0
