@@ -114,7 +114,7 @@ work=$(realpath "$work")
 image=$work/disk.img fusedir=$work/fuse fs=$work/fs results=$work/results
 control=$fusedir/control
 mkdir -p "$fusedir" "$fs" "$results"
-daemon_pid= loopdev= fs_mounted=0
+daemon_pid= loopdev=
 started=$(date +%s)
 
 teardown() {
@@ -122,10 +122,18 @@ teardown() {
     trap - EXIT INT TERM
     set +e
     cd /
-    if [ "$fs_mounted" = 1 ]; then umount "$fs" || umount -l "$fs"; fi
-    [ -n "$loopdev" ] && losetup -d "$loopdev"
+    # By what is mounted and attached, not by flags: a signal can arrive between a command and the
+    # line that would record it.
+    if mountpoint -q "$fs"; then
+        umount "$fs" || { sleep 1; umount "$fs"; } || umount -l "$fs"
+    fi
+    if mountpoint -q "$fusedir"; then
+        for dev in $loopdev $(losetup -n -O NAME -j "$fusedir/disk.img" 2>/dev/null); do
+            losetup "$dev" >/dev/null 2>&1 && losetup -d "$dev"
+        done
+        fusermount3 -u "$fusedir" || { sleep 1; fusermount3 -u "$fusedir"; } || umount -l "$fusedir"
+    fi
     if [ -n "$daemon_pid" ]; then
-        mountpoint -q "$fusedir" && { fusermount3 -u "$fusedir" || umount -l "$fusedir"; }
         for _ in $(seq 50); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
         kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
     fi
@@ -174,15 +182,12 @@ echo 1 > "/sys/block/$lo/queue/rotational" 2>/dev/null || true
 echo mq-deadline > "/sys/block/$lo/queue/scheduler" 2>/dev/null || true
 echo 128 > "/sys/block/$lo/queue/read_ahead_kb"
 mount -o noatime "$loopdev" "$fs"
-fs_mounted=1
 
 cold() {
     sync
     umount "$fs"
-    fs_mounted=0
     blockdev --flushbufs "$loopdev"
     mount -o noatime "$loopdev" "$fs"
-    fs_mounted=1
 }
 
 # -- corpus, with the model off -------------------------------------------------------------------
