@@ -134,8 +134,9 @@ def table(work, meta, mode, tools):
         summary[tool] = s
         note = f" ({failed} failed)" if failed else ""
         spread = f" ({s['min']:.2f}-{s['max']:.2f})" if len(walls) > 1 else ""
-        # Bytes read should not vary from run to run; when they do by more than 5 %, show the range
-        # (a run that read more had its page cache dropped under it, by this machine's other users).
+        # Bytes read hardly vary from run to run (read-ahead timing: 1 or 2 %); when they do by more
+        # than 5 %, show the range: that run re-read something (fdupes now and then re-reads a big
+        # file, 150 to 260 MB more, also with the model off).
         mb_spread = f" ({s['mb_min']:.0f}-{s['mb_max']:.0f})" if s["mb_max"] > 1.05 * s["mb_min"] else ""
         print(f"| {tool}{note} | {s['wall']:.2f}{spread} | {s['cpu']:.2f} | {s['requests']:.0f} | {s['seeks']:.0f} | "
               f"{s['mb']:.0f}{mb_spread} | {s['seeks_per_gb']:.0f} | {s['busy']:.2f} | {s['depth_mean']:.1f} / {s['depth_max']} |")
