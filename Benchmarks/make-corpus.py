@@ -2,7 +2,7 @@
 """Generate a deterministic, seeded file tree for benchmarking duplicate finders.
 
 usage: make-corpus.py --files N --seed S --out DIR [--max-file-mb M] [--max-total-mb T]
-                      [--manifest PATH] [--median-kb K] [--sigma X] [--quiet]
+                      [--big-files B] [--manifest PATH] [--median-kb K] [--sigma X] [--quiet]
 
 The same arguments always give the same tree: names, sizes, contents, link structure and mtimes
 (python3 standard library only). What it contains, and why:
@@ -10,7 +10,7 @@ The same arguments always give the same tree: names, sizes, contents, link struc
   * N names of regular files (hard-link names included) under directories up to 12 levels deep.
   * Sizes from a log-normal distribution (median --median-kb, spread --sigma), like a media
     library: most files tens to hundreds of KB, some of a few MB, plus "big" files (one per 25,000
-    files, at most 10) of up to --max-file-mb, hundreds of MB at 100k files. Total bytes are capped
+    files, at most 10, or --big-files) of up to --max-file-mb, hundreds of MB at 100k files. Total bytes are capped
     by --max-total-mb (default 48 KiB per file, at most 10 GiB: 100k files come to about 4.9 GB);
     sizes are scaled down to fit.
     About a third of the sizes are rounded to 4 KiB, so many distinct files share a size.
@@ -69,11 +69,16 @@ def parse_args(argv):
                    help="cap on total bytes written, MiB (default: 48 KiB per file, at most 10240)")
     p.add_argument("--median-kb", type=float, default=20.0, help="median size of ordinary files in KiB (default 20)")
     p.add_argument("--sigma", type=float, default=1.25, help="log-normal spread of sizes (default 1.25)")
+    p.add_argument("--big-files", type=int, default=None,
+                   help="big files (default one per 25,000 files, 1 to 10); the second is a far copy "
+                        "of the first, the third the first's size with one byte changed in the middle")
     p.add_argument("--manifest", default=None, help="manifest path (default: DIR.manifest.json beside DIR)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = p.parse_args(argv)
     if args.files < 100:
         p.error("--files must be at least 100")
+    if args.big_files is not None and not 1 <= args.big_files <= 10:
+        p.error("--big-files must be 1 to 10")
     if args.max_file_mb <= 0 or (args.max_total_mb is not None and args.max_total_mb <= 0):
         p.error("sizes must be positive")
     out = os.path.abspath(args.out).rstrip("/")
@@ -181,7 +186,7 @@ class Plan:
 
         # Big files: a few of hundreds of MB, within a quarter of the byte cap.
         cap = self.total_cap()
-        big_count = max(1, min(10, n // 25000))
+        big_count = self.args.big_files or max(1, min(10, n // 25000))
         big_budget = cap // 4
         big_max = int(self.args.max_file_mb * 1048576)
         big_sizes = []
@@ -461,7 +466,8 @@ def manifest(plan, writer, args, seconds):
         "version": GENERATOR_VERSION,
         "seed": args.seed,
         "options": {"files": args.files, "maxFileMB": args.max_file_mb, "maxTotalMB": args.max_total_mb,
-                    "medianKB": args.median_kb, "sigma": args.sigma},
+                    "medianKB": args.median_kb, "sigma": args.sigma,
+                    **({"bigFiles": args.big_files} if args.big_files is not None else {})},
         "root": args.out,
         "counts": {
             "names": len(plan.names),
