@@ -93,7 +93,8 @@ public struct Pipeline: Sendable {
         // Only a catalog wants the digests computed here.
         var computed: [HeadTailStage.Computed]? = catalog == nil ? nil : []
         let byHeadTail = try HeadTailStage.split(
-            bySize, opener: opener, pool: pool, order: policy.order, dropBehind: comparer.dropBehind, known: known,
+            bySize, opener: opener, pool: pool, order: policy.order, dropBehind: comparer.dropBehind,
+            wholeReadLimit: policy.wholeReadLimit, known: known,
             progress: progress, statistics: &statistics,
             diagnostics: &diagnostics, computed: &computed)
         statistics.filesAfterHeadTail = byHeadTail.reduce(0) { $0 + $1.members.count }

@@ -25,7 +25,7 @@ struct WalkOptionGroup: ParsableArguments {
     @Flag(name: .long, help: "Leave out files and directories whose names start with '.'.")
     var noHidden = false
 
-    @Option(name: [.short, .long], help: ArgumentHelp("Worker threads for walking, reading and comparing, on every kind of storage (default: twice the number of processors, at least 8; on spinning disks, network and FUSE filesystems 2 readers per disk, reading in the disk's order in long runs).", valueName: "n"))
+    @Option(name: [.short, .long], help: ArgumentHelp("Worker threads for walking, reading and comparing, on every kind of storage (default: twice the number of processors, at least 8; on spinning disks, network and FUSE filesystems one reader per disk, reading in the disk's order in long runs).", valueName: "n"))
     var jobs: Int?
 
     @Flag(name: .customLong("drop-cache"), help: "Drop from the page cache what the scan's reads brought into it, right after each read (pages cached before are left alone), so that a scan of a backup disk does not evict what the machine keeps cached. The systemd unit sets it. Needs Linux 6.5 (cachestat); elsewhere nothing is dropped.")
