@@ -10,11 +10,13 @@
 #                     copy and a same-size near miss among them) get a quarter of it
 #   --image-gb G      size of the sparse ext4 image, the modelled disk's capacity (default 4)
 #   --tools LIST      comma-separated subset of dupelink,dupelink-j1,dupelink-j2,dupelink-j4,
+#                     before,before-j1,before-j2,before-j4 (DUPELINK_BEFORE, an older build),
 #                     jdupes,rdfind,fdupes (default: all)
 #   --no-calibrate    skip the dd and fio calibration
 #   --work DIR        work directory (default: a new /var/tmp/dupelink-hdd.XXXXXX)
 #   --keep            keep the work directory, image included, and print its path
-# Environment: DUPELINK (default <repo>/.build/release/dupelink; never built here).
+# Environment: DUPELINK (default <repo>/.build/release/dupelink; never built here); DUPELINK_BEFORE,
+# another build for the before* tools, so that a change is measured in one run against the old one.
 # Exit status: 0 when every run succeeded and every tool found the manifest's classes; 1 when a
 # tool failed or found other classes; 2 on a usage or setup error. Needs root, /dev/fuse, a C
 # compiler and libfuse3-dev (installed with apt-get when missing, like fuse3, fio and the peers).
@@ -36,6 +38,7 @@
 # Tools and flags (report only, as in peers.sh):
 #   dupelink     scan --no-catalog --format json ROOT          (default --jobs: 2 x CPUs, >= 8)
 #   dupelink-jN  scan --no-catalog --format json --jobs N ROOT
+#   before, before-jN   the same with $DUPELINK_BEFORE
 #   jdupes       -r -q -0 ROOT
 #   rdfind       -dryrun true -outputname WORK/.../results.txt ROOT   (in a temporary cwd)
 #   fdupes       -r -q -n ROOT
@@ -46,7 +49,9 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 all_tools=dupelink,dupelink-j1,dupelink-j2,dupelink-j4,jdupes,rdfind,fdupes
+known_tools=$all_tools,before,before-j1,before-j2,before-j4
 dupelink=${DUPELINK:-$repo/.build/release/dupelink}
+before=${DUPELINK_BEFORE:-}
 
 runs=3 queue=both files=1500 total_mb= image_gb=4 tools=$all_tools calibrate=1 work= keep=0
 usage() { sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
@@ -75,13 +80,16 @@ done
 case "$queue" in fifo|ncq) modes=("$queue") ;; both) modes=(fifo ncq) ;; *) die "--queue takes fifo, ncq or both" ;; esac
 IFS=, read -r -a selected <<< "$tools"
 for t in "${selected[@]}"; do
-    [[ ",$all_tools," == *",$t,"* ]] || die "unknown tool $t (known: $all_tools)"
+    [[ ",$known_tools," == *",$t,"* ]] || die "unknown tool $t (known: $known_tools)"
 done
 
 [ "$(id -u)" = 0 ] || die "must run as root (loop devices, mounts, FUSE)"
 [ -c /dev/fuse ] || die "no /dev/fuse"
 if [[ ",$tools," == *",dupelink"* ]]; then
     [ -x "$dupelink" ] || die "no dupelink binary at $dupelink (swift build -c release --product dupelink, or set DUPELINK)"
+fi
+if [[ ",$tools," == *",before"* ]]; then
+    [ -n "$before" ] && [ -x "$before" ] || die "the before tools need DUPELINK_BEFORE, an executable dupelink build"
 fi
 
 # -- packages -------------------------------------------------------------------------------------
@@ -227,6 +235,8 @@ tool_command() {  # tool, run directory -> the command line, in the array cmd
     case "$1" in
         dupelink) cmd=("$dupelink" scan --no-catalog --format json "$corpus") ;;
         dupelink-j*) cmd=("$dupelink" scan --no-catalog --format json --jobs "${1#dupelink-j}" "$corpus") ;;
+        before) cmd=("$before" scan --no-catalog --format json "$corpus") ;;
+        before-j*) cmd=("$before" scan --no-catalog --format json --jobs "${1#before-j}" "$corpus") ;;
         jdupes) cmd=(jdupes -r -q -0 "$corpus") ;;
         rdfind) cmd=(rdfind -dryrun true -outputname "$2/results.txt" "$corpus") ;;
         fdupes) cmd=(fdupes -r -q -n "$corpus") ;;

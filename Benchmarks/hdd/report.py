@@ -29,6 +29,7 @@ spec.loader.exec_module(peers_report)
 
 PEERS = ["jdupes", "rdfind", "fdupes"]
 FIXED = ["dupelink-j1", "dupelink-j2", "dupelink-j4"]
+BEFORE = ["before", "before-j1", "before-j2", "before-j4"]
 
 
 def load(path):
@@ -155,6 +156,11 @@ def table(work, meta, mode, tools):
         best = min(fixed, key=lambda t: fixed[t]["wall"])
         print(f"- dupelink default / best fixed --jobs ({best}): {d['wall']:.2f} / {fixed[best]['wall']:.2f} s "
               f"= **{d['wall'] / fixed[best]['wall']:.2f}x**")
+    earlier = {t: summary[t] for t in BEFORE if t in summary}
+    if d and earlier:
+        best = min(earlier, key=lambda t: earlier[t]["wall"])
+        print(f"- dupelink default / best setting of the build before (DUPELINK_BEFORE, {best}): {d['wall']:.2f} / "
+              f"{earlier[best]['wall']:.2f} s = **{d['wall'] / earlier[best]['wall']:.2f}x**")
     print()
     return failures
 
@@ -186,7 +192,7 @@ def class_check(work, meta, tools):
             lines.append(f"{tool}: no successful run")
             problems += 1
             continue
-        parser = peers_report.PARSERS["dupelink" if tool.startswith("dupelink") else tool]
+        parser = peers_report.PARSERS["dupelink" if tool.startswith(("dupelink", "before")) else tool]
         with open(report, "rb") as f:
             found, missing = peers_report.inode_classes(parser(f.read()))
         if found != reference:
