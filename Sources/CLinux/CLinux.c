@@ -153,3 +153,27 @@ int dl_cached_pages(int fd, uint64_t offset, uint64_t length, uint64_t *cached) 
     *cached = stat.nr_cache;
     return 0;
 }
+
+static volatile sig_atomic_t progress_requested = 0;
+
+static void on_progress(int sig) {
+    (void)sig;
+    progress_requested = 1;
+}
+
+void dl_install_progress_handler(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_progress;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
+int dl_take_progress_request(void) {
+    if (!progress_requested) {
+        return 0;
+    }
+    progress_requested = 0;
+    return 1;
+}

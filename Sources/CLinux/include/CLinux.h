@@ -94,4 +94,10 @@ int dl_syncfs(int fd);
 /// range are in the page cache; returns 0 or -1 with errno set (ENOSYS before Linux 6.5).
 int dl_cached_pages(int fd, uint64_t offset, uint64_t length, uint64_t *cached);
 
+/// Installs a SIGUSR1 handler that notes a request for one progress line (as `dd` prints one).
+void dl_install_progress_handler(void);
+
+/// Whether SIGUSR1 arrived since the last call (and forgets it).
+int dl_take_progress_request(void);
+
 #endif

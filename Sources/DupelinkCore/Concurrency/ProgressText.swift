@@ -41,6 +41,9 @@ public enum ProgressText {
             return "linking: \(reading.jobsDone)/\(reading.jobsTotal)\(left(reading))"
         case .done:
             return ""
+        case .waitingForCatalog:
+            let waited = measured ? " (\(Int(reading.elapsed)) s)" : ""
+            return "waiting for another dupelink run to finish with the catalog\(waited)"
         }
     }
 

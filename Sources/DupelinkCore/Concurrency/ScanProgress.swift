@@ -6,6 +6,8 @@ public final class ScanProgress: Sendable {
     /// The stages a scan goes through, in order.
     public enum Stage: Int, Sendable {
         case walk, headTail, content, link, done
+        /// Before the run begins: waiting for another run to let go of the catalog (`--wait`).
+        case waitingForCatalog
     }
 
     private let stageValue = Atomic<Int>(Stage.walk.rawValue)
@@ -27,6 +29,9 @@ public final class ScanProgress: Sendable {
     public var jobsDone: Int { jobsDoneValue.load(ordering: .relaxed) }
     /// Jobs in the current stage.
     public var jobsTotal: Int { jobsTotalValue.load(ordering: .relaxed) }
+
+    /// Says the run is waiting for another one to let go of the catalog.
+    public func beginWaitingForCatalog() { begin(.waitingForCatalog) }
 
     func begin(_ stage: Stage, jobs: Int = 0) {
         jobsDoneValue.store(0, ordering: .relaxed)

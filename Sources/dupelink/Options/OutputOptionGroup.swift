@@ -3,6 +3,7 @@ import DupelinkCore
 import Glibc
 
 extension ReportFormat: ExpressibleByArgument {}
+extension ProgressMode: ExpressibleByArgument {}
 
 /// Options that decide what is printed.
 struct OutputOptionGroup: ParsableArguments {
@@ -13,6 +14,19 @@ struct OutputOptionGroup: ParsableArguments {
     /// `--quiet`: nothing on standard error but fatal errors.
     @Flag(name: [.short, .long], help: "Print no progress and no warnings on standard error, only fatal errors (the exit status still tells).")
     var quiet = false
+
+    /// `--progress`: how progress is shown on standard error.
+    @Option(name: .long, help: ArgumentHelp(
+        "Progress on standard error: auto (a line redrawn on a terminal, nothing otherwise), plain (a line every --progress-interval seconds, for logs and journald) or none. Whatever this says, SIGUSR1 prints one progress line (kill -USR1 PID).",
+        valueName: "mode"))
+    var progress: ProgressMode = .auto
+
+    /// `--progress-interval`: seconds between plain progress lines.
+    @Option(name: .customLong("progress-interval"), help: ArgumentHelp("Seconds between --progress plain lines (default 10).", valueName: "seconds"))
+    var progressInterval: Double = 10
+
+    /// What progress to draw unasked: none with `--quiet`.
+    var progressMode: ProgressMode { quiet ? .none : progress }
 
     /// `--stats`: the scan's counters, and for `link` the final comparison's, on standard error.
     @Flag(name: .long, help: "Print the scan's counters (files, bytes read per stage, the floor, timings) on standard error; for link also the bytes compared right before the swaps and the replacements made without a lease.")
@@ -44,6 +58,9 @@ struct OutputOptionGroup: ParsableArguments {
     mutating func validate() throws {
         if summaryJSON == "" { throw ValidationError("--summary-json needs a file name, or '-' for standard error.") }
         if let top, top < 0 { throw ValidationError("--top takes a number of classes from 0 (0: all).") }
+        if !(progressInterval > 0) || progressInterval > 86_400 {
+            throw ValidationError("--progress-interval takes seconds, more than 0 and at most 86400.")
+        }
         if nearlyIdentical < 0 { throw ValidationError("--nearly-identical takes a number of files from 0 (0: none).") }
     }
 

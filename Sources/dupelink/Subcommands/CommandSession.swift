@@ -44,6 +44,11 @@ final class CommandSession {
         StopSignals.install()
         let access = options.access(quiet: output.quiet)
         summary.catalog = options.noCatalog ? nil : access.path.map { JSONReport.PathValue($0) }
+        // A run waiting for the catalog (--wait) answers SIGUSR1 and --progress plain too.
+        let waiting = ProgressLine(progress: progress, mode: output.progressMode == .plain ? .plain : .none, interval: output.progressInterval)
+        progress.beginWaitingForCatalog()
+        waiting.start()
+        defer { waiting.stop() }
         do {
             catalog = options.noCatalog ? nil : try access.open()
         } catch {
@@ -61,8 +66,8 @@ final class CommandSession {
 
     /// Runs the scan with a progress line, and saves it in the catalog.
     func scan(roots: [[UInt8]], options: ScanOptions) throws -> ScanResult {
-        let line = ProgressLine(progress: progress)
-        if !output.quiet { line.start() }
+        let line = ProgressLine(progress: progress, mode: output.progressMode, interval: output.progressInterval)
+        line.start()
         defer { line.stop() }
         let startedAt = Int64(Date().timeIntervalSince1970 * 1e9)
         let result = try runPipeline(roots: roots, options: options)
@@ -132,8 +137,8 @@ final class CommandSession {
     func link(
         _ plan: LinkPlan, scan: ScanResult, dryRun: Bool, journal: LinkJournal? = nil, sharesExtents: Bool = false
     ) -> LinkOutcome {
-        let line = ProgressLine(progress: progress)
-        if !output.quiet && !dryRun { line.start() }
+        let line = ProgressLine(progress: progress, mode: dryRun ? .none : output.progressMode, interval: output.progressInterval)
+        line.start()
         defer { line.stop() }
         return Linker(sharesExtents: sharesExtents).execute(plan, scan: scan, dryRun: dryRun, progress: progress, journal: journal)
     }
@@ -163,6 +168,12 @@ final class CommandSession {
         }
         output.format.render(report, into: &writer)
         summary.record(report)
+        if walkedThisRun {
+            let stages = RunSummary.StageSeconds(report.scan.statistics)
+            summary.stageSeconds = stages
+            // A log that watched the run learns how it ended and where the time went.
+            if output.progressMode == .plain { StandardStreams.error("done: \(stages.text)") }
+        }
         if let savedScanID, let catalog {
             try? catalog.recordReclaimableBytes(report.reclaimableByClass.reduce(0, +), ofScan: savedScanID)
         }

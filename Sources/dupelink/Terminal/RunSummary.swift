@@ -55,6 +55,9 @@ struct RunSummary: Encodable {
     var warnings: Int?
     /// Names that are duplicates but may not be linked (another filesystem, owner or mode).
     var refused: Int?
+    /// The wall time of each stage of the scan this run made (nil when it made none: `link
+    /// --scan`, `link --from`, or a run that stopped first).
+    var stageSeconds: StageSeconds?
     /// The process's exit status.
     var exitStatus: Int32
     /// Why the run failed (exit status 2, 4 or 130), or nil.
@@ -64,6 +67,28 @@ struct RunSummary: Encodable {
         case schemaVersion, command, dryRun, startedAt, endedAt, roots, catalog, scanID, filesScanned, bytesScanned
         case classes, duplicates, reclaimableBytes, filesLinked, bytesFreed, bytesFreedMeasured, bytesCompared, secondsComparing
         case replacementsWithoutLease, warnings, refused, exitStatus, error, apparentReclaimableBytes, apparentBytesFreed
+        case stageSeconds
+    }
+
+    /// Seconds per stage, as `--stats` prints them.
+    struct StageSeconds: Encodable {
+        var walk: Double
+        var headTail: Double
+        var content: Double
+        var attributes: Double
+
+        init(_ statistics: ScanStatistics) {
+            walk = statistics.walkSeconds
+            headTail = statistics.headTailSeconds
+            content = statistics.contentSeconds
+            attributes = statistics.attributeSeconds ?? 0
+        }
+
+        /// `walk 1.2 s, head/tail 0.4 s, content 3.1 s, attributes 0.0 s`.
+        var text: String {
+            func seconds(_ value: Double) -> String { String(format: "%.1f s", value) }
+            return "walk \(seconds(walk)), head/tail \(seconds(headTail)), content \(seconds(content)), attributes \(seconds(attributes))"
+        }
     }
 
     /// Writes every key, `null` included.
@@ -94,6 +119,7 @@ struct RunSummary: Encodable {
         try container.encode(error, forKey: .error)
         try container.encode(apparentReclaimableBytes, forKey: .apparentReclaimableBytes)
         try container.encode(apparentBytesFreed, forKey: .apparentBytesFreed)
+        try container.encode(stageSeconds, forKey: .stageSeconds)
     }
 
     /// Fills in the figures of a report.
