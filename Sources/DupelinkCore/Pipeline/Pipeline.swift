@@ -28,6 +28,11 @@ public struct Pipeline: Sendable {
         roots: [[UInt8]], catalog: Catalog? = nil, progress: ScanProgress? = nil
     ) throws(DupelinkError) -> ScanResult {
         var statistics = ScanStatistics()
+        // Within the process's descriptor limit (`ulimit -n`): threads and files read side by
+        // side are cut to what it allows, rather than failing to open files once it is reached.
+        let budget = DescriptorBudget(spare: Syscalls.spareDescriptors())
+        var options = options
+        options.walk.threads = budget.walkThreads(options.walk.threads)
 
         var clock = Stopwatch()
         progress?.begin(.walk)
@@ -79,9 +84,11 @@ public struct Pipeline: Sendable {
 
         let bySize = SizeGrouping.candidateGroups(walk.files)
         statistics.filesAfterSizeGrouping = bySize.reduce(0) { $0 + $1.count }
-        let policy = readPolicy(for: bySize, statistics: &statistics)
-        let pool = WorkerPool(threadCount: policy.readers)
+        var policy = readPolicy(for: bySize, statistics: &statistics)
         var comparer = options.comparer
+        (policy.readers, comparer.fanOut) = budget.readers(policy.readers, fanOut: comparer.fanOut)
+        for index in (statistics.storage ?? []).indices { statistics.storage?[index].readers = policy.readers }
+        let pool = WorkerPool(threadCount: policy.readers)
         comparer.chunkSize = policy.chunkSize
         comparer.diskOrder = policy.diskOrder
 

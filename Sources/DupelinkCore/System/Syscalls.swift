@@ -233,6 +233,26 @@ public enum Syscalls {
         _ = Glibc.close(descriptor.rawValue)
     }
 
+    /// The descriptors this process may still open: the soft `RLIMIT_NOFILE` (raised to the hard
+    /// limit first) less those open now (counted in `/proc/self/fd`; 16 when that cannot be read).
+    ///
+    /// The corresponding C functions are `getrlimit` and `setrlimit`.
+    public static func spareDescriptors() -> Int {
+        raiseDescriptorLimit()
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1 << 20 }
+        let soft = Int(min(limit.rlim_cur, 1 << 20))  // RLIM_INFINITY is the largest value
+        var open = 16
+        if let directory = opendir("/proc/self/fd") {
+            open = 0
+            while readdir(directory) != nil { open += 1 }
+            closedir(directory)
+            // ".", "..", and the descriptor of the listing itself.
+            open = max(0, open - 3)
+        }
+        return max(0, soft - open)
+    }
+
     /// Raises the soft limit on open descriptors to the hard limit, so a deep tree can be walked
     /// with one descriptor per level.
     public static func raiseDescriptorLimit() {
