@@ -84,14 +84,19 @@ static void on_cancel(int sig) {
     cancel_signal = sig;
 }
 
-void dl_install_cancel_handlers(void) {
+/// Installs `handler` for `sig`, restarting interrupted system calls.
+static void install_handler(int sig, void (*handler)(int)) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_cancel;
+    sa.sa_handler = handler;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    sigaction(sig, &sa, NULL);
+}
+
+void dl_install_cancel_handlers(void) {
+    install_handler(SIGINT, on_cancel);
+    install_handler(SIGTERM, on_cancel);
 }
 
 int dl_cancel_signal(void) { return cancel_signal; }
@@ -161,14 +166,7 @@ static void on_progress(int sig) {
     progress_requested = 1;
 }
 
-void dl_install_progress_handler(void) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_progress;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGUSR1, &sa, NULL);
-}
+void dl_install_progress_handler(void) { install_handler(SIGUSR1, on_progress); }
 
 int dl_take_progress_request(void) {
     if (!progress_requested) {

@@ -58,16 +58,7 @@ extension JSONOutput {
                 integer(folders.bytes)
                 key("files", indent: 3, first: &member)
                 integer(folders.files)
-                key("paths", indent: 3, first: &member)
-                byte(UInt8(ascii: "["))
-                var firstPath = true
-                for directory in folders.directories {
-                    element(indent: 4, first: &firstPath)
-                    pathObject(scan.table.path(ofDirectory: directory), indent: 4)
-                }
-                close(UInt8(ascii: "]"), indent: 3, wasEmpty: firstPath)
-                close(UInt8(ascii: "}"), indent: 2, wasEmpty: false)
-                flushIfFull()
+                folderPaths(folders.directories, of: scan, first: &member)
             }
             close(UInt8(ascii: "]"), indent: 1, wasEmpty: false)
         }
@@ -374,18 +365,23 @@ extension JSONOutput {
             integer(pair.onlyInFirst)
             key("onlyInSecond", indent: 3, first: &member)
             integer(pair.onlyInSecond)
-            key("paths", indent: 3, first: &member)
-            byte(UInt8(ascii: "["))
-            var firstPath = true
-            for directory in [pair.first, pair.second] {
-                element(indent: 4, first: &firstPath)
-                pathObject(report.scan.table.path(ofDirectory: directory), indent: 4)
-            }
-            close(UInt8(ascii: "]"), indent: 3, wasEmpty: false)
-            close(UInt8(ascii: "}"), indent: 2, wasEmpty: false)
-            flushIfFull()
+            folderPaths([pair.first, pair.second], of: report.scan, first: &member)
         }
         close(UInt8(ascii: "]"), indent: 1, wasEmpty: false)
+    }
+
+    /// The last member of a folder object, `paths`, and the object's closing brace.
+    private mutating func folderPaths(_ directories: [Int32], of scan: ScanResult, first: inout Bool) {
+        key("paths", indent: 3, first: &first)
+        byte(UInt8(ascii: "["))
+        var firstPath = true
+        for directory in directories {
+            element(indent: 4, first: &firstPath)
+            pathObject(scan.table.path(ofDirectory: directory), indent: 4)
+        }
+        close(UInt8(ascii: "]"), indent: 3, wasEmpty: firstPath)
+        close(UInt8(ascii: "}"), indent: 2, wasEmpty: false)
+        flushIfFull()
     }
 }
 
