@@ -76,6 +76,10 @@ public struct LinkOutcome: Sendable {
     public var isDryRun: Bool
     /// The names replaced, in order.
     public var replacements: [Replacement] = []
+    /// For `dedupe`: duplicates whose every extent was already one of their kept copy's (a
+    /// reflinked copy, an earlier run), left as they were without a `FIDEDUPERANGE` call; each
+    /// `bytesFreed` is 0. In a dry run, those the scan found so.
+    public var alreadySharing: [Replacement] = []
     /// The names left as they were, with the reason (changed since compared, directory changed,
     /// different filesystem, a failed system call); each names its path.
     public var skipped: [Diagnostic] = []
