@@ -5,8 +5,8 @@ import SystemPackage
 /// shares with its kept copy (a reflinked copy, an earlier `dedupe`) as not reclaimable.
 ///
 /// Only btrfs, XFS and bcachefs (`Syscalls.copyOnWriteFilesystems`, by `statfs` type) answer with
-/// `FIEMAP_EXTENT_SHARED`; on any other filesystem no file is mapped (one `fstatfs` per
-/// filesystem decides), and only members that have another member of their class on the same
+/// `FIEMAP_EXTENT_SHARED`; on any other filesystem no file is mapped, nor opened (the walk's
+/// `fstatfs` of each mount decides: `DirectoryMount.canShareExtents`), and only members that have another member of their class on the same
 /// filesystem are. Each file is opened the way the other stages open it (below its root, following
 /// no symbolic link, identity checked) and must still match its fingerprint. Reads metadata only;
 /// changes nothing. A file that cannot be mapped is left unmapped (nil): it is then counted as
@@ -46,36 +46,25 @@ enum SharedExtentStage {
         var clock = Stopwatch()
         defer { statistics.extentSeconds = clock.lap() }
         statistics.filesExtentsMapped = 0
-        // Per class, the devices with two or more of its members: only those can share.
+        // Per class, the devices with two or more of its members (only those can share), on a
+        // filesystem the walk found able to share extents: no file is opened to find out.
         var candidates: [(group: Int32, member: Int32)] = []
-        var firstOnDevice: [UInt64: Int32] = [:]
         for (c, duplicateClass) in classes.enumerated() where duplicateClass.members.count > 1 {
             var count: [UInt64: Int] = [:]
-            for member in duplicateClass.members where !member.names.isEmpty { count[member.id.device, default: 0] += 1 }
-            for (m, member) in duplicateClass.members.enumerated() where !member.names.isEmpty {
-                guard count[member.id.device, default: 0] > 1 else { continue }
-                candidates.append((Int32(c), Int32(m)))
-                if firstOnDevice[member.id.device] == nil { firstOnDevice[member.id.device] = member.names[0] }
+            for member in duplicateClass.members where canShareExtents(member, opener: opener) {
+                count[member.id.device, default: 0] += 1
             }
-        }
-        guard !candidates.isEmpty else { return classes }
-        // One open and one fstatfs per filesystem decide whether any of its files is mapped.
-        let directories = DirectoryCache()
-        var sharing: Set<UInt64> = []
-        for (device, name) in firstOnDevice {
-            guard let descriptor = try? opener.open(name, directories: directories).0 else { continue }
-            defer { Syscalls.closeQuietly(descriptor) }
-            if let type = try? Syscalls.filesystemType(of: descriptor), mapsSharedExtents(filesystemType: type) {
-                sharing.insert(device)
+            for (m, member) in duplicateClass.members.enumerated() where count[member.id.device, default: 0] > 1 {
+                guard canShareExtents(member, opener: opener) else { continue }
+                candidates.append((Int32(c), Int32(m)))
             }
         }
         // Directory by directory, inode order within one, as the other stages open files.
-        var jobs = candidates.compactMap { job -> (directory: Int32, inode: UInt64, group: Int32, member: Int32)? in
+        guard !candidates.isEmpty else { return classes }
+        var jobs = candidates.map { job -> (directory: Int32, inode: UInt64, group: Int32, member: Int32) in
             let member = classes[Int(job.group)].members[Int(job.member)]
-            guard sharing.contains(member.id.device) else { return nil }
             return (opener.files[Int(member.names[0])].directory, member.id.inode, job.group, job.member)
         }
-        guard !jobs.isEmpty else { return classes }
         jobs.sort { ($0.directory, $0.inode) < ($1.directory, $1.inode) }
         let order = jobs.map { (group: $0.group, member: $0.member) }
         let mapped = try pool.map(
@@ -90,6 +79,13 @@ enum SharedExtentStage {
             if extents != nil { statistics.filesExtentsMapped? += 1 }
         }
         return result
+    }
+
+    /// Whether the member has a name, on a filesystem whose files can share extents (as the walk,
+    /// or `resolvingMounts` for a rebuilt scan, learnt it for the directory that holds it).
+    private static func canShareExtents(_ member: Member, opener: FileOpener) -> Bool {
+        guard let first = member.names.first else { return false }
+        return opener.table.mount(ofFile: opener.files[Int(first)]).canShareExtents
     }
 
     /// Opens the member's first name and maps its shared extents; nil when it cannot be opened or
