@@ -96,7 +96,8 @@ final class LinkRun {
         // After a rotation this inode is the keeper: its names stay as they are.
         if keeper.member == action.duplicateMember { return }
         // What the scan found already shared needs no call; a real run asks FIEMAP again.
-        if sharesExtents && dryRun && action.alreadySharedBytes > 0 && action.bytesFreed == 0 {
+        let plannedAsShared = action.alreadySharedBytes > 0 && action.bytesFreed == 0
+        if sharesExtents && dryRun && plannedAsShared {
             outcome.alreadySharing.append(
                 LinkOutcome.Replacement(classIndex: action.classIndex, keeper: keeper.file, duplicate: action.duplicate, bytesFreed: 0))
             return
@@ -104,7 +105,8 @@ final class LinkRun {
         do {
             let freed = try replace(
                 action.duplicate, member: action.duplicateMember, with: keeper, classIndex: action.classIndex,
-                planned: Freed(allocated: action.bytesFreed, apparent: action.apparentBytesFreed))
+                planned: Freed(allocated: action.bytesFreed, apparent: action.apparentBytesFreed),
+                plannedAsShared: plannedAsShared)
             outcome.replacements.append(
                 LinkOutcome.Replacement(
                     classIndex: action.classIndex, keeper: keeper.file, duplicate: action.duplicate,
@@ -162,7 +164,7 @@ final class LinkRun {
 
     /// Replaces the name `duplicate` with a hard link to the keeper; returns the bytes freed.
     private func replace(
-        _ duplicate: Int32, member: Int, with keeper: Keeper, classIndex: Int, planned: Freed
+        _ duplicate: Int32, member: Int, with keeper: Keeper, classIndex: Int, planned: Freed, plannedAsShared: Bool
     ) throws(LinkFailure) -> Freed {
         let keeperID = MemberID(classIndex: classIndex, member: keeper.member)
         let duplicateID = MemberID(classIndex: classIndex, member: member)
@@ -235,7 +237,12 @@ final class LinkRun {
         if sharesExtents {
             // Nothing is renamed and no attribute is shared, so eligibility is moot; the kernel
             // compares the bytes itself, under its locks, as it shares them.
-            if sharesEveryExtent(keeperReader, with: reader, device: duplicateSnapshot.id.device) { throw .alreadyShared }
+            // Only where the scan found every block already shared are the maps read again, to
+            // be sure before skipping: a pair it found apart is shared (a call on a pair shared
+            // since is harmless), and the other pairs pay no FIEMAP.
+            if plannedAsShared && sharesEveryExtent(keeperReader, with: reader, device: duplicateSnapshot.id.device) {
+                throw .alreadyShared
+            }
             let shared = try shareExtents(
                 keeperReader, keeper: keeper.file, with: reader, duplicate: duplicate,
                 device: duplicateSnapshot.id.device, size: duplicateSnapshot.size)
