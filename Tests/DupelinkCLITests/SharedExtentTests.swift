@@ -71,6 +71,10 @@ import Testing
         let summary = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(summary["alreadySharedBytes"] as? Int64 == Int64(size) && summary["reclaimableBytes"] as? Int64 == 0)
 
+        // A hard link in its place frees nothing either.
+        let linkDryRun = try CLI.run("link", "--no-catalog", "--dry-run", "--format", "json", mount.path("tree"))
+        #expect((try json(linkDryRun)["summary"] as? [String: Any])?["bytesFreed"] as? Int64 == 0, "\(linkDryRun.output)")
+
         // dedupe leaves it alone, without asking the kernel, and has nothing to do.
         let dedupe = try CLI.run("dedupe", "--no-catalog", "--format", "json", mount.path("tree"))
         #expect(dedupe.status == 3, "\(dedupe.standardError)")
@@ -167,5 +171,11 @@ import Testing
         let again = try CLI.run("dedupe", "--catalog", catalog, mount.path("tree"))
         #expect(again.status == 3, "\(again.standardError)")
         for name in ["a", "b"] { #expect(try TestTree.read(Array(mount.path("tree/\(name)").utf8)) == contents) }
+
+        // Linking the shared copy frees nothing, and says so.
+        let link = try CLI.run("link", "--catalog", catalog, "--format", "json", mount.path("tree"))
+        #expect(link.status == 0, "\(link.standardError)")
+        #expect((try json(link)["summary"] as? [String: Any])?["bytesFreed"] as? Int64 == 0, "\(link.output)")
+        #expect(try TestTree.status(Array(mount.path("tree/a").utf8)).st_ino == TestTree.status(Array(mount.path("tree/b").utf8)).st_ino)
     }
 }

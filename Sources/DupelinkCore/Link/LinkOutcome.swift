@@ -9,8 +9,8 @@ public struct LinkOutcome: Sendable {
         /// The index in the scan's `files` of the name that now refers to the keeper.
         public var duplicate: Int32
         /// The bytes freed, by allocated blocks (what `df` shows): the replaced inode's
-        /// `st_blocks` × 512 when it lost its last name, otherwise 0. In a dry run, the planned
-        /// amount.
+        /// `st_blocks` × 512 when it lost its last name, less the bytes it shared with its class
+        /// (`LinkAction.alreadySharedBytes`), otherwise 0. In a dry run, the planned amount.
         public var bytesFreed: Int64
         /// The same by apparent size: the class size when the replaced inode lost its last name,
         /// otherwise 0.

@@ -103,10 +103,15 @@ final class LinkRun {
             return
         }
         do {
-            let freed = try replace(
+            var freed = try replace(
                 action.duplicate, member: action.duplicateMember, with: keeper, classIndex: action.classIndex,
                 planned: Freed(allocated: action.bytesFreed, apparent: action.apparentBytesFreed),
                 plannedAsShared: plannedAsShared)
+            // A linked inode's blocks that its class still uses (shared extents) were not freed.
+            if !sharesExtents && !dryRun && freed.allocated > 0 {
+                freed.allocated = max(0, freed.allocated - action.alreadySharedBytes)
+                freed.apparent = max(0, freed.apparent - action.alreadySharedBytes)
+            }
             outcome.replacements.append(
                 LinkOutcome.Replacement(
                     classIndex: action.classIndex, keeper: keeper.file, duplicate: action.duplicate,
