@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include <linux/openat2.h>
 #include <linux/fs.h>
+#include <linux/fiemap.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/vfs.h>
 
@@ -141,6 +143,35 @@ int dl_dedupe_range(int src_fd, uint64_t src_offset, uint64_t length, int dest_f
 }
 
 int32_t dl_dedupe_range_differs(void) { return FILE_DEDUPE_RANGE_DIFFERS; }
+
+int dl_fiemap(int fd, uint64_t start, uint64_t length, dl_extent *out, uint32_t capacity, uint32_t *count) {
+    size_t size = sizeof(struct fiemap) + (size_t)capacity * sizeof(struct fiemap_extent);
+    struct fiemap *map = calloc(1, size);
+    if (map == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    map->fm_start = start;
+    map->fm_length = length;
+    map->fm_flags = 0;
+    map->fm_extent_count = capacity;
+    if (ioctl(fd, FS_IOC_FIEMAP, map) != 0) {
+        int saved = errno;
+        free(map);
+        errno = saved;
+        return -1;
+    }
+    uint32_t mapped = map->fm_mapped_extents < capacity ? map->fm_mapped_extents : capacity;
+    for (uint32_t i = 0; i < mapped; i++) {
+        out[i].logical = map->fm_extents[i].fe_logical;
+        out[i].physical = map->fm_extents[i].fe_physical;
+        out[i].length = map->fm_extents[i].fe_length;
+        out[i].flags = map->fm_extents[i].fe_flags;
+    }
+    *count = mapped;
+    free(map);
+    return 0;
+}
 
 int dl_syncfs(int fd) { return syncfs(fd); }
 

@@ -12,7 +12,7 @@ import Testing
         "schemaVersion", "command", "dryRun", "startedAt", "endedAt", "roots", "catalog", "scanID", "filesScanned",
         "bytesScanned", "classes", "duplicates", "reclaimableBytes", "filesLinked", "bytesFreed", "bytesFreedMeasured", "bytesCompared",
         "secondsComparing", "replacementsWithoutLease", "warnings", "refused", "exitStatus", "error",
-        "apparentReclaimableBytes", "apparentBytesFreed", "stageSeconds",
+        "apparentReclaimableBytes", "apparentBytesFreed", "stageSeconds", "alreadySharedBytes", "filesAlreadyShared",
     ]
 
     /// Two classes (3 names of 30 000 bytes, 2 names of 5 000 bytes), one unique file, one missing root.

@@ -86,6 +86,20 @@ int dl_dedupe_range(int src_fd, uint64_t src_offset, uint64_t length, int dest_f
 /// The value of `FILE_DEDUPE_RANGE_DIFFERS`.
 int32_t dl_dedupe_range_differs(void);
 
+/// One extent as `FS_IOC_FIEMAP` reports it (`struct fiemap_extent`, without its padding).
+typedef struct dl_extent {
+    uint64_t logical;
+    uint64_t physical;
+    uint64_t length;
+    uint32_t flags;
+} dl_extent;
+
+/// `ioctl(fd, FS_IOC_FIEMAP, ...)` without `FIEMAP_FLAG_SYNC` (delayed allocations are reported
+/// as such, not written out): maps the file's extents that overlap the `length` bytes from
+/// `start`, at most `capacity` of them, into `out`, and stores how many in `*count`. Returns 0, or
+/// -1 with errno set (`EOPNOTSUPP` or `ENOTTY` where the filesystem cannot map extents).
+int dl_fiemap(int fd, uint64_t start, uint64_t length, dl_extent *out, uint32_t capacity, uint32_t *count);
+
 /// `syncfs(fd)`: commits the filesystem of `fd`, so that its free-space count is current (btrfs
 /// releases shared extents' old blocks at its transaction commit). Returns 0 or -1 with errno set.
 int dl_syncfs(int fd);

@@ -108,6 +108,9 @@ public enum ContentConfirmation {
             confirmedClass.members = kept
             if confirmedClass.nameCount >= 2 { result.classes.append(confirmedClass) }
         }
+        // A report does not say which blocks its files share: they are mapped now, as a scan maps them.
+        result.classes = try SharedExtentStage.read(
+            result.classes, opener: opener, pool: WorkerPool(threadCount: jobs), statistics: &result.statistics)
         return result
     }
 

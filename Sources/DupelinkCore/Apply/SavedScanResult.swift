@@ -33,7 +33,9 @@ extension SavedScan {
                         throw DupelinkError(.invalidInput, path: name.path, detail: "the path cannot be rebuilt from its root")
                     }
                 }
-                members.append(Member(names: names, status: savedMember.status, attributes: savedMember.attributes))
+                var member = Member(names: names, status: savedMember.status, attributes: savedMember.attributes)
+                member.sharedExtents = savedMember.sharedExtents
+                members.append(member)
             }
             rebuilt.append(DuplicateClass(size: savedClass.size, digest: savedClass.digest, members: members))
         }

@@ -156,6 +156,12 @@ enum CatalogSchema {
                     ) WITHOUT ROWID;
                     """)
         }
+        // The physical ranges each saved member shares (`SharedExtents.encoded`), so that a saved
+        // scan's report and plan count the bytes already shared as the scan did; NULL where they
+        // were not mapped (ext4, tmpfs, a member alone on its filesystem, a scan saved before).
+        migrator.registerMigration("v8-shared-extents") { db in
+            try db.execute(sql: "ALTER TABLE member ADD COLUMN sharedExtents BLOB")
+        }
         return migrator
     }
 }

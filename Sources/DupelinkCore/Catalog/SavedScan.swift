@@ -63,12 +63,17 @@ public struct SavedMember: Hashable, Sendable {
     /// Its extended attributes and flags as the scan read them (`unknown` for a scan saved before
     /// dupelink read them).
     public var attributes: AttributeState
+    /// The physical ranges it shared when it was scanned (see `Member.sharedExtents`), or nil.
+    public var sharedExtents: SharedExtents?
 
     /// Creates a member.
-    public init(status: FileStatus, names: [SavedName], attributes: AttributeState = .unknown) {
+    public init(
+        status: FileStatus, names: [SavedName], attributes: AttributeState = .unknown, sharedExtents: SharedExtents? = nil
+    ) {
         self.status = status
         self.names = names
         self.attributes = attributes
+        self.sharedExtents = sharedExtents
     }
 }
 

@@ -24,7 +24,7 @@ struct ScanFingerprint: Hashable, Sendable {
     let digest: Digest
 
     /// Bumped whenever the serialization changes.
-    private static let tag = Array("dupelink saved scan, serialization 1".utf8)
+    private static let tag = Array("dupelink saved scan, serialization 2".utf8)
 
     /// The fingerprint of `scan` saved with `roots`.
     init(_ scan: ScanResult, roots: [[UInt8]]) {
@@ -50,6 +50,17 @@ struct ScanFingerprint: Hashable, Sendable {
                     hasher.append(count: duplicateClass.members.count)
                     for member in duplicateClass.members {
                         hasher.append(member.status)
+                        // Extents change without moving the times (dedupe): a rescan after one
+                        // saves the new ranges.
+                        if let extents = member.sharedExtents {
+                            hasher.append(count: extents.ranges.count + 1)
+                            for range in extents.ranges {
+                                hasher.append(range.lowerBound)
+                                hasher.append(range.upperBound)
+                            }
+                        } else {
+                            hasher.append(count: 0)
+                        }
                         hasher.append(count: member.names.count)
                         for file in member.names {
                             // The bytes `ScanResult.path(ofFile:)` returns: the directory's prefix

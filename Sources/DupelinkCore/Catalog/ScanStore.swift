@@ -62,8 +62,8 @@ extension Catalog {
                 sql: """
                     INSERT INTO member (scanId, classPosition, position, device, inode, mode, linkCount, userID,
                                         groupID, size, blocks, modificationTime, changeTime, attributes,
-                                        attributesProblem)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                        attributesProblem, sharedExtents)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             let insertName = try db.cachedStatement(
                 sql: """
@@ -93,6 +93,7 @@ extension Catalog {
                         Int64(status.mode), Int64(bitPattern: status.linkCount),
                         Int64(status.userID), Int64(status.groupID),
                         status.size, status.blocks, status.modificationTime, status.changeTime, encoded, problem,
+                        member.sharedExtents.map { Data($0.encoded) },
                     ])
                     try insertMember.execute()
                     for (namePosition, file) in member.names.enumerated() {
@@ -152,7 +153,7 @@ extension Catalog {
                 db,
                 sql: """
                     SELECT classPosition, position, device, inode, mode, linkCount, userID, groupID, size, blocks,
-                           modificationTime, changeTime, attributes, attributesProblem
+                           modificationTime, changeTime, attributes, attributesProblem, sharedExtents
                     FROM member WHERE scanId = ? ORDER BY classPosition, position
                     """, arguments: [id])
             while let row = try memberRows.next() {
@@ -177,7 +178,15 @@ extension Catalog {
                 } else if let problem: String = row[13] {
                     attributes = .unreadable(problem)
                 }
-                classes[classPosition].members.append(SavedMember(status: status, names: [], attributes: attributes))
+                var sharedExtents: SharedExtents? = nil
+                if let encoded: Data = row[14] {
+                    guard let decoded = SharedExtents(encoded: Array(encoded)) else {
+                        throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "scan \(id): unreadable member extents")
+                    }
+                    sharedExtents = decoded
+                }
+                classes[classPosition].members.append(
+                    SavedMember(status: status, names: [], attributes: attributes, sharedExtents: sharedExtents))
             }
             let nameRows = try Row.fetchCursor(
                 db,

@@ -9,8 +9,8 @@ public struct LinkOutcome: Sendable {
         /// The index in the scan's `files` of the name that now refers to the keeper.
         public var duplicate: Int32
         /// The bytes freed, by allocated blocks (what `df` shows): the replaced inode's
-        /// `st_blocks` × 512 when it lost its last name, otherwise 0. In a dry run, the planned
-        /// amount.
+        /// `st_blocks` × 512 when it lost its last name, less the bytes it shared with its class
+        /// (`LinkAction.alreadySharedBytes`), otherwise 0. In a dry run, the planned amount.
         public var bytesFreed: Int64
         /// The same by apparent size: the class size when the replaced inode lost its last name,
         /// otherwise 0.
@@ -76,6 +76,10 @@ public struct LinkOutcome: Sendable {
     public var isDryRun: Bool
     /// The names replaced, in order.
     public var replacements: [Replacement] = []
+    /// For `dedupe`: duplicates whose every extent was already one of their kept copy's (a
+    /// reflinked copy, an earlier run), left as they were without a `FIDEDUPERANGE` call; each
+    /// `bytesFreed` is 0. In a dry run, those the scan found so.
+    public var alreadySharing: [Replacement] = []
     /// The names left as they were, with the reason (changed since compared, directory changed,
     /// different filesystem, a failed system call); each names its path.
     public var skipped: [Diagnostic] = []

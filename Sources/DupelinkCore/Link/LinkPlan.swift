@@ -19,6 +19,11 @@ public struct LinkAction: Hashable, Sendable, Codable {
     /// inode's blocks, otherwise 0. Reports show it beside `bytesFreed` when the two differ
     /// because of holes.
     public var apparentBytesFreed: Int64
+    /// The bytes of the replaced inode that it already shares with its class (the same physical
+    /// extents as the keeper, or as another member; see `LinkPlanner.discountSharedExtents`):
+    /// replacing it does not free them, so they are taken out of `bytesFreed` and
+    /// `apparentBytesFreed`. Set on the action that frees the inode; 0 elsewhere.
+    public var alreadySharedBytes: Int64 = 0
 
     /// Creates an action; `apparentBytesFreed` defaults to `bytesFreed`.
     public init(
@@ -200,6 +205,16 @@ public struct LinkPlan: Hashable, Sendable, Codable {
     public func apparentReclaimableByClass(classCount: Int) -> [Int64] {
         var result = [Int64](repeating: 0, count: classCount)
         for action in actions { result[action.classIndex] += action.apparentBytesFreed }
+        return result
+    }
+
+    /// The bytes that replaced inodes already share with their classes, not counted as freed.
+    public var alreadySharedBytes: Int64 { actions.reduce(0) { $0 + $1.alreadySharedBytes } }
+
+    /// `alreadySharedBytes` by class index, for `classCount` classes.
+    public func alreadySharedByClass(classCount: Int) -> [Int64] {
+        var result = [Int64](repeating: 0, count: classCount)
+        for action in actions { result[action.classIndex] += action.alreadySharedBytes }
         return result
     }
 

@@ -9,15 +9,18 @@ public enum LinkPlanner {
     /// part is refused, with the reason it differs from the keeper of the class's largest part. A
     /// duplicate with a name on another mount than its keeper's is refused (`otherMount`), and an
     /// inode with a name on overlayfs is never linked (`overlayfs`, no bytes: linking there frees
-    /// nothing). Touches no disk.
+    /// nothing). An inode's blocks that it already shares with a member that stays, or with one
+    /// replaced before it (see `discountSharedExtents`), are not counted as freed. Touches no disk.
     public static func plan(_ scan: ScanResult, options: LinkOptions) -> LinkPlan {
         let preferred = options.preferredDirectories.map(normalizedPrefix)
         var actions: [LinkAction] = []
         var refusals: [LinkRefusal] = []
         for (classIndex, duplicateClass) in scan.classes.enumerated() {
+            let start = actions.count
             planClass(
                 duplicateClass, classIndex: classIndex, scan: scan, options: options, preferred: preferred,
                 actions: &actions, refusals: &refusals)
+            discountSharedExtents(&actions[start...], in: duplicateClass)
         }
         return LinkPlan(actions: actions, refusals: refusals, ignoresUserAttributes: options.ignoreUserAttributes)
     }

@@ -59,6 +59,26 @@ extension LinkRun {
         return offset
     }
 
+    /// Whether every extent of the duplicate's data (open as `reader`) is already one of the
+    /// keeper's, so that `FIDEDUPERANGE` would free nothing: its extent map has only countable
+    /// shared extents (see `SharedExtents`), each range of them once, all lying in the keeper's.
+    /// False on a filesystem whose extent maps cannot show shared blocks (asked once per
+    /// filesystem, by `statfs` type, before any `FIEMAP` call), for a file without data, and
+    /// whenever a map cannot be read: the kernel is then asked, and says.
+    ///
+    /// Touches the disk: reads both files' extent maps (metadata), changes nothing.
+    func sharesEveryExtent(_ keeperReader: FileDescriptor, with reader: FileDescriptor, device: UInt64) -> Bool {
+        if devicesMappingExtents[device] == nil {
+            devicesMappingExtents[device] =
+                (try? Syscalls.filesystemType(of: reader)).map(SharedExtentStage.mapsSharedExtents) ?? false
+        }
+        guard devicesMappingExtents[device] == true, let duplicate = try? SharedExtentStage.map(reader),
+            duplicate.dataBytes > 0, duplicate.shared.byteCount == duplicate.dataBytes,
+            let keeper = try? SharedExtentStage.map(keeperReader)
+        else { return false }
+        return duplicate.shared.overlap(with: keeper.shared) == duplicate.dataBytes
+    }
+
     /// Remembers the free space of `device` before its first change, through a descriptor of
     /// its own (a duplicate of `descriptor`) kept until `finishFreeSpaceProbes`.
     private func probeFreeSpace(_ device: UInt64, through descriptor: FileDescriptor, file: Int32) {

@@ -7,6 +7,8 @@ enum LinkFailure: Error {
     case skipped(DupelinkError)
     /// The keeper has as many links as its filesystem allows (`EMLINK`); nothing was changed.
     case tooManyLinks
+    /// For `dedupe`: the duplicate already shares every extent with the keeper; nothing to do.
+    case alreadyShared
 }
 
 /// The state of one `Linker.execute` call: open directories, keepers, and the snapshots carried
@@ -47,6 +49,9 @@ final class LinkRun {
     var freeSpaceProbes: [UInt64: (descriptor: FileDescriptor, file: Int32, availableBefore: Int64)] = [:]
     /// For `dedupe`: filesystems found unable to share extents; their files are not tried again.
     var devicesWithoutDedupe: Set<UInt64> = []
+    /// For `dedupe`: per filesystem, whether its extent maps can show shared blocks (its `statfs`
+    /// type is btrfs, XFS or bcachefs), learnt on its first file.
+    var devicesMappingExtents: [UInt64: Bool] = [:]
     private let directories = LinkDirectoryCache(capacity: 4)
     /// The current keeper of each partition, keyed by the planned keeper; differs from the plan
     /// after an `EMLINK` rotation.
@@ -90,10 +95,23 @@ final class LinkRun {
         let keeper = keepers[partition] ?? Keeper(file: action.keeper, member: action.keeperMember)
         // After a rotation this inode is the keeper: its names stay as they are.
         if keeper.member == action.duplicateMember { return }
+        // What the scan found already shared needs no call; a real run asks FIEMAP again.
+        let plannedAsShared = action.alreadySharedBytes > 0 && action.bytesFreed == 0
+        if sharesExtents && dryRun && plannedAsShared {
+            outcome.alreadySharing.append(
+                LinkOutcome.Replacement(classIndex: action.classIndex, keeper: keeper.file, duplicate: action.duplicate, bytesFreed: 0))
+            return
+        }
         do {
-            let freed = try replace(
+            var freed = try replace(
                 action.duplicate, member: action.duplicateMember, with: keeper, classIndex: action.classIndex,
-                planned: Freed(allocated: action.bytesFreed, apparent: action.apparentBytesFreed))
+                planned: Freed(allocated: action.bytesFreed, apparent: action.apparentBytesFreed),
+                plannedAsShared: plannedAsShared)
+            // A linked inode's blocks that its class still uses (shared extents) were not freed.
+            if !sharesExtents && !dryRun && freed.allocated > 0 {
+                freed.allocated = max(0, freed.allocated - action.alreadySharedBytes)
+                freed.apparent = max(0, freed.apparent - action.alreadySharedBytes)
+            }
             outcome.replacements.append(
                 LinkOutcome.Replacement(
                     classIndex: action.classIndex, keeper: keeper.file, duplicate: action.duplicate,
@@ -109,6 +127,10 @@ final class LinkRun {
                     LinkOutcome.Rotation(classIndex: action.classIndex, previousKeeper: keeper.file, newKeeper: action.duplicate))
             case .skipped(let reason):
                 outcome.skipped.append(Diagnostic(.link, reason))
+            case .alreadyShared:
+                outcome.alreadySharing.append(
+                    LinkOutcome.Replacement(
+                        classIndex: action.classIndex, keeper: keeper.file, duplicate: action.duplicate, bytesFreed: 0))
             }
         }
     }
@@ -147,7 +169,7 @@ final class LinkRun {
 
     /// Replaces the name `duplicate` with a hard link to the keeper; returns the bytes freed.
     private func replace(
-        _ duplicate: Int32, member: Int, with keeper: Keeper, classIndex: Int, planned: Freed
+        _ duplicate: Int32, member: Int, with keeper: Keeper, classIndex: Int, planned: Freed, plannedAsShared: Bool
     ) throws(LinkFailure) -> Freed {
         let keeperID = MemberID(classIndex: classIndex, member: keeper.member)
         let duplicateID = MemberID(classIndex: classIndex, member: member)
@@ -220,6 +242,12 @@ final class LinkRun {
         if sharesExtents {
             // Nothing is renamed and no attribute is shared, so eligibility is moot; the kernel
             // compares the bytes itself, under its locks, as it shares them.
+            // Only where the scan found every block already shared are the maps read again, to
+            // be sure before skipping: a pair it found apart is shared (a call on a pair shared
+            // since is harmless), and the other pairs pay no FIEMAP.
+            if plannedAsShared && sharesEveryExtent(keeperReader, with: reader, device: duplicateSnapshot.id.device) {
+                throw .alreadyShared
+            }
             let shared = try shareExtents(
                 keeperReader, keeper: keeper.file, with: reader, duplicate: duplicate,
                 device: duplicateSnapshot.id.device, size: duplicateSnapshot.size)

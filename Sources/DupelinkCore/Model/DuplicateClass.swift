@@ -7,6 +7,11 @@ public struct Member: Sendable {
     public var status: FileStatus
     /// Its extended attributes and inode flags, read after its bytes were compared.
     public var attributes: AttributeState
+    /// The physical ranges of its data that its filesystem reports shared (see
+    /// `SharedExtentStage`), or nil where they were not mapped: a filesystem that shares no
+    /// extents (ext4, tmpfs), a member alone on its filesystem in its class, a scan saved before
+    /// dupelink mapped them.
+    public var sharedExtents: SharedExtents? = nil
 
     /// The inode's identity.
     public var id: FileID { status.id }
@@ -117,6 +122,11 @@ public struct ScanStatistics: Sendable, Hashable, Codable {
     /// Each filesystem the walk entered: the storage below it, and the readers and order used
     /// there (nil in scans saved before dupelink looked).
     public var storage: [FilesystemStorage]?
+    /// Class members whose extents were mapped (`FIEMAP`) to find the blocks they already share
+    /// (only on btrfs, XFS and bcachefs), and the wall time it took (nil in scans saved before
+    /// dupelink mapped them).
+    public var filesExtentsMapped: Int?
+    public var extentSeconds: Double?
 
     /// Creates zeroed counters.
     public init() {}

@@ -30,6 +30,9 @@ public struct PathTable: Sendable {
         /// its mount, but for a file that is itself a bind-mount target, which the linker's own
         /// `EXDEV` check catches.
         public var mountID = PathTable.unknownMount
+        /// Whether its filesystem's files can share extents (btrfs, XFS, bcachefs by `statfs`
+        /// type), so that mapping them can find blocks they already share.
+        public var canShareExtents = false
     }
 
     /// The mount id of a directory whose mount is not known: the planner then goes by device alone.
@@ -77,7 +80,7 @@ public struct PathTable: Sendable {
         let (start, length) = appendName(name)
         directories.append(
             Directory(parent: parent, nameStart: start, nameLength: length, id: id, root: root, isShown: isShown,
-                isOverlay: mount.isOverlay, mountID: mount.id))
+                isOverlay: mount.isOverlay, mountID: mount.id, canShareExtents: mount.canShareExtents))
         return Int32(directories.count - 1)
     }
 
@@ -95,6 +98,7 @@ public struct PathTable: Sendable {
     mutating func setMount(_ mount: DirectoryMount, ofDirectory index: Int32) {
         directories[Int(index)].mountID = mount.id
         directories[Int(index)].isOverlay = mount.isOverlay
+        directories[Int(index)].canShareExtents = mount.canShareExtents
     }
 
     /// The directories where an overlayfs mount begins within the roots: an overlay directory that is
@@ -116,7 +120,7 @@ public struct PathTable: Sendable {
     /// The mount of the directory that holds `record`.
     public func mount(ofFile record: FileRecord) -> DirectoryMount {
         let directory = directories[Int(record.directory)]
-        return DirectoryMount(id: directory.mountID, isOverlay: directory.isOverlay)
+        return DirectoryMount(id: directory.mountID, isOverlay: directory.isOverlay, canShareExtents: directory.canShareExtents)
     }
 
     /// The name stored at `start` with `length` bytes.
@@ -197,11 +201,14 @@ public struct DirectoryMount: Sendable, Hashable {
     public var id: UInt64
     /// Whether the filesystem is overlayfs.
     public var isOverlay: Bool
+    /// Whether its files can share extents (btrfs, XFS, bcachefs: `Syscalls.copyOnWriteFilesystems`).
+    public var canShareExtents: Bool
 
     /// Creates a mount description.
-    public init(id: UInt64, isOverlay: Bool) {
+    public init(id: UInt64, isOverlay: Bool, canShareExtents: Bool = false) {
         self.id = id
         self.isOverlay = isOverlay
+        self.canShareExtents = canShareExtents
     }
 
     /// Nothing known: any mount of the device, not overlayfs as far as the planner can tell.

@@ -1,7 +1,9 @@
 import Glibc
 
 /// The scan, top to bottom: walk, group by size and fold hard links, digest heads and tails, then
-/// read the survivors in full, comparing them byte for byte while computing their full digests.
+/// read the survivors in full, comparing them byte for byte while computing their full digests;
+/// then read the members' attributes and, on filesystems that share extents, map which blocks
+/// they already share.
 ///
 /// Each step narrows the candidate groups and none goes back up. Reads only: nothing here changes
 /// the filesystem.
@@ -70,12 +72,14 @@ public struct Pipeline: Sendable {
                 let opener = FileOpener(table: walk.table, files: walk.files)
                 let cache = DigestCacheSession(catalog: catalog, table: walk.table)
                 var warnings: [Diagnostic] = []
+                let pool = WorkerPool(threadCount: options.jobs)
                 let withAttributes = try Self.readAttributes(
-                    classes, opener: opener, pool: WorkerPool(threadCount: options.jobs), cache: cache, statistics: &reused,
-                    diagnostics: &warnings)
+                    classes, opener: opener, pool: pool, cache: cache, statistics: &reused, diagnostics: &warnings)
+                // Extents change without moving a file's times (dedupe): they are mapped afresh.
+                let withExtents = try SharedExtentStage.read(withAttributes, opener: opener, pool: pool, statistics: &reused)
                 progress?.begin(.done)
                 var result = ScanResult(
-                    table: walk.table, files: walk.files, classes: withAttributes, diagnostics: warnings,
+                    table: walk.table, files: walk.files, classes: withExtents, diagnostics: warnings,
                     statistics: reused)
                 result.walkFingerprint = fingerprint
                 return result
@@ -147,9 +151,10 @@ public struct Pipeline: Sendable {
         let withAttributes = try Self.readAttributes(
             classes, opener: opener, pool: pool, cache: cache, statistics: &statistics, diagnostics: &diagnostics)
         cache.store(headTail: computed ?? [], files: walk.files, readPartitions: readPartitions, diagnostics: &diagnostics)
+        let ordered = try SharedExtentStage.read(
+            Self.ordered(withAttributes, table: walk.table, files: walk.files), opener: opener, pool: pool,
+            statistics: &statistics)
         progress?.begin(.done)
-
-        let ordered = Self.ordered(withAttributes, table: walk.table, files: walk.files)
         var result = ScanResult(table: walk.table, files: walk.files, classes: ordered, diagnostics: diagnostics,
             statistics: statistics)
         result.walkFingerprint = walkFingerprint

@@ -119,6 +119,9 @@ public struct JSONReport: Codable, Sendable {
         /// The same inodes' apparent sizes (`size` each): larger than `reclaimableBytes` where
         /// they are sparse. Added within `schemaVersion` 1.
         public var apparentReclaimableBytes: Int64?
+        /// The bytes its duplicates already share with it (the same physical extents, on btrfs,
+        /// XFS and bcachefs), left out of `reclaimableBytes`. Added within `schemaVersion` 1.
+        public var alreadySharedBytes: Int64?
         /// Every name, grouped by inode (names of one inode are adjacent), in path order.
         public var files: [File]
     }
@@ -237,6 +240,7 @@ public struct JSONReport: Codable, Sendable {
                 digest: duplicateClass.digest?.description,
                 reclaimableBytes: report.reclaimableByClass[index],
                 apparentReclaimableBytes: report.apparentReclaimableByClass[index],
+                alreadySharedBytes: report.alreadySharedByClass[index],
                 files: duplicateClass.members.flatMap { member in
                     member.names.map { name in
                         let path = PathValue(scan.path(ofFile: name))

@@ -172,11 +172,13 @@ extension JSONOutput {
         var firstClass = true
         for (index, duplicateClass) in scan.classes.enumerated() {
             var member = true
-            // At most 136 bytes: element 6, brace 1, three keys of at most 37, a number of at most
-            // 20, digest 34, bracket 1.
-            write(atMost: 192) { out in
+            // At most 193 bytes: element 6, brace 1, four keys of at most 37, two numbers of at
+            // most 20, digest 34, bracket 1.
+            write(atMost: 256) { out in
                 out.element(indent: 2, first: &firstClass)
                 out.byte(UInt8(ascii: "{"))
+                out.key("alreadySharedBytes", indent: 3, first: &member)
+                out.integer(report.alreadySharedByClass[index])
                 out.key("apparentReclaimableBytes", indent: 3, first: &member)
                 out.integer(report.apparentReclaimableByClass[index])
                 if let digest = duplicateClass.digest {
@@ -277,6 +279,10 @@ extension JSONOutput {
         integer(statistics.catalogHits)
         key("contentSeconds", indent: 2, first: &first)
         double(statistics.contentSeconds)
+        if let seconds = statistics.extentSeconds {
+            key("extentSeconds", indent: 2, first: &first)
+            double(seconds)
+        }
         key("filesAfterHeadTail", indent: 2, first: &first)
         integer(statistics.filesAfterHeadTail)
         key("filesAfterSizeGrouping", indent: 2, first: &first)
@@ -287,6 +293,10 @@ extension JSONOutput {
         }
         key("filesConfirmedByCatalog", indent: 2, first: &first)
         integer(statistics.filesConfirmedByCatalog)
+        if let count = statistics.filesExtentsMapped {
+            key("filesExtentsMapped", indent: 2, first: &first)
+            integer(count)
+        }
         key("filesWalked", indent: 2, first: &first)
         integer(statistics.filesWalked)
         key("floorBytes", indent: 2, first: &first)
@@ -310,6 +320,7 @@ extension JSONOutput {
         byte(UInt8(ascii: "{"))
         var first = true
         // Keys sorted, as the encoder writes them; those of `link` only are left out for `scan`.
+        present("alreadySharedBytes", totals.alreadySharedBytes, first: &first)
         present("apparentBytesFreed", totals.apparentBytesFreed, first: &first)
         present("apparentReclaimableBytes", totals.apparentReclaimableBytes, first: &first)
         present("bytesCompared", totals.bytesCompared, first: &first)
@@ -321,6 +332,7 @@ extension JSONOutput {
         integer(totals.classes)
         key("duplicateFiles", indent: 2, first: &first)
         integer(totals.duplicateFiles)
+        present("filesAlreadyShared", totals.filesAlreadyShared, first: &first)
         present("filesLinked", totals.filesLinked, first: &first)
         key("filesScanned", indent: 2, first: &first)
         integer(totals.filesScanned)

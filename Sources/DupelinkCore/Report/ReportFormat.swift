@@ -45,19 +45,27 @@ enum TextRenderer {
     private static func renderClasses(_ report: ScanReport, into writer: inout ByteWriter) {
         let scan = report.scan
         let replacedBy = Dictionary(report.replacements.map { ($0.duplicate, $0.keeper) }, uniquingKeysWith: { a, _ in a })
+        let alreadySharing = Set(report.alreadySharing.map(\.duplicate))
         let shown = min(scan.classes.count, report.topClasses ?? scan.classes.count)
         for (index, duplicateClass) in scan.classes.prefix(shown).enumerated() {
             let names = duplicateClass.nameCount
             var header = "\(names) files of \(ByteSize.format(duplicateClass.size))"
             if let allocated = allocation(of: duplicateClass) { header += " (\(allocated) allocated)" }
             header += ", \(ByteSize.format(report.reclaimableByClass[index])) reclaimable"
+            let shared = report.alreadySharedByClass[index]
+            if shared > 0 {
+                header += report.reclaimableByClass[index] == 0
+                    ? " (already shares its extents)" : " (\(ByteSize.format(shared)) already shared)"
+            }
             if duplicateClass.members.count < names { header += ", \(duplicateClass.members.count) distinct inodes" }
             writer.write(header + ":\n")
             for member in duplicateClass.members {
                 for (position, name) in member.names.enumerated() {
                     let marker = position == 0 ? "  " : "  = "
                     var line = marker + PathText.display(scan.path(ofFile: name))
-                    if report.isApplied, replacedBy[name] != nil {
+                    if alreadySharing.contains(name) {
+                        line += "  (already shares the kept copy's extents)"
+                    } else if report.isApplied, replacedBy[name] != nil {
                         let done = report.command == "dedupe" ? "deduplicated" : "linked"
                         line += report.dryRun ? "  (would be \(done))" : "  (\(done))"
                     } else if report.keepers.contains(name) {
@@ -150,7 +158,11 @@ enum TextRenderer {
             writer.write("Found \(counted(totals.classes, "class", "classes")) of identical files: ")
             writer.write("\(counted(totals.duplicateFiles, "duplicate", "duplicates")), ")
             let how = report.command == "dedupe" ? "sharing extents" : "hard-linking"
-            writer.write("\(ByteSize.format(totals.reclaimableBytes))\(apparent(totals.apparentReclaimableBytes, beside: totals.reclaimableBytes)) reclaimable by \(how).\n")
+            writer.write("\(ByteSize.format(totals.reclaimableBytes))\(apparent(totals.apparentReclaimableBytes, beside: totals.reclaimableBytes)) reclaimable by \(how)")
+            if let shared = totals.alreadySharedBytes, shared > 0 {
+                writer.write(" (\(ByteSize.format(shared)) already shared, not counted)")
+            }
+            writer.write(".\n")
         }
         if totals.refusedFiles > 0 {
             writer.write("\(counted(totals.refusedFiles, "file", "files")) cannot be linked (\(ByteSize.format(totals.refusedBytes))); see \"Not linked\".\n")
@@ -161,8 +173,14 @@ enum TextRenderer {
         if report.command == "dedupe", let deduplicated = totals.filesLinked, let shared = totals.bytesFreed {
             if report.dryRun {
                 writer.write("Dry run: would deduplicate \(counted(deduplicated, "file", "files")) (\(ByteSize.format(shared)) to share with their kept copies); nothing was changed.\n")
+                if let already = totals.filesAlreadyShared, already > 0 {
+                    writer.write("\(counted(already, "file already shares its", "files already share their")) kept copy's extents and would be left as they are.\n")
+                }
             } else {
                 writer.write("Deduplicated \(counted(deduplicated, "file", "files")): \(ByteSize.format(shared)) now share the kept copies' extents.\n")
+                if let already = totals.filesAlreadyShared, already > 0 {
+                    writer.write("\(counted(already, "file already shared its", "files already shared their")) kept copy's extents; left as they were.\n")
+                }
                 for space in report.freeSpace ?? [] {
                     let grew = space.bytesFreed >= 0 ? "grew by \(ByteSize.format(space.bytesFreed))" : "shrank by \(ByteSize.format(-space.bytesFreed))"
                     let place = PathText.display(scan.path(ofFile: space.file))

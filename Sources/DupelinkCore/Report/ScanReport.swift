@@ -13,10 +13,16 @@ public struct ScanReport: Sendable {
     public var reclaimableByClass: [Int64]
     /// The same by apparent size (`st_size`): larger where members are sparse.
     public var apparentReclaimableByClass: [Int64]
+    /// Bytes the duplicates of each class already share with it (the same physical extents, on
+    /// btrfs, XFS and bcachefs), by class index: left out of `reclaimableByClass`.
+    public var alreadySharedByClass: [Int64]
     /// Inodes that cannot be linked to their class.
     public var refusals: [LinkRefusal]
     /// For `link`: what was replaced (for a dry run, what would be).
     public var replacements: [LinkOutcome.Replacement]
+    /// For `dedupe`: the duplicates found already sharing every extent with their kept copy, left
+    /// as they were (see `LinkOutcome.alreadySharing`).
+    public var alreadySharing: [LinkOutcome.Replacement] = []
     /// Problems met by every stage, the linker's included.
     public var diagnostics: [Diagnostic]
     /// The number the scan was saved under in the catalog, if it was saved.
@@ -64,6 +70,7 @@ public struct ScanReport: Sendable {
         self.scan = scan
         reclaimableByClass = plan.reclaimableByClass(classCount: scan.classes.count)
         apparentReclaimableByClass = plan.apparentReclaimableByClass(classCount: scan.classes.count)
+        alreadySharedByClass = plan.alreadySharedByClass(classCount: scan.classes.count)
         refusals = plan.refusals
         keepers = Set(plan.actions.map(\.keeper))
         // What a linker did, when one ran (a name it skipped was not replaced); else the plan.
@@ -71,6 +78,7 @@ public struct ScanReport: Sendable {
             ?? Dictionary(plan.actions.map { ($0.duplicate, $0.bytesFreed) }, uniquingKeysWith: +)
         directories = DirectorySpace.ranked(plan, in: scan)
         replacements = outcome?.replacements ?? []
+        alreadySharing = outcome?.alreadySharing ?? []
         diagnostics = scan.diagnostics + (outcome?.skipped ?? [])
         bytesCompared = outcome?.bytesCompared
         secondsComparing = outcome?.secondsComparing
@@ -97,10 +105,17 @@ public struct ScanReport: Sendable {
         public var reclaimableBytes: Int64
         /// The same by apparent size (optional only so that reports written before it decode).
         public var apparentReclaimableBytes: Int64?
+        /// Bytes the duplicates already share with their classes (the same physical extents),
+        /// not counted in `reclaimableBytes` (optional only so that reports written before it
+        /// decode).
+        public var alreadySharedBytes: Int64?
         public var refusedFiles: Int
         /// Bytes that stay in use because of refusals, by allocated blocks.
         public var refusedBytes: Int64
         public var filesLinked: Int?
+        /// For `dedupe`: duplicates that already shared every extent with their kept copy, left
+        /// as they were without asking the kernel.
+        public var filesAlreadyShared: Int?
         /// For `link`: bytes freed (for a dry run, that would be), by allocated blocks.
         public var bytesFreed: Int64?
         /// For `link`: the same by apparent size.
@@ -126,9 +141,11 @@ public struct ScanReport: Sendable {
             duplicateFiles: scan.classes.reduce(0) { $0 + $1.nameCount - 1 },
             reclaimableBytes: reclaimableByClass.reduce(0, +),
             apparentReclaimableBytes: apparentReclaimableByClass.reduce(0, +),
+            alreadySharedBytes: alreadySharedByClass.reduce(0, +),
             refusedFiles: refusals.count,
             refusedBytes: refusals.reduce(0) { $0 + $1.bytes },
             filesLinked: isApplied ? replacements.count : nil,
+            filesAlreadyShared: command == "dedupe" ? alreadySharing.count : nil,
             bytesFreed: isApplied ? replacements.reduce(0) { $0 + $1.bytesFreed } : nil,
             apparentBytesFreed: isApplied ? replacements.reduce(0) { $0 + $1.apparentBytesFreed } : nil,
             bytesFreedMeasured: dryRun ? nil : freeSpace.map { $0.reduce(0) { $0 + $1.bytesFreed } },

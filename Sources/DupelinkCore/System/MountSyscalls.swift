@@ -47,16 +47,21 @@ extension Syscalls {
 }
 
 extension DirectoryMount {
-    /// What an open directory's mount is: its mount id, and whether it is overlayfs. When the
-    /// directory's mount id is `sameMountAs`'s, that mount's overlay flag is taken without asking
-    /// the kernel again (one mount, one filesystem). Either part that cannot be learnt stays
-    /// unknown (not overlayfs): the linker checks both again on the directories it opens.
+    /// What an open directory's mount is: its mount id, whether it is overlayfs, and whether its
+    /// files can share extents. When the directory's mount id is `sameMountAs`'s, that mount's
+    /// filesystem is taken without asking the kernel again (one mount, one filesystem). What
+    /// cannot be learnt stays unknown (not overlayfs, no shared extents): the linker checks the
+    /// mount and the type again on the directories it opens.
     ///
     /// Touches the disk: `statx` and perhaps `fstatfs` on the descriptor.
     static func of(_ descriptor: FileDescriptor, sameMountAs known: DirectoryMount? = nil) -> DirectoryMount {
         let id = ((try? Syscalls.mountID(of: descriptor)) ?? nil) ?? PathTable.unknownMount
-        if let known, known.isKnown, known.id == id { return DirectoryMount(id: id, isOverlay: known.isOverlay) }
-        let isOverlay = (try? Syscalls.filesystemType(of: descriptor)) == Syscalls.overlayfsMagic
-        return DirectoryMount(id: id, isOverlay: isOverlay)
+        if let known, known.isKnown, known.id == id {
+            return DirectoryMount(id: id, isOverlay: known.isOverlay, canShareExtents: known.canShareExtents)
+        }
+        let type = try? Syscalls.filesystemType(of: descriptor)
+        return DirectoryMount(
+            id: id, isOverlay: type == Syscalls.overlayfsMagic,
+            canShareExtents: type.map { Syscalls.copyOnWriteFilesystems[$0] != nil } ?? false)
     }
 }

@@ -225,7 +225,8 @@ final class CommandSession {
             "bytes read, content: \(statistics.bytesReadContent)",
             "digests from the catalog: \(statistics.catalogHits)",
             "attributes read from disk (class members the catalog did not know): \(statistics.filesAttributesRead ?? 0)",
-            "time: walk \(seconds(statistics.walkSeconds)), head/tail \(seconds(statistics.headTailSeconds)), content \(seconds(statistics.contentSeconds)), attributes \(seconds(statistics.attributeSeconds ?? 0))",
+            "extents mapped (FIEMAP, btrfs/XFS/bcachefs class members): \(statistics.filesExtentsMapped ?? 0)",
+            "time: walk \(seconds(statistics.walkSeconds)), head/tail \(seconds(statistics.headTailSeconds)), content \(seconds(statistics.contentSeconds)), attributes \(seconds(statistics.attributeSeconds ?? 0)), extents \(seconds(statistics.extentSeconds ?? 0))",
         ]
         for filesystem in statistics.storage ?? [] {
             let disks = filesystem.disks.isEmpty ? "" : " (\(filesystem.disks.joined(separator: ", ")))"

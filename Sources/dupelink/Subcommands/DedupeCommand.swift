@@ -17,7 +17,10 @@ struct DedupeCommand: ParsableCommand {
             So owner, mode and attribute differences do not matter and are not refused; only \
             the filesystem does (extents are shared within one). The kept copy is chosen as for \
             link. Before each file, it is checked against the fingerprint it had when it was \
-            compared (as link does): one changed since is skipped. Free space is measured \
+            compared (as link does): one changed since is skipped. A duplicate whose every \
+            extent is already one of the kept copy's (FIEMAP: a reflinked copy, an earlier run) \
+            is left as it is without a call, and the scan counts such bytes as already shared, \
+            not reclaimable. Free space is measured \
             (statvfs) on each filesystem changed, before and after, and printed: blocks a \
             snapshot or another file still uses stay in use.
 
@@ -38,7 +41,8 @@ struct DedupeCommand: ParsableCommand {
               1    some files skipped: changed since compared, contents differ, or the
                    filesystem cannot share extents (see the warnings)
               2    failure (nothing scanned, catalog unusable, output not writable)
-              3    nothing to deduplicate (no duplicates, or all refused)
+              3    nothing to deduplicate (no duplicates, all refused, or all already
+                   sharing their kept copy's extents)
               4    locked: another run holds the catalog
               64   usage error (also --ignore-owner, --ignore-mode, --ignore-xattrs)
               130  interrupted (the file in progress was finished)

@@ -37,8 +37,14 @@ struct RunSummary: Encodable {
     var reclaimableBytes: Int64?
     /// The same by apparent size (`st_size`): larger where files are sparse.
     var apparentReclaimableBytes: Int64?
+    /// Bytes the duplicates already share with their classes (the same physical extents, on
+    /// btrfs, XFS and bcachefs), not counted in `reclaimableBytes`.
+    var alreadySharedBytes: Int64?
     /// For `link`: names replaced with a hard link (for a dry run, that would be); nil for `scan`.
     var filesLinked: Int?
+    /// For `dedupe`: duplicates left alone because they already shared every extent with their
+    /// kept copy; nil otherwise.
+    var filesAlreadyShared: Int?
     /// For `link`: bytes freed (for a dry run, that would be), by allocated blocks; nil for `scan`.
     var bytesFreed: Int64?
     /// For `link`: the same by apparent size; nil for `scan`.
@@ -67,7 +73,7 @@ struct RunSummary: Encodable {
         case schemaVersion, command, dryRun, startedAt, endedAt, roots, catalog, scanID, filesScanned, bytesScanned
         case classes, duplicates, reclaimableBytes, filesLinked, bytesFreed, bytesFreedMeasured, bytesCompared, secondsComparing
         case replacementsWithoutLease, warnings, refused, exitStatus, error, apparentReclaimableBytes, apparentBytesFreed
-        case stageSeconds
+        case stageSeconds, alreadySharedBytes, filesAlreadyShared
     }
 
     /// Seconds per stage, as `--stats` prints them.
@@ -120,6 +126,8 @@ struct RunSummary: Encodable {
         try container.encode(apparentReclaimableBytes, forKey: .apparentReclaimableBytes)
         try container.encode(apparentBytesFreed, forKey: .apparentBytesFreed)
         try container.encode(stageSeconds, forKey: .stageSeconds)
+        try container.encode(alreadySharedBytes, forKey: .alreadySharedBytes)
+        try container.encode(filesAlreadyShared, forKey: .filesAlreadyShared)
     }
 
     /// Fills in the figures of a report.
@@ -135,7 +143,9 @@ struct RunSummary: Encodable {
         duplicates = totals.duplicateFiles
         reclaimableBytes = totals.reclaimableBytes
         apparentReclaimableBytes = totals.apparentReclaimableBytes
+        alreadySharedBytes = totals.alreadySharedBytes
         filesLinked = totals.filesLinked
+        filesAlreadyShared = totals.filesAlreadyShared
         bytesFreed = totals.bytesFreed
         apparentBytesFreed = totals.apparentBytesFreed
         bytesFreedMeasured = totals.bytesFreedMeasured

@@ -193,7 +193,7 @@ struct CatalogScanReuseTests {
             integer(UInt64(value.count))
             bytes.append(contentsOf: value)
         }
-        counted(Array("dupelink saved scan, serialization 1".utf8))
+        counted(Array("dupelink saved scan, serialization 2".utf8))
         integer(UInt64(saved.roots.count))
         saved.roots.forEach(counted)
         integer(UInt64(saved.classes.count))
@@ -212,6 +212,16 @@ struct CatalogScanReuseTests {
                 for value in [status.id.device, status.id.inode, UInt64(status.mode), status.linkCount,
                               UInt64(status.userID), UInt64(status.groupID)] { integer(value) }
                 for value in [status.size, status.blocks, status.modificationTime, status.changeTime] { integer(value) }
+                // Shared extents: their count plus one, then each range, or 0 when not mapped.
+                if let extents = member.sharedExtents {
+                    integer(UInt64(extents.ranges.count + 1))
+                    for range in extents.ranges {
+                        integer(range.lowerBound)
+                        integer(range.upperBound)
+                    }
+                } else {
+                    integer(UInt64(0))
+                }
                 integer(UInt64(member.names.count))
                 for name in member.names {
                     counted(name.path)
