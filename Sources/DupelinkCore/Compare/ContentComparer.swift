@@ -24,6 +24,8 @@ public struct ContentComparer: Sendable {
     /// Whether groups are read in disk order (by device and least inode) instead of largest
     /// first: on a spinning disk, where the head's travel costs more than an idle reader.
     public var diskOrder = false
+    /// Where the members' data begins, for `diskOrder` (by inode when absent).
+    public var positions: DiskPositions?
     /// Whether pages a read brought into the page cache are dropped right after it
     /// (`--drop-cache`), so that a scan of a backup disk does not evict what the machine keeps
     /// cached; pages that were cached before are left alone.
@@ -56,7 +58,8 @@ public struct ContentComparer: Sendable {
         // the disk's order.
         let order: [Int]
         if diskOrder {
-            let first = groups.map { group in group.map { ($0.id.device, $0.id.inode) }.min { $0 < $1 } ?? (0, 0) }
+            let positions = positions ?? DiskPositions()
+            let first = groups.map { group in group.map { positions.key($0.id) }.min { $0 < $1 } ?? (0, 0) }
             order = groups.indices.sorted { first[$0] < first[$1] }
         } else {
             order = groups.indices.sorted {

@@ -43,7 +43,7 @@ public enum HeadTailStage {
     /// - Throws: `DupelinkError(.cancelled)` when a stop was requested.
     static func split(
         _ groups: [[Member]], opener: FileOpener, pool: WorkerPool, order: ReadPolicy.Order = .directoryThenInode,
-        dropBehind: Bool = false, wholeReadLimit: Int64 = 0, known: [Digest?]? = nil,
+        positions: DiskPositions? = nil, dropBehind: Bool = false, wholeReadLimit: Int64 = 0, known: [Digest?]? = nil,
         progress: ScanProgress?, statistics: inout ScanStatistics, diagnostics: inout [Diagnostic],
         computed: inout [Computed]?
     ) throws(DupelinkError) -> [(members: [Member], digest: Digest)] {
@@ -60,12 +60,18 @@ public enum HeadTailStage {
         // One job per inode that needs reading: directory by directory (a worker keeps its last
         // directory open), in inode order within one so a disk reads roughly in layout order. The
         // sort keys are gathered first: fetching them in the comparator cost more than the sort.
-        // On a spinning disk (`order` .inode), by device and inode across the whole filesystem.
+        // On a spinning disk, by device and position across the whole filesystem: the inode
+        // (`order` .inode), or where `positions` says the data begins (.physical).
         var keyed: [(directory: Int64, inode: UInt64, group: Int32, member: Int32)] = []
         for (g, group) in groups.enumerated() {
             for (m, member) in group.enumerated() where digests[firstOfGroup[g] + m] == nil {
-                let directory = order == .inode ? Int64(bitPattern: member.id.device) : Int64(opener.files[Int(member.names[0])].directory)
-                keyed.append((directory, member.id.inode, Int32(g), Int32(m)))
+                switch order {
+                case .directoryThenInode:
+                    keyed.append((Int64(opener.files[Int(member.names[0])].directory), member.id.inode, Int32(g), Int32(m)))
+                case .inode, .physical:
+                    let (device, position) = order == .physical ? (positions ?? DiskPositions()).key(member.id) : (member.id.device, member.id.inode)
+                    keyed.append((Int64(bitPattern: device), position, Int32(g), Int32(m)))
+                }
             }
         }
         keyed.sort { ($0.directory, $0.inode) < ($1.directory, $1.inode) }

@@ -93,6 +93,10 @@ public struct Pipeline: Sendable {
         (policy.readers, comparer.fanOut) = budget.readers(policy.readers, fanOut: comparer.fanOut)
         for index in (statistics.storage ?? []).indices { statistics.storage?[index].readers = policy.readers }
         let pool = WorkerPool(threadCount: policy.readers)
+        let opener = FileOpener(table: walk.table, files: walk.files)
+        // On a spinning disk, where each candidate's data begins, to read them in that order.
+        let positions = policy.order == .physical ? try DiskPositions.locate(bySize, opener: opener, pool: pool) : nil
+        comparer.positions = positions
         comparer.chunkSize = policy.chunkSize
         comparer.diskOrder = policy.diskOrder
 
@@ -100,11 +104,10 @@ public struct Pipeline: Sendable {
         let known = cache.headTailDigests(for: bySize, diagnostics: &diagnostics)
         statistics.catalogHits = known?.reduce(0) { $0 + ($1 == nil ? 0 : 1) } ?? 0
 
-        let opener = FileOpener(table: walk.table, files: walk.files)
         // Only a catalog wants the digests computed here.
         var computed: [HeadTailStage.Computed]? = catalog == nil ? nil : []
         let byHeadTail = try HeadTailStage.split(
-            bySize, opener: opener, pool: pool, order: policy.order, dropBehind: comparer.dropBehind,
+            bySize, opener: opener, pool: pool, order: policy.order, positions: positions, dropBehind: comparer.dropBehind,
             wholeReadLimit: policy.wholeReadLimit, known: known,
             progress: progress, statistics: &statistics,
             diagnostics: &diagnostics, computed: &computed)

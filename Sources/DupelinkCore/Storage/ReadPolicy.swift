@@ -13,8 +13,11 @@ public struct ReadPolicy: Sendable, Hashable {
     public enum Order: String, Sendable, Hashable {
         /// Directory by directory, in inode order within each (a worker keeps its directory open).
         case directoryThenInode = "directory, then inode"
-        /// By device and inode number across the whole filesystem: the disk's order.
+        /// By device and inode number across the whole filesystem: the disk's order, near enough.
         case inode = "disk (inode)"
+        /// By device and the physical offset of each file's first extent (`FS_IOC_FIEMAP`), or
+        /// by inode where the filesystem does not map extents (`DiskPositions`).
+        case physical = "disk (first extent, else inode)"
     }
 
     /// The readers at once.
@@ -64,6 +67,6 @@ public struct ReadPolicy: Sendable, Hashable {
         }
         let readers = jobsGiven ? jobs : max(1, min(jobs, readersPerSpindle * spindles.count))
         let run = max(chunkSize, min(longestRun, memoryBudget / max(1, readers * fanOut)))
-        return ReadPolicy(readers: readers, order: .inode, chunkSize: run, diskOrder: true, wholeReadLimit: spinningWholeRead)
+        return ReadPolicy(readers: readers, order: .physical, chunkSize: run, diskOrder: true, wholeReadLimit: spinningWholeRead)
     }
 }

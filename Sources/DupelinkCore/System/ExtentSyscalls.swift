@@ -95,3 +95,24 @@ extension Syscalls {
         }
     }
 }
+
+extension Syscalls {
+    /// Where the first extent of the open file begins on its device, in bytes; nil when it has
+    /// none (empty, all holes), or when where it lies is not known (delayed allocation, inline
+    /// data).
+    ///
+    /// - Throws: the `Errno` that `ioctl` set: `EOPNOTSUPP` or `ENOTTY` where the filesystem
+    ///   cannot map extents.
+    ///
+    /// The corresponding C function is `ioctl` with `FS_IOC_FIEMAP`, asking for one extent.
+    public static func firstExtentOffset(of descriptor: FileDescriptor) throws(Errno) -> UInt64? {
+        var extent = dl_extent()
+        var count: UInt32 = 0
+        while dl_fiemap(descriptor.rawValue, 0, UInt64.max, &extent, 1, &count) != 0 {
+            if errno != EINTR { throw Errno(rawValue: errno) }
+        }
+        let unplaced = ExtentFlags([.unknown, .delayedAllocation, .inline, .tail])
+        guard count == 1, ExtentFlags(rawValue: extent.flags).isDisjoint(with: unplaced) else { return nil }
+        return extent.physical
+    }
+}

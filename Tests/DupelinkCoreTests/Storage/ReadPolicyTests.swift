@@ -1,5 +1,7 @@
 import DupelinkTestSupport
+import Foundation
 import Glibc
+import SystemPackage
 import Testing
 
 @testable import DupelinkCore
@@ -33,7 +35,7 @@ import Testing
     }
 
     static let spinning = ReadPolicy(
-        readers: 1, order: .inode, chunkSize: 8 << 20, diskOrder: true, wholeReadLimit: ReadPolicy.spinningWholeRead)
+        readers: 1, order: .physical, chunkSize: 8 << 20, diskOrder: true, wholeReadLimit: ReadPolicy.spinningWholeRead)
     static let flash = ReadPolicy.parallel(jobs: 8, chunkSize: 1 << 18)
 
     func scan(_ tree: TestTree, policy: ReadPolicy) throws -> ScanResult {
@@ -72,13 +74,15 @@ import Testing
         let bySize = SizeGrouping.candidateGroups(walk.files)
         let opener = FileOpener(table: walk.table, files: walk.files)
         let pool = WorkerPool(threadCount: 2)
+        let positions = try DiskPositions.locate(bySize, opener: opener, pool: pool)
         func headTail(_ policy: ReadPolicy) throws -> [(members: [Member], digest: Digest)] {
             var statistics = ScanStatistics()
             var diagnostics: [Diagnostic] = []
             var computed: [HeadTailStage.Computed]? = nil
             return try HeadTailStage.split(
-                bySize, opener: opener, pool: pool, order: policy.order, wholeReadLimit: policy.wholeReadLimit,
-                progress: nil, statistics: &statistics, diagnostics: &diagnostics, computed: &computed)
+                bySize, opener: opener, pool: pool, order: policy.order, positions: positions,
+                wholeReadLimit: policy.wholeReadLimit, progress: nil, statistics: &statistics, diagnostics: &diagnostics,
+                computed: &computed)
         }
         func key(_ groups: [(members: [Member], digest: Digest)]) -> [String] {
             groups.map { "\($0.digest) " + $0.members.map { "\($0.id.inode)" }.sorted().joined(separator: ",") }.sorted()
@@ -93,6 +97,7 @@ import Testing
             var comparer = ContentComparer()
             comparer.chunkSize = policy.chunkSize
             comparer.diskOrder = policy.diskOrder
+            comparer.positions = policy.diskOrder ? positions : nil
             let groups = byInode.map(\.members)
             let results = try comparer.partitions(
                 groups, size: { groups[$0][0].status.size }, opener: opener, pool: pool, progress: nil)
@@ -109,7 +114,7 @@ import Testing
         }
         let one = ReadPolicy.choose(
             for: [filesystem(.rotational, disks: ["sda"], device: 1)], jobs: 8, jobsGiven: false, chunkSize: 1 << 18, fanOut: 16)
-        #expect(one.readers == ReadPolicy.readersPerSpindle && one.order == .inode && one.diskOrder)
+        #expect(one.readers == ReadPolicy.readersPerSpindle && one.order == .physical && one.diskOrder)
         #expect(one.chunkSize == min(ReadPolicy.longestRun, ReadPolicy.memoryBudget / (ReadPolicy.readersPerSpindle * 16)))
         let two = ReadPolicy.choose(
             for: [filesystem(.rotational, disks: ["sda"], device: 1), filesystem(.unknown, disks: ["sdb"], device: 2)],
@@ -125,5 +130,46 @@ import Testing
         let memory = ReadPolicy.choose(
             for: [filesystem(.memory, disks: [], device: 3)], jobs: 8, jobsGiven: false, chunkSize: 1 << 18, fanOut: 16)
         #expect(memory.readers == 8 && !memory.diskOrder)
+    }
+
+    @Test func positionsAreFirstExtentsWhereTheFilesystemMapsThemAndInodesElsewhere() throws {
+        // ext4 (here /var/tmp) maps extents: the key is the first extent's physical offset.
+        let disk = try TestTree(base: "/var/tmp")
+        for name in ["a", "b"] { try disk.write(name, patternBytes(count: 40_000, seed: 1_200)) }
+        sync()  // allocated: delayed allocation has no place yet
+        let walk = Walker(options: WalkOptions()).walk(roots: [disk.root], progress: nil)
+        let groups = SizeGrouping.candidateGroups(walk.files)
+        let opener = FileOpener(table: walk.table, files: walk.files)
+        let positions = try DiskPositions.locate(groups, opener: opener, pool: WorkerPool(threadCount: 2))
+        let members = try #require(groups.first)
+        let device = members[0].id.device
+        #expect(positions.mappedDevices == [device])
+        for member in members {
+            let path = String(decoding: opener.table.path(ofFile: opener.files[Int(member.names[0])]), as: UTF8.self)
+            let descriptor = open(path, O_RDONLY)
+            defer { close(descriptor) }
+            let offset = try #require(try Syscalls.firstExtentOffset(of: FileDescriptor(rawValue: descriptor)))
+            #expect(positions.key(member.id) == (device, offset))
+            #expect(offset > 0 && offset % 4096 == 0, "a physical byte offset: \(offset)")
+        }
+
+        // tmpfs does not map extents: the key falls back to the inode number.
+        guard getuid() == 0 else { return }
+        let tree = try TestTree()
+        let point = tree.rootString + "/mnt"
+        try tree.makeDirectory("mnt")
+        try #require(run("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", point]) == 0)
+        defer { _ = run("/bin/umount", ["-l", point]) }
+        for name in ["a", "b"] {
+            #expect(FileManager.default.createFile(atPath: point + "/" + name, contents: Data(patternBytes(count: 40_000, seed: 1_201))))
+        }
+        let memoryWalk = Walker(options: WalkOptions()).walk(roots: [Array(point.utf8)], progress: nil)
+        let memoryGroups = SizeGrouping.candidateGroups(memoryWalk.files)
+        let memoryPositions = try DiskPositions.locate(
+            memoryGroups, opener: FileOpener(table: memoryWalk.table, files: memoryWalk.files), pool: WorkerPool(threadCount: 2))
+        #expect(memoryPositions.mappedDevices.isEmpty)
+        for member in try #require(memoryGroups.first) {
+            #expect(memoryPositions.key(member.id) == (member.id.device, member.id.inode))
+        }
     }
 }
