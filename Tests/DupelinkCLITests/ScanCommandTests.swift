@@ -161,6 +161,22 @@ import Testing
         #expect(storage.last?["device"] as? Int == Int(try disk.status("b").st_dev))
     }
 
+    @Test(.enabled(if: getuid() == 0, "loop-mounting btrfs needs root"))
+    func aBtrfsSubvolumesAnonymousDeviceIsFoundByItsMount() throws {
+        // btrfs gives its files a device number the mount table does not list; the mount id finds
+        // the mount, and the loop device leads to the disk holding the image.
+        let mount: Mounted
+        do { mount = try Mounted("btrfs") } catch let skip as Mounted.Skip { try Test.cancel("\(skip.reason)") }
+        let bytes = patternBytes(count: 3_000, seed: 955)
+        for name in ["a", "b"] { try Data(bytes).write(to: URL(fileURLWithPath: mount.path(name))) }
+        let result = try CLI.run("scan", "--no-catalog", "--format", "json", mount.point)
+        let json = try JSONSerialization.jsonObject(with: Data(result.standardOutput)) as? [String: Any]
+        let storage = try #require(((json?["statistics"] as? [String: Any])?["storage"] as? [[String: Any]])?.first)
+        #expect(storage["filesystem"] as? String == "btrfs", "\(storage)")
+        #expect((storage["source"] as? String)?.hasPrefix("/dev/loop") == true, "\(storage)")
+        #expect(storage["kind"] as? String != "unknown" && (storage["evidence"] as? String)?.contains("serves") == true, "\(storage)")
+    }
+
     @Test func dropCacheLeavesInTheCacheOnlyWhatWasCachedBefore() throws {
         let tree = try TestTree(base: "/var/tmp")
         let bytes = patternBytes(count: 4 << 20, seed: 960)

@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 
 /// What kind of storage a filesystem lives on, which decides how it is read: a spinning disk
 /// wants few readers and reads in the disk's order; flash and memory want many readers.
@@ -71,19 +72,25 @@ public enum StorageProbe {
 
     /// One line of `/proc/self/mountinfo`.
     struct Mount {
+        /// The mount id (`statx`'s `stx_mnt_id`), the line's first field.
+        var id: UInt64
         var device: UInt64
         var type: String
         var source: String
     }
 
     /// Describes the filesystem with device number `device` and `statfs` type `type`.
-    public static func describe(device: UInt64, filesystemType type: UInt64?) -> FilesystemStorage {
+    /// `mountID` (`statx`'s, when known) finds the mount where the device number cannot: btrfs
+    /// gives each subvolume's files a device number of its own, which the mount table does not list.
+    public static func describe(device: UInt64, filesystemType type: UInt64?, mountID: UInt64? = nil) -> FilesystemStorage {
         let mounts = readMounts()
-        return describe(device: device, filesystemType: type, mounts: mounts, depth: 0)
+        return describe(device: device, filesystemType: type, mountID: mountID, mounts: mounts, depth: 0)
     }
 
-    static func describe(device: UInt64, filesystemType type: UInt64?, mounts: [Mount], depth: Int) -> FilesystemStorage {
-        let mount = mounts.last { $0.device == device }
+    static func describe(
+        device: UInt64, filesystemType type: UInt64?, mountID: UInt64? = nil, mounts: [Mount], depth: Int
+    ) -> FilesystemStorage {
+        let mount = mounts.last { $0.id == mountID } ?? mounts.last { $0.device == device }
         var result = FilesystemStorage(
             device: device, filesystem: mount?.type ?? "unknown", source: mount?.source ?? "", kind: .unknown, disks: [],
             evidence: "no mount of device \(major(device)):\(minor(device)) in /proc/self/mountinfo")
@@ -143,7 +150,9 @@ public enum StorageProbe {
         if name.hasPrefix("loop"), let backing = text(directory.appendingPathComponent("loop/backing_file")) {
             var status = stat()
             guard stat(backing, &status) == 0 else { return (.unknown, [name], "\(name) serves \(backing), which is gone") }
-            let below = describe(device: UInt64(status.st_dev), filesystemType: nil, mounts: mounts, depth: depth + 1)
+            let below = describe(
+                device: UInt64(status.st_dev), filesystemType: nil, mountID: mountID(ofPath: backing), mounts: mounts,
+                depth: depth + 1)
             return (below.kind, below.disks, "\(name) serves \(backing), on \(below.filesystem): \(below.evidence)")
         }
         if name.hasPrefix("zram") || name.hasPrefix("ram") || name.hasPrefix("pmem") {
@@ -183,6 +192,14 @@ public enum StorageProbe {
         return nil
     }
 
+    /// The id of the mount `path` lies on, or nil.
+    static func mountID(ofPath path: String) -> UInt64? {
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        return (try? Syscalls.mountID(of: FileDescriptor(rawValue: descriptor))) ?? nil
+    }
+
     static func readMounts() -> [Mount] {
         guard let table = text(URL(fileURLWithPath: "/proc/self/mountinfo")) else { return [] }
         return table.split(separator: "\n").compactMap { line -> Mount? in
@@ -191,7 +208,9 @@ public enum StorageProbe {
             guard fields.count > 6, let dash = fields.firstIndex(of: "-"), dash + 2 < fields.count else { return nil }
             let numbers = fields[2].split(separator: ":")
             guard numbers.count == 2, let high = UInt32(numbers[0]), let low = UInt32(numbers[1]) else { return nil }
-            return Mount(device: makeDevice(high, low), type: String(fields[dash + 1]), source: unescaped(String(fields[dash + 2])))
+            return Mount(
+                id: UInt64(fields[0]) ?? UInt64.max, device: makeDevice(high, low), type: String(fields[dash + 1]),
+                source: unescaped(String(fields[dash + 2])))
         }
     }
 
@@ -245,7 +264,8 @@ extension StorageProbe {
                 type = try? Syscalls.filesystemType(of: descriptor)
                 Syscalls.closeQuietly(descriptor)
             }
-            var storage = describe(device: directory.id.device, filesystemType: type, mounts: mounts, depth: 0)
+            let mountID = directory.mountID == PathTable.unknownMount ? nil : directory.mountID
+            var storage = describe(device: directory.id.device, filesystemType: type, mountID: mountID, mounts: mounts, depth: 0)
             storage.readers = readers
             storage.order = ReadPolicy.Order.directoryThenInode.rawValue
             result.append(storage)
