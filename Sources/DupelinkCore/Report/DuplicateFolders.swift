@@ -5,9 +5,9 @@
 /// Only a fresh walk knows every file of a folder; a saved scan or a reviewed report keeps class
 /// members only, so callers ask this of scans they walked. Empty files and empty folders count
 /// by name (a folder with an empty file the other lacks is not identical) unless
-/// `ignoringEmpty`; a folder holding anything whose contents the scan does not know (a
-/// symbolic link, a special file, a file outside the size range, an entry that could not be
-/// examined) is never identical to another.
+/// `ignoringEmpty`; symbolic links count by name and target (never followed); a folder holding
+/// anything whose contents the scan does not know (a special file, a file outside the size
+/// range, an entry that could not be examined) is never identical to another.
 public struct DuplicateFolders: Hashable, Sendable {
     /// The identical folders, by index in the scan's path table, in path order.
     public var directories: [Int32]
@@ -76,6 +76,10 @@ public struct DuplicateFolders: Hashable, Sendable {
                 hasher.append(omitted.emptyNames.high)
                 hasher.append(omitted.emptyNames.low)
             }
+            // Symbolic links count by name and target.
+            hasher.append(UInt64(omitted.symbolicLinks))
+            hasher.append(omitted.linkNames.high)
+            hasher.append(omitted.linkNames.low)
             for entry in entries {
                 hasher.append(bytes: Array(entry.name))
                 hasher.append(entry.kind)

@@ -160,6 +160,22 @@ public enum Syscalls {
         }
     }
 
+    /// Returns the target of the symbolic link `name` in `directory`, as bytes.
+    ///
+    /// Retries on `EINTR`.
+    /// - Throws: the `Errno` that `readlinkat` set (`EINVAL` when `name` is not a link).
+    ///
+    /// The corresponding C function is `readlinkat`.
+    public static func linkTarget(of name: UnsafePointer<CChar>, in directory: FileDescriptor) throws(Errno) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var count = -1
+        repeat {
+            count = buffer.withUnsafeMutableBytes { readlinkat(directory.rawValue, name, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
+        } while count < 0 && errno == EINTR
+        guard count >= 0 else { throw Errno(rawValue: errno) }
+        return Array(buffer.prefix(count))
+    }
+
     /// Tells the kernel how a descriptor's data will be read; a hint, so failures are ignored.
     ///
     /// The corresponding C function is `posix_fadvise`.

@@ -204,7 +204,11 @@ struct DirectoryReader: Sendable {
         if name[0] == 0x2E && (name[1] == 0 || (name[1] == 0x2E && name[2] == 0)) { return nil }
         if !options.includeHidden && name[0] == 0x2E { return nil }
         switch Int32(type) {
-        case Int32(DT_LNK), Int32(DT_FIFO), Int32(DT_SOCK), Int32(DT_CHR), Int32(DT_BLK):
+        case Int32(DT_LNK):
+            shard.skippedSpecial += 1
+            if !isExcluded(name: name, in: path) { omitLink(named: name, in: node, descriptor: descriptor) }
+            return nil
+        case Int32(DT_FIFO), Int32(DT_SOCK), Int32(DT_CHR), Int32(DT_BLK):
             shard.skippedSpecial += 1
             if !isExcluded(name: name, in: path) { node.omitted.unknown += 1 }
             return nil
@@ -252,6 +256,20 @@ struct DirectoryReader: Sendable {
                 return nil
             }
         }
+    }
+
+    /// Notes a symbolic link in its directory's `omitted` by its name and target (never followed),
+    /// so that two folders are identical only if their links are; one that cannot be read is
+    /// contents unknown.
+    private func omitLink(named name: UnsafePointer<CChar>, in node: DirectoryNode, descriptor: FileDescriptor) {
+        guard let target = try? Syscalls.linkTarget(of: name, in: descriptor) else {
+            node.omitted.unknown += 1
+            return
+        }
+        var bytes = Array(UnsafeRawBufferPointer(start: name, count: strlen(name)))
+        bytes.append(0)
+        bytes.append(contentsOf: target)
+        node.omitted.addSymbolicLink(digest: bytes.withUnsafeBytes { XXH3Hasher.digest($0) })
     }
 
     /// Notes a regular file outside the size range in its directory's `omitted`: an empty one by
