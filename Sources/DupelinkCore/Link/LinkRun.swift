@@ -52,7 +52,10 @@ final class LinkRun {
     /// For `dedupe`: per filesystem, whether its extent maps can show shared blocks (its `statfs`
     /// type is btrfs, XFS or bcachefs), learnt on its first file.
     var devicesMappingExtents: [UInt64: Bool] = [:]
-    private let directories = LinkDirectoryCache(capacity: 4)
+    /// The directories opened and checked last: up to 64, within what the descriptor limit
+    /// leaves (a directory found here costs no reopening of its chain, component by component).
+    private let directories = LinkDirectoryCache(
+        capacity: min(64, DescriptorBudget(spare: Syscalls.spareDescriptors()).spare / 2))
     /// The current keeper of each partition, keyed by the planned keeper; differs from the plan
     /// after an `EMLINK` rotation.
     private var keepers: [MemberID: Keeper] = [:]
