@@ -60,6 +60,37 @@ import Testing
         try #require(JSONSerialization.jsonObject(with: Data(result.standardOutput)) as? [String: Any])
     }
 
+    @Test(.enabled(if: getuid() == 0, "mounting needs root"))
+    func dedupeWorksAcrossBtrfsSubvolumesWhereLinkRefuses() throws {
+        let mount = try mount("btrfs")
+        try FileManager.default.createDirectory(atPath: mount.path("tree"), withIntermediateDirectories: true)
+        for subvolume in ["one", "two"] {
+            try #require(run("/usr/bin/btrfs", ["-q", "subvolume", "create", mount.path("tree/" + subvolume)]) == 0
+                || run("/usr/sbin/btrfs", ["-q", "subvolume", "create", mount.path("tree/" + subvolume)]) == 0)
+        }
+        try writeCopies(["one/a", "two/b"], in: mount)
+        let devices = try ["one/a", "two/b"].map { try TestTree.status(Array(mount.path("tree/" + $0).utf8)).st_dev }
+        #expect(devices[0] != devices[1], "each subvolume has a device number of its own")
+        // A hard link cannot cross subvolumes: link leaves the pair alone.
+        let link = try CLI.run("link", "--no-catalog", mount.path("tree"))
+        #expect(try TestTree.status(Array(mount.path("tree/two/b").utf8)).st_nlink == 1)
+        #expect(!link.output.contains("Linked 1 file"), "\(link.output)")
+        // dedupe shares the extents: one superblock, one domain.
+        let before = available(mount)
+        let dedupe = try CLI.run("dedupe", "--no-catalog", mount.path("tree"))
+        #expect(dedupe.status == 0, "\(dedupe.output) \(dedupe.standardError)")
+        #expect(dedupe.output.contains("Deduplicated 1 file"), "\(dedupe.output)")
+        #expect(available(mount) - before >= Int64(Self.size) / 2, "the copy's blocks were freed")
+        #expect(try ["one/a", "two/b"].map { try TestTree.status(Array(mount.path("tree/" + $0).utf8)).st_dev } == devices)
+        // Planned again, the pair shares every block across the subvolumes: nothing to reclaim,
+        // nothing left to deduplicate.
+        let again = try json(try CLI.run("dedupe", "--no-catalog", "--dry-run", "--format", "json", mount.path("tree")))
+        let first = try #require((again["classes"] as? [[String: Any]])?.first)
+        #expect(first["alreadySharedBytes"] as? Int == Self.size, "\(first)")
+        #expect(first["reclaimableBytes"] as? Int == 0, "\(first)")
+        #expect(try CLI.run("dedupe", "--no-catalog", mount.path("tree")).status == 3)
+    }
+
     @Test(.enabled(if: getuid() == 0, "mounting needs root"), arguments: ["xfs", "btrfs"])
     func dedupeSharesExtentsAndEachFileKeepsItsOwnMetadata(filesystem: String) throws {
         let mount = try mount(filesystem)

@@ -46,15 +46,18 @@ enum SharedExtentStage {
         var clock = Stopwatch()
         defer { statistics.extentSeconds = clock.lap() }
         statistics.filesExtentsMapped = 0
-        // Per class, the devices with two or more of its members (only those can share), on a
+        // Per class, the filesystems with two or more of its members (only those can share), on a
         // filesystem the walk found able to share extents: no file is opened to find out.
         var candidates: [(group: Int32, member: Int32)] = []
         for (c, duplicateClass) in classes.enumerated() where duplicateClass.members.count > 1 {
             var count: [UInt64: Int] = [:]
-            for member in duplicateClass.members where canShareExtents(member, opener: opener) {
-                count[member.id.device, default: 0] += 1
+            let domain = { (member: Member) in
+                opener.table.extentDomain(ofFile: opener.files[Int(member.names[0])], device: member.id.device)
             }
-            for (m, member) in duplicateClass.members.enumerated() where count[member.id.device, default: 0] > 1 {
+            for member in duplicateClass.members where canShareExtents(member, opener: opener) {
+                count[domain(member), default: 0] += 1
+            }
+            for (m, member) in duplicateClass.members.enumerated() where count[domain(member), default: 0] > 1 {
                 guard canShareExtents(member, opener: opener) else { continue }
                 candidates.append((Int32(c), Int32(m)))
             }

@@ -20,7 +20,9 @@ public enum LinkPlanner {
             planClass(
                 duplicateClass, classIndex: classIndex, scan: scan, options: options, preferred: preferred,
                 actions: &actions, refusals: &refusals)
-            discountSharedExtents(&actions[start...], in: duplicateClass)
+            discountSharedExtents(&actions[start...], in: duplicateClass) { member in
+                scan.table.extentDomain(ofFile: scan.files[Int(member.names[0])], device: member.id.device)
+            }
         }
         return LinkPlan(actions: actions, refusals: refusals, ignoresUserAttributes: options.ignoreUserAttributes)
     }
@@ -63,8 +65,11 @@ public enum LinkPlanner {
                         reason: .overlayfs, bytes: 0))
                 continue
             }
-            let mount = byMount ? scan.table.mount(ofFile: scan.files[Int(member.names[0])]).id : nil
-            let key = PartitionKey(member, mount: mount, options: options)
+            let record = scan.files[Int(member.names[0])]
+            let mount = byMount ? scan.table.mount(ofFile: record).id : nil
+            var key = PartitionKey(member, mount: mount, options: options)
+            // Extents are shared within a filesystem, across btrfs subvolumes (devices) of one mount.
+            if options.sharesExtents { key.device = scan.table.extentDomain(ofFile: record, device: member.id.device) }
             if let previous, previous.key == key {
                 partitions[previous.partition].append(index)
             } else if let existing = partitionOfKey[key] {

@@ -248,12 +248,14 @@ final class LinkRun {
             // Only where the scan found every block already shared are the maps read again, to
             // be sure before skipping: a pair it found apart is shared (a call on a pair shared
             // since is harmless), and the other pairs pay no FIEMAP.
-            if plannedAsShared && sharesEveryExtent(keeperReader, with: reader, device: duplicateSnapshot.id.device) {
+            // One filesystem, however many btrfs subvolumes (devices) it holds.
+            let domain = scan.table.extentDomain(ofFile: scan.files[Int(duplicate)], device: duplicateSnapshot.id.device)
+            if plannedAsShared && sharesEveryExtent(keeperReader, with: reader, device: domain) {
                 throw .alreadyShared
             }
             let shared = try shareExtents(
-                keeperReader, keeper: keeper.file, with: reader, duplicate: duplicate,
-                device: duplicateSnapshot.id.device, size: duplicateSnapshot.size)
+                keeperReader, keeper: keeper.file, with: reader, duplicate: duplicate, device: domain,
+                size: duplicateSnapshot.size)
             return Freed(allocated: shared, apparent: shared)
         }
         try checkEligibility(

@@ -118,6 +118,15 @@ public struct PathTable: Sendable {
     }
 
     /// The mount of the directory that holds `record`.
+    /// One number per filesystem that a file can share extents within: its directory's mount,
+    /// where the walk learnt it (btrfs subvolumes of one mount have device numbers of their own,
+    /// but one superblock, and `FIDEDUPERANGE` works between them), else its device number. The
+    /// two kinds of number are told apart by the top bit.
+    public func extentDomain(ofFile record: FileRecord, device: UInt64) -> UInt64 {
+        let mount = directories[Int(record.directory)].mountID
+        return mount == PathTable.unknownMount ? device & ~(1 << 63) : mount | 1 << 63
+    }
+
     public func mount(ofFile record: FileRecord) -> DirectoryMount {
         let directory = directories[Int(record.directory)]
         return DirectoryMount(id: directory.mountID, isOverlay: directory.isOverlay, canShareExtents: directory.canShareExtents)
