@@ -253,6 +253,7 @@ final class LinkRun {
             if plannedAsShared && sharesEveryExtent(keeperReader, with: reader, device: domain) {
                 throw .alreadyShared
             }
+            beforeSwap?(path(of: duplicate))
             let shared = try shareExtents(
                 keeperReader, keeper: keeper.file, with: reader, duplicate: duplicate, device: domain,
                 size: duplicateSnapshot.size)

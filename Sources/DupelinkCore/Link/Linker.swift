@@ -23,8 +23,9 @@ public struct Linker: Sendable {
     /// default) and then exercise the checks after the swap.
     var usesLeases = true
 
-    /// Called with the duplicate's path after all checks, right before its name is swapped: tests
-    /// change the duplicate there to prove the change is noticed and undone.
+    /// Called with the duplicate's path after all checks, right before its name is swapped (for
+    /// `dedupe`, right before the kernel is asked to share its extents): tests change the
+    /// duplicate there to prove the change is noticed and undone, or refused.
     var beforeSwap: (@Sendable ([UInt8]) -> Void)? = nil
 
     /// Whether duplicates are made to share the keeper's data extents (`FIDEDUPERANGE`, for
