@@ -33,6 +33,9 @@ public final class ScanProgress: Sendable {
     /// Says the run is waiting for another one to let go of the catalog.
     public func beginWaitingForCatalog() { begin(.waitingForCatalog) }
 
+    /// Says the wait for the catalog is over: the run begins with its walk.
+    public func endWaitingForCatalog() { begin(.walk) }
+
     func begin(_ stage: Stage, jobs: Int = 0) {
         jobsDoneValue.store(0, ordering: .relaxed)
         jobsTotalValue.store(jobs, ordering: .relaxed)

@@ -46,9 +46,13 @@ final class CommandSession {
         summary.catalog = options.noCatalog ? nil : access.path.map { JSONReport.PathValue($0) }
         // A run waiting for the catalog (--wait) answers SIGUSR1 and --progress plain too.
         let waiting = ProgressLine(progress: progress, mode: output.progressMode == .plain ? .plain : .none, interval: output.progressInterval)
-        progress.beginWaitingForCatalog()
+        let counters = progress
+        counters.beginWaitingForCatalog()
         waiting.start()
-        defer { waiting.stop() }
+        defer {
+            waiting.stop()
+            counters.endWaitingForCatalog()
+        }
         do {
             catalog = options.noCatalog ? nil : try access.open()
         } catch {
