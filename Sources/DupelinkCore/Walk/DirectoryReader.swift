@@ -238,8 +238,9 @@ struct DirectoryReader: Sendable {
             }
             switch status.kind {
             case .regular:
-                guard isInSizeRange(status.size), !isExcluded(name: name, in: path) else {
-                    if !isExcluded(name: name, in: path) { omit(status.size, named: name, in: node) }
+                guard !isExcluded(name: name, in: path) else { return nil }
+                guard isInSizeRange(status.size) else {
+                    omit(status.size, named: name, in: node)
                     return nil
                 }
                 let length = strlen(name)
