@@ -32,6 +32,9 @@ struct DupelinkCommand: ParsableCommand {
                                                            review in a browser; its plan goes to link --from
               dupelink dedupe /srv/vm-images               share extents (btrfs, XFS), keep separate files
               dupelink link --quiet --summary-json runs.jsonl /backup
+              dupelink link --progress plain --drop-cache /backup
+                                                           for a log: a progress line every 10 s
+              kill -USR1 PID                               a running dupelink prints its progress
               dupelink report --by-directory               where the space is, by directory
               dupelink report --list                       the saved scans
               dupelink undo 7                              make run 7's names separate files again
