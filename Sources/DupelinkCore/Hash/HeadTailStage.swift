@@ -60,16 +60,16 @@ public enum HeadTailStage {
         // One job per inode that needs reading: directory by directory (a worker keeps its last
         // directory open), in inode order within one so a disk reads roughly in layout order. The
         // sort keys are gathered first: fetching them in the comparator cost more than the sort.
-        // On a spinning disk, by device and position across the whole filesystem: the inode
-        // (`order` .inode), or where `positions` says the data begins (.physical).
+        // On a spinning disk (`order` .physical), by device and position across the whole
+        // filesystem: where `positions` says the data begins, else the inode number.
         var keyed: [(directory: Int64, inode: UInt64, group: Int32, member: Int32)] = []
         for (g, group) in groups.enumerated() {
             for (m, member) in group.enumerated() where digests[firstOfGroup[g] + m] == nil {
                 switch order {
                 case .directoryThenInode:
                     keyed.append((Int64(opener.files[Int(member.names[0])].directory), member.id.inode, Int32(g), Int32(m)))
-                case .inode, .physical:
-                    let (device, position) = order == .physical ? (positions ?? DiskPositions()).key(member.id) : (member.id.device, member.id.inode)
+                case .physical:
+                    let (device, position) = (positions ?? DiskPositions()).key(member.id)
                     keyed.append((Int64(bitPattern: device), position, Int32(g), Int32(m)))
                 }
             }

@@ -88,10 +88,14 @@ public struct Pipeline: Sendable {
 
         let bySize = SizeGrouping.candidateGroups(walk.files)
         statistics.filesAfterSizeGrouping = bySize.reduce(0) { $0 + $1.count }
-        var policy = readPolicy(for: bySize, statistics: &statistics)
+        var policy = readPolicy(for: bySize, statistics: statistics)
         var comparer = options.comparer
         (policy.readers, comparer.fanOut) = budget.readers(policy.readers, fanOut: comparer.fanOut)
-        for index in (statistics.storage ?? []).indices { statistics.storage?[index].readers = policy.readers }
+        for index in (statistics.storage ?? []).indices {
+            statistics.storage?[index].readers = policy.readers
+            statistics.storage?[index].order = policy.order.rawValue
+            statistics.storage?[index].runBytes = policy.chunkSize
+        }
         let pool = WorkerPool(threadCount: policy.readers)
         let opener = FileOpener(table: walk.table, files: walk.files)
         // On a spinning disk, where each candidate's data begins, to read them in that order.
@@ -166,23 +170,17 @@ public struct Pipeline: Sendable {
 }
 
 extension Pipeline {
-    /// Chooses how to read the candidates from the storage of the filesystems that hold them,
-    /// and notes it against each filesystem in `statistics.storage`.
-    func readPolicy(for candidates: [[Member]], statistics: inout ScanStatistics) -> ReadPolicy {
+    /// Chooses how to read the candidates from the storage of the filesystems that hold them
+    /// (`statistics.storage`).
+    func readPolicy(for candidates: [[Member]], statistics: ScanStatistics) -> ReadPolicy {
         var devices = Set<UInt64>()
         for group in candidates {
             for member in group { devices.insert(member.id.device) }
         }
         let holding = (statistics.storage ?? []).filter { devices.contains($0.device) }
-        let policy = options.readPolicy ?? ReadPolicy.choose(
+        return options.readPolicy ?? ReadPolicy.choose(
             for: holding, jobs: options.jobs, jobsGiven: options.jobsGiven, chunkSize: options.comparer.chunkSize,
             fanOut: options.comparer.fanOut)
-        for index in (statistics.storage ?? []).indices {
-            statistics.storage?[index].readers = policy.readers
-            statistics.storage?[index].order = policy.order.rawValue
-            statistics.storage?[index].runBytes = policy.chunkSize
-        }
-        return policy
     }
 
     /// Fills in the attributes of every class member: from the catalog where it still trusts

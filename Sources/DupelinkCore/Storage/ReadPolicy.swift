@@ -13,10 +13,9 @@ public struct ReadPolicy: Sendable, Hashable {
     public enum Order: String, Sendable, Hashable {
         /// Directory by directory, in inode order within each (a worker keeps its directory open).
         case directoryThenInode = "directory, then inode"
-        /// By device and inode number across the whole filesystem: the disk's order, near enough.
-        case inode = "disk (inode)"
         /// By device and the physical offset of each file's first extent (`FS_IOC_FIEMAP`), or
-        /// by inode where the filesystem does not map extents (`DiskPositions`).
+        /// by inode number (the disk's order, near enough) where the filesystem does not map
+        /// extents or no positions were taken (`DiskPositions`).
         case physical = "disk (first extent, else inode)"
     }
 

@@ -43,19 +43,19 @@ final class ProgressLine: @unchecked Sendable {
                 let now = Date().timeIntervalSince1970
                 if ProgressRequest.take() {
                     // One line that stays, even on a terminal (the redrawn line follows it).
-                    StandardStreams.write(Array(((redraws ? "\r\u{1B}[K" : "") + "dupelink: " + line() + "\n").utf8), to: 2)
+                    printLine(clearingFirst: redraws)
                 }
                 if redraws {
                     // Draw at once, then five times a second: even a short run shows what it did.
                     StandardStreams.write(Array(("\r\u{1B}[K" + line()).utf8), to: 2)
                 } else if mode == .plain && now - lastPlain >= interval {
                     lastPlain = now
-                    StandardStreams.write(Array(("dupelink: " + line() + "\n").utf8), to: 2)
+                    printLine()
                 }
                 _ = wakeUp.wait(until: Date().addingTimeInterval(0.2))
             }
             // A request that came as the run ended is answered too.
-            if ProgressRequest.take() { StandardStreams.write(Array(("dupelink: " + line() + "\n").utf8), to: 2) }
+            if ProgressRequest.take() { printLine() }
             wakeUp.unlock()
             exited.signal()
         }.start()
@@ -71,6 +71,11 @@ final class ProgressLine: @unchecked Sendable {
         exited.wait()
         running = false
         if redraws { StandardStreams.write(Array("\r\u{1B}[K".utf8), to: 2) }
+    }
+
+    /// Writes one progress line that stays (after clearing the redrawn line on a terminal).
+    private func printLine(clearingFirst: Bool = false) {
+        StandardStreams.write(Array(((clearingFirst ? "\r\u{1B}[K" : "") + "dupelink: " + line() + "\n").utf8), to: 2)
     }
 
     /// When the stage now shown began, and the bytes read by then.
