@@ -61,10 +61,10 @@ final class LinkRun {
     private var keepers: [MemberID: Keeper] = [:]
     /// Snapshots carried forward past the linker's own changes.
     private var snapshots: [MemberID: FileStatus] = [:]
-    private var temporaryCounter = 0
+    /// The temporary names made next to duplicates.
+    private var temporaryNames = TemporaryNames()
     /// Made on the first comparison: a dry run reads nothing.
     private lazy var comparison = FinalComparison()
-    private let processID = getpid()
     /// For each member looked at: the name of it that lies in a directory another user can write
     /// when the inode also has names outside the roots (see `checkNotPlanted`), or nil.
     private var exposedNames: [MemberID: [UInt8]?] = [:]
@@ -270,20 +270,26 @@ final class LinkRun {
             path: path(of: duplicate), rootLength: rootLength(of: duplicateRecord.directory),
             directory: scan.table.directories[Int(duplicateRecord.directory)].id, keeperPath: path(of: keeper.file),
             duplicate: duplicateSnapshot, keeper: keeperSnapshot, duplicateAttributes: duplicateAttributes)
-        let temporary: [CChar]
+        var replacement = NameReplacement(duplicateName, in: target, usesExchange: usesExchange)
         do {
-            temporary = try linkToTemporaryName(keeperName, in: source, into: target, journalAs: .temporary)
-        } catch where journal?.takeFailure() != nil {
-            throw .skipped(journal?.takeFailure() ?? DupelinkError(.catalog))
-        } catch .improperLink {
-            // EXDEV between two names of one device: two mounts of it (a bind mount).
-            let reason: LinkRefusal.Reason =
-                keeperSnapshot.id.device == duplicateSnapshot.id.device ? .otherMount : .differentFilesystem
-            throw .skipped(DupelinkError(.refused, path: path(of: duplicate), detail: reason.message))
-        } catch .tooManyLinks {
-            throw .tooManyLinks
+            try replacement.prepare(
+                from: .name(keeperName, in: source), names: &temporaryNames, attempts: 1000, journal: journalName(as: .temporary))
         } catch {
-            throw .skipped(DupelinkError(.ioError, path: path(of: duplicate), errno: error, operation: "link the kept copy next to"))
+            switch error {
+            case .journal(let failure):
+                throw .skipped(failure)
+            case .system(.improperLink, _):
+                // EXDEV between two names of one device: two mounts of it (a bind mount).
+                let reason: LinkRefusal.Reason =
+                    keeperSnapshot.id.device == duplicateSnapshot.id.device ? .otherMount : .differentFilesystem
+                throw .skipped(DupelinkError(.refused, path: path(of: duplicate), detail: reason.message))
+            case .system(.tooManyLinks, _):
+                throw .tooManyLinks
+            case .system(let error, _):
+                throw .skipped(DupelinkError(.ioError, path: path(of: duplicate), errno: error, operation: "link the kept copy next to"))
+            case .nameChanged:
+                throw .skipped(DupelinkError(.fileChanged, path: path(of: duplicate)))
+            }
         }
         // From here on the keeper's change time and link count move with each step.
         defer {
@@ -292,23 +298,41 @@ final class LinkRun {
         }
 
         // The temporary name must be the keeper, unchanged (a name can be swapped under linkat).
-        guard let linked = try? Syscalls.status(of: temporary, in: target), linked.id == keeperSnapshot.id,
+        guard let linked = replacement.temporaryStatus(), linked.id == keeperSnapshot.id,
             linked.size == keeperSnapshot.size, linked.modificationTime == keeperSnapshot.modificationTime
         else {
-            removeTemporary(temporary, in: target, directory: duplicateRecord.directory)
+            report(replacement.discard(), removing: replacement.temporary, in: duplicateRecord.directory)
             throw .skipped(keeperChanged(keeper.file, duplicate: duplicate))
         }
 
         beforeSwap?(path(of: duplicate))
-        let displaced = try swap(
-            temporary, with: duplicateName, in: target, directory: duplicateRecord.directory, duplicate: duplicate)
+        let displaced: NameReplacement.Displaced
+        do {
+            // Without an exchange, the duplicate keeps a backup name until the swap is verified.
+            displaced = try replacement.swap(
+                expected: duplicateSnapshot.id, names: &temporaryNames, backupJournal: journalName(as: .backup))
+        } catch {
+            report(replacement.discard(), removing: replacement.temporary, in: duplicateRecord.directory)
+            switch error {
+            case .system(let error, .backupName):
+                throw .skipped(DupelinkError(.ioError, path: path(of: duplicate), errno: error, operation: "link to a temporary name"))
+            case .system(let error, _):
+                throw .skipped(DupelinkError(.ioError, path: path(of: duplicate), errno: error, operation: "replace"))
+            case .journal(let failure):
+                throw .skipped(failure)
+            case .nameChanged:
+                throw .skipped(DupelinkError(.fileChanged, path: path(of: duplicate)))
+            }
+        }
+        // The link's swap always keeps the duplicate under a name (exchanged or backup).
+        let displacedName = displaced.name ?? []
 
         // The displaced name must hold the inode that was compared, nobody may have written to it
         // since it was checked, and the duplicate's name must now show the keeper's unchanged
         // bytes; otherwise put the duplicate back.
-        let displacedStatus = try? Syscalls.status(of: displaced.name, in: target)
+        let displacedStatus = try? Syscalls.status(of: displacedName, in: target)
         let readerStatus = try? Syscalls.status(of: reader)
-        let current = try? Syscalls.status(of: duplicateName, in: target)
+        let current = replacement.nameStatus()
         let displacedIsDuplicate =
             displacedStatus?.id == duplicateSnapshot.id && readerStatus?.size == duplicateSnapshot.size
             && readerStatus?.modificationTime == duplicateSnapshot.modificationTime
@@ -317,23 +341,19 @@ final class LinkRun {
             current?.size == keeperSnapshot.size && current?.modificationTime == keeperSnapshot.modificationTime
         // A name that another program renamed over ours after the swap is theirs: leave it.
         guard displacedIsDuplicate && (keeperIsUnchanged || !nameIsKeeper) else {
-            let restored = undoSwap(
-                displaced, duplicateName: duplicateName, in: target, keeper: keeperSnapshot.id,
-                directory: duplicateRecord.directory)
+            let restored = replacement.rollBack(displaced, newInode: keeperSnapshot.id)
             let changed = displacedIsDuplicate ? "the copy kept changed" : "changed"
             throw .skipped(
                 DupelinkError(
                     .fileChanged, path: path(of: duplicate),
                     detail: restored
                         ? "\(changed) while it was being replaced; put back as it was"
-                        : "\(changed) while it was being replaced; its previous content is at \(displayPath(displaced.name, in: duplicateRecord.directory))"))
+                        : "\(changed) while it was being replaced; its previous content is at \(displayPath(displacedName, in: duplicateRecord.directory))"))
         }
         do {
-            try Syscalls.unlink(displaced.name, in: target)
+            try replacement.commit(displaced)
         } catch {
-            outcome.skipped.append(
-                Diagnostic(.link, DupelinkError(.ioError, path: temporaryPath(displaced.name, in: duplicateRecord.directory),
-                    errno: error, operation: "remove the temporary name")))
+            report(error, removing: displacedName, in: duplicateRecord.directory)
         }
         let final = try? Syscalls.status(of: reader)
         if final?.size != duplicateSnapshot.size || final?.modificationTime != duplicateSnapshot.modificationTime {
@@ -439,110 +459,20 @@ final class LinkRun {
         throw .skipped(DupelinkError(.refused, path: path(of: file), detail: message))
     }
 
-    /// A name that holds the replaced duplicate after a swap, and how it got there.
-    private struct Displaced {
-        var name: [CChar]
-        /// Whether the names were exchanged (so `name` is the keeper's temporary name), or the
-        /// duplicate was first linked to `name` and the keeper renamed over it.
-        var wasExchanged: Bool
-    }
-
-    /// Puts the keeper's temporary name in place of the duplicate's name.
-    private func swap(
-        _ temporary: [CChar], with duplicateName: [CChar], in target: FileDescriptor, directory: Int32, duplicate: Int32
-    ) throws(LinkFailure) -> Displaced {
-        if usesExchange {
-            do {
-                try Syscalls.exchange(temporary, in: target, with: duplicateName, in: target)
-                return Displaced(name: temporary, wasExchanged: true)
-            } catch .invalidArgument {
-                // The filesystem cannot exchange names: fall through to link and rename.
-            } catch {
-                removeTemporary(temporary, in: target, directory: directory)
-                throw .skipped(DupelinkError(.ioError, path: path(of: duplicate), errno: error, operation: "replace"))
-            }
-        }
-        // Keep the duplicate under a second temporary name, so it can be put back.
-        let backup: [CChar]
-        do {
-            backup = try linkToTemporaryName(duplicateName, in: target, into: target, journalAs: .backup)
-        } catch {
-            removeTemporary(temporary, in: target, directory: directory)
-            throw .skipped(DupelinkError(.ioError, path: path(of: duplicate), errno: error, operation: "link to a temporary name"))
-        }
-        // Without an exchange, a name swapped in between the backup link and the rename would be
-        // lost; this check narrows that window to two system calls.
-        guard let backedUp = try? Syscalls.status(of: backup, in: target),
-            (try? Syscalls.status(of: duplicateName, in: target))?.id == backedUp.id
-        else {
-            removeTemporary(temporary, in: target, directory: directory)
-            removeTemporary(backup, in: target, directory: directory)
-            throw .skipped(DupelinkError(.fileChanged, path: path(of: duplicate)))
-        }
-        do {
-            try Syscalls.rename(temporary, in: target, to: duplicateName, in: target)
-        } catch {
-            removeTemporary(temporary, in: target, directory: directory)
-            removeTemporary(backup, in: target, directory: directory)
-            throw .skipped(DupelinkError(.ioError, path: path(of: duplicate), errno: error, operation: "replace"))
-        }
-        return Displaced(name: backup, wasExchanged: false)
-    }
-
-    /// Puts the displaced duplicate back under its name; returns whether that worked.
-    private func undoSwap(
-        _ displaced: Displaced, duplicateName: [CChar], in target: FileDescriptor, keeper: FileID, directory: Int32
-    ) -> Bool {
-        if displaced.wasExchanged {
-            do {
-                try Syscalls.exchange(displaced.name, in: target, with: duplicateName, in: target)
-            } catch {
-                return false
-            }
-            // The temporary name holds the keeper again; remove only that.
-            if (try? Syscalls.status(of: displaced.name, in: target))?.id == keeper {
-                removeTemporary(displaced.name, in: target, directory: directory)
-            }
-            return true
-        }
-        do {
-            try Syscalls.rename(displaced.name, in: target, to: duplicateName, in: target)
-            return true
-        } catch {
-            return false
+    /// The journal hook of a temporary name of `role`: commits the name before it is made.
+    private func journalName(as role: LinkJournal.NameRole) -> ([CChar]) throws(DupelinkError) -> Void {
+        { [journal] (name: [CChar]) throws(DupelinkError) -> Void in
+            guard let journal else { return }
+            guard journal.record(name, as: role) else { throw journal.takeFailure() ?? DupelinkError(.catalog) }
         }
     }
 
-    /// Links `name` in `source` to a new name `.dupelink.<pid>.<counter>.tmp` in `directory`;
-    /// with a journal, each name is committed to it before it is made (a failure to write it
-    /// throws `EIO` and keeps the journal's error in `journal.failure`).
-    private func linkToTemporaryName(
-        _ name: [CChar], in source: FileDescriptor, into directory: FileDescriptor,
-        journalAs role: LinkJournal.NameRole? = nil
-    ) throws(Errno) -> [CChar] {
-        for _ in 0..<1000 {
-            temporaryCounter += 1
-            let temporary = Array(".dupelink.\(processID).\(temporaryCounter).tmp".utf8CString)
-            if let role, let journal, !journal.record(temporary, as: role) { throw .ioError }
-            do {
-                try Syscalls.link(name, in: source, to: temporary, in: directory)
-                return temporary
-            } catch .fileExists {
-                continue
-            }
-        }
-        throw .fileExists
-    }
-
-    /// Removes a temporary name the linker made; a failure is reported, since the name is left.
-    private func removeTemporary(_ name: [CChar], in descriptor: FileDescriptor, directory: Int32) {
-        do {
-            try Syscalls.unlink(name, in: descriptor)
-        } catch {
-            outcome.skipped.append(
-                Diagnostic(.link, DupelinkError(.ioError, path: temporaryPath(name, in: directory), errno: error,
-                    operation: "remove the temporary name")))
-        }
+    /// Reports a temporary name the linker made and could not remove (`error`), since it is left.
+    private func report(_ error: Errno?, removing name: [CChar], in directory: Int32) {
+        guard let error else { return }
+        outcome.skipped.append(
+            Diagnostic(.link, DupelinkError(.ioError, path: temporaryPath(name, in: directory), errno: error,
+                operation: "remove the temporary name")))
     }
 
     /// Checks that `name` is still the regular file the snapshot describes.
