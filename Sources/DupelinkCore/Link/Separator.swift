@@ -183,4 +183,55 @@ public struct Separator {
             throw DupelinkError(.ioError, path: JournalPaths.split(path).directory, errno: error, operation: "stat")
         }
     }
+
+    /// Swaps the copy (under the replacement's temporary name) in: afterwards the name holds the
+    /// copy, and the shared inode has lost this name. Settles the journal entry.
+    func swapIn(
+        _ replacement: inout NameReplacement, copy: FileStatus, expected: FileStatus, path: [UInt8],
+        names: inout TemporaryNames, record: SeparationRecord
+    ) throws(DupelinkError) {
+        func abandon(_ error: DupelinkError) -> DupelinkError {
+            replacement.discard(onlyHolding: copy.id)
+            record.settle(.failed)
+            return error
+        }
+        let displaced: NameReplacement.Displaced
+        do {
+            // Without an exchange no backup is kept: the shared inode has other names.
+            displaced = try replacement.swap(expected: expected.id, names: &names, backupJournal: nil)
+        } catch {
+            if case .nameChanged = error {
+                throw abandon(DupelinkError(.fileChanged, path: path, detail: "skipped, left as it is"))
+            }
+            throw abandon(error.journalFailure ?? DupelinkError(.ioError, path: path, errno: error.errno, operation: "replace"))
+        }
+        if displaced.wasExchanged {
+            let old = try? Syscalls.status(of: replacement.temporary, in: replacement.directory)
+            guard old?.id == expected.id, old?.size == expected.size, old?.modificationTime == expected.modificationTime else {
+                // Somebody replaced or changed the name in between: put theirs back.
+                if replacement.rollBack(displaced, newInode: copy.id) {
+                    throw abandon(DupelinkError(.fileChanged, path: path, detail: "changed while it was being split; put back as it was"))
+                }
+                record.settle(.unknown)
+                let held = JournalPaths.joined(
+                    JournalPaths.split(path).directory, replacement.temporary.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) })
+                throw DupelinkError(
+                    .fileChanged, path: path,
+                    detail: "changed while it was being split; what it held is at \(PathText.display(held))")
+            }
+            do {
+                try replacement.commit(displaced)
+            } catch {
+                record.settle(.done, undoes: record.item.undoes)
+                throw DupelinkError(.ioError, path: path, errno: error, operation: "remove the temporary name next to")
+            }
+        }
+        let final = replacement.nameStatus()
+        try? Syscalls.synchronize(replacement.directory)
+        guard final?.id == copy.id, final?.size == expected.size else {
+            record.settle(.unknown)
+            throw DupelinkError(.fileChanged, path: path, detail: "replaced by another program while it was being split")
+        }
+        record.settle(.done, undoes: record.item.undoes)
+    }
 }
