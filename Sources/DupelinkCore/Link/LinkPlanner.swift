@@ -36,6 +36,49 @@ public enum LinkPlanner {
         let byMount = duplicateClass.members.allSatisfy { member in
             member.names.allSatisfy { scan.table.mount(ofFile: scan.files[Int($0)]).isKnown }
         }
+        let partitions = partition(
+            duplicateClass, classIndex: classIndex, scan: scan, options: options, byMount: byMount, refusals: &refusals)
+        guard !partitions.isEmpty else { return }
+
+        var ranked: [[Int]] = []
+        ranked.reserveCapacity(partitions.count)
+        for partition in partitions {
+            ranked.append(
+                rank(partition, in: duplicateClass, scan: scan, preferred: preferred,
+                    preferredIDs: options.preferredDirectoryIDs, rootOwnedFirst: options.ignoreOwner))
+        }
+        var largest = 0
+        for (index, partition) in ranked.enumerated() where partition.count > ranked[largest].count {
+            largest = index
+        }
+        let reference = duplicateClass.members[ranked[largest][0]]
+
+        for (index, partition) in ranked.enumerated() {
+            guard partition.count >= 2 else {
+                if index == largest { continue }
+                let member = duplicateClass.members[partition[0]]
+                let (why, detail) = Eligibility.reason(
+                    member, differsFrom: reference, options: options,
+                    sameMount: !byMount || mountOf(member, in: scan) == mountOf(reference, in: scan))
+                refusals.append(
+                    LinkRefusal(
+                        classIndex: classIndex, member: partition[0], file: member.names[0], reference: reference.names[0],
+                        reason: why, bytes: hasNoOutsideNames(member) ? member.status.allocatedBytes : 0, detail: detail))
+                continue
+            }
+            planPartition(
+                partition, of: duplicateClass, classIndex: classIndex, scan: scan, options: options, byMount: byMount,
+                actions: &actions, refusals: &refusals)
+        }
+    }
+
+    /// Splits a class's members into partitions that may share one inode (same device or mount,
+    /// and what the options make equal: owner, mode, attributes), in order of first appearance so
+    /// the plan is deterministic; refuses the members that may never be linked.
+    private static func partition(
+        _ duplicateClass: DuplicateClass, classIndex: Int, scan: ScanResult, options: LinkOptions, byMount: Bool,
+        refusals: inout [LinkRefusal]
+    ) -> [[Int]] {
         // Partitions in order of first appearance, so the plan is deterministic.
         var partitions: [[Int]] = []
         var partitionOfKey: [PartitionKey: Int] = [:]
@@ -81,73 +124,53 @@ public enum LinkPlanner {
                 partitions.append([index])
             }
         }
-        guard !partitions.isEmpty else { return }
+        return partitions
+    }
 
-        var ranked: [[Int]] = []
-        ranked.reserveCapacity(partitions.count)
-        for partition in partitions {
-            ranked.append(
-                rank(partition, in: duplicateClass, scan: scan, preferred: preferred,
-                    preferredIDs: options.preferredDirectoryIDs, rootOwnedFirst: options.ignoreOwner))
-        }
-        var largest = 0
-        for (index, partition) in ranked.enumerated() where partition.count > ranked[largest].count {
-            largest = index
-        }
-        let reference = duplicateClass.members[ranked[largest][0]]
-
-        for (index, partition) in ranked.enumerated() {
-            guard partition.count >= 2 else {
-                if index == largest { continue }
-                let member = duplicateClass.members[partition[0]]
-                let (why, detail) = Eligibility.reason(
-                    member, differsFrom: reference, options: options,
-                    sameMount: !byMount || mountOf(member, in: scan) == mountOf(reference, in: scan))
-                refusals.append(
-                    LinkRefusal(
-                        classIndex: classIndex, member: partition[0], file: member.names[0], reference: reference.names[0],
-                        reason: why, bytes: hasNoOutsideNames(member) ? member.status.allocatedBytes : 0, detail: detail))
+    /// Plans one ranked partition of two or more members: every name of each member after the
+    /// first is linked to the first (the keeper), unless it is refused.
+    private static func planPartition(
+        _ partition: [Int], of duplicateClass: DuplicateClass, classIndex: Int, scan: ScanResult, options: LinkOptions,
+        byMount: Bool, actions: inout [LinkAction], refusals: inout [LinkRefusal]
+    ) {
+        let keeperIndex = partition[0]
+        let keeper = duplicateClass.members[keeperIndex]
+        for duplicateIndex in partition.dropFirst() {
+            let duplicate = duplicateClass.members[duplicateIndex]
+            if options.sharesExtents {
+                actions.append(
+                    LinkAction(
+                        classIndex: classIndex, keeper: keeper.names[0], duplicate: duplicate.names[0],
+                        keeperMember: keeperIndex, duplicateMember: duplicateIndex, bytesFreed: duplicateClass.size))
                 continue
             }
-            let keeperIndex = partition[0]
-            let keeper = duplicateClass.members[keeperIndex]
-            for duplicateIndex in partition.dropFirst() {
-                let duplicate = duplicateClass.members[duplicateIndex]
-                if options.sharesExtents {
-                    actions.append(
-                        LinkAction(
-                            classIndex: classIndex, keeper: keeper.names[0], duplicate: duplicate.names[0],
-                            keeperMember: keeperIndex, duplicateMember: duplicateIndex, bytesFreed: duplicateClass.size))
-                    continue
-                }
-                // Its first name shares the keeper's mount; another name of it may not, and one
-                // name left unlinked keeps the inode.
-                if byMount, duplicate.names.contains(where: { mountOf($0, in: scan) != mountOf(keeper, in: scan) }) {
-                    refusals.append(
-                        LinkRefusal(
-                            classIndex: classIndex, member: duplicateIndex, file: duplicate.names[0],
-                            reference: keeper.names[0], reason: .otherMount,
-                            bytes: hasNoOutsideNames(duplicate) ? duplicate.status.allocatedBytes : 0))
-                    continue
-                }
-                if let (why, detail) = Eligibility.handOverViolation(keeper: keeper, duplicate: duplicate) {
-                    refusals.append(
-                        LinkRefusal(
-                            classIndex: classIndex, member: duplicateIndex, file: duplicate.names[0],
-                            reference: keeper.names[0], reason: why,
-                            bytes: hasNoOutsideNames(duplicate) ? duplicate.status.allocatedBytes : 0, detail: detail))
-                    continue
-                }
-                let freesInode = hasNoOutsideNames(duplicate)
-                for (position, name) in duplicate.names.enumerated() {
-                    let isLastName = position == duplicate.names.count - 1
-                    actions.append(
-                        LinkAction(
-                            classIndex: classIndex, keeper: keeper.names[0], duplicate: name,
-                            keeperMember: keeperIndex, duplicateMember: duplicateIndex,
-                            bytesFreed: isLastName && freesInode ? duplicate.status.allocatedBytes : 0,
-                            apparentBytesFreed: isLastName && freesInode ? duplicateClass.size : 0))
-                }
+            // Its first name shares the keeper's mount; another name of it may not, and one
+            // name left unlinked keeps the inode.
+            if byMount, duplicate.names.contains(where: { mountOf($0, in: scan) != mountOf(keeper, in: scan) }) {
+                refusals.append(
+                    LinkRefusal(
+                        classIndex: classIndex, member: duplicateIndex, file: duplicate.names[0],
+                        reference: keeper.names[0], reason: .otherMount,
+                        bytes: hasNoOutsideNames(duplicate) ? duplicate.status.allocatedBytes : 0))
+                continue
+            }
+            if let (why, detail) = Eligibility.handOverViolation(keeper: keeper, duplicate: duplicate) {
+                refusals.append(
+                    LinkRefusal(
+                        classIndex: classIndex, member: duplicateIndex, file: duplicate.names[0],
+                        reference: keeper.names[0], reason: why,
+                        bytes: hasNoOutsideNames(duplicate) ? duplicate.status.allocatedBytes : 0, detail: detail))
+                continue
+            }
+            let freesInode = hasNoOutsideNames(duplicate)
+            for (position, name) in duplicate.names.enumerated() {
+                let isLastName = position == duplicate.names.count - 1
+                actions.append(
+                    LinkAction(
+                        classIndex: classIndex, keeper: keeper.names[0], duplicate: name,
+                        keeperMember: keeperIndex, duplicateMember: duplicateIndex,
+                        bytesFreed: isLastName && freesInode ? duplicate.status.allocatedBytes : 0,
+                        apparentBytesFreed: isLastName && freesInode ? duplicateClass.size : 0))
             }
         }
     }
