@@ -143,7 +143,7 @@ let benchmarks: @Sendable () -> Void = {
         try BenchCorpus.root()
     }
 
-    // Walk width: the same walk on 1, 2, 4 and 8 threads (`WalkOptions.threads`; the default is
+    // Walk width: the same walk on 1, 2, 4 and 8 threads (a pool of that many threads; the default is
     // `WorkerPool.readerCount`). Warm, like Walk; cold numbers need dropped caches between runs,
     // which `Benchmarks/walk-threads.sh` does.
     for threads in [1, 2, 4, 8] {
@@ -151,12 +151,11 @@ let benchmarks: @Sendable () -> Void = {
             "Walk threads \(threads)",
             configuration: .init(metrics: Benchmark.defaultConfiguration.metrics + [StageMetric.filesPerSecond])
         ) { benchmark, root in
-            var options = WalkOptions()
-            options.threads = threads
-            let walker = Walker(options: options)
+            let walker = Walker(options: WalkOptions())
+            let pool = WorkerPool(threadCount: threads)
             var files = 0
             let seconds = secondsPerIteration(benchmark) {
-                let result = walker.walk(roots: [root])
+                let result = walker.walk(roots: [root], pool: pool)
                 files = result.files.count
                 blackHole(result)
             }
@@ -176,15 +175,14 @@ let benchmarks: @Sendable () -> Void = {
                     metrics: [StageMetric.filesPerSecond, StageMetric.walkMilliseconds], warmupIterations: 0,
                     maxDuration: .seconds(30), maxIterations: 5)
             ) { benchmark, root in
-                var options = WalkOptions()
-                options.threads = threads
-                let walker = Walker(options: options)
+                let walker = Walker(options: WalkOptions())
+                let pool = WorkerPool(threadCount: threads)
                 for _ in benchmark.scaledIterations {
                     dropCaches()
                     let clock = ContinuousClock()
                     var files = 0
                     let elapsed = clock.measure {
-                        let result = walker.walk(roots: [root])
+                        let result = walker.walk(roots: [root], pool: pool)
                         files = result.files.count
                         blackHole(result)
                     }

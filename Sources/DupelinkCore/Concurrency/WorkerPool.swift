@@ -16,6 +16,12 @@ public struct WorkerPool: Sendable {
         self.threadCount = max(1, threadCount)
     }
 
+    /// This pool with at most `count` threads (at least one): a stage that wants fewer readers
+    /// than the run has, such as one per spinning disk, takes them from the run's one pool.
+    public func limited(to count: Int) -> WorkerPool {
+        WorkerPool(threadCount: min(threadCount, count))
+    }
+
     /// The number of online processors.
     public static var processorCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 

@@ -2,7 +2,9 @@
 public struct ScanOptions: Sendable {
     /// What the walk includes.
     public var walk = WalkOptions()
-    /// Worker threads for reading and comparing; defaults to `WorkerPool.readerCount`.
+    /// Worker threads for walking, reading and comparing (`--jobs`): the run's one pool, which
+    /// the descriptor budget and the storage may narrow per stage; defaults to
+    /// `WorkerPool.readerCount`.
     public var jobs = WorkerPool.readerCount
     /// Whether `jobs` was asked for (`--jobs`): then it holds on every kind of storage; else a
     /// spinning disk gets fewer readers (`ReadPolicy`).

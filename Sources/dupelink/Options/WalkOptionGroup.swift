@@ -60,7 +60,6 @@ struct WalkOptionGroup: ParsableArguments {
         if let jobs {
             options.jobs = jobs
             options.jobsGiven = true
-            options.walk.threads = jobs
         }
         options.comparer.dropBehind = dropCache
         return options

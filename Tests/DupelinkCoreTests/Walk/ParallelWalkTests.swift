@@ -8,9 +8,8 @@ import Testing
 @Suite struct ParallelWalkTests {
     func walk(_ roots: [[UInt8]], threads: Int, _ configure: (inout WalkOptions) -> Void = { _ in }) -> WalkResult {
         var options = WalkOptions()
-        options.threads = threads
         configure(&options)
-        return Walker(options: options).walk(roots: roots)
+        return Walker(options: options).walk(roots: roots, pool: WorkerPool(threadCount: threads))
     }
 
     /// Everything a walk result says, in its order, as comparable text.
