@@ -62,7 +62,7 @@ enum BenchCorpus {
     static func scanReport() throws -> ScanReport {
         let root = try root()
         let scan = try Pipeline(options: ScanOptions()).scan(roots: [root])
-        return ScanReport(roots: [root], scan: scan, plan: LinkPlanner.plan(scan, options: LinkOptions()))
+        return ScanReport(scan: scan, plan: LinkPlanner.plan(scan, options: LinkOptions()))
     }
 
     /// Runs `make-corpus.py` (found beside this package) into `root`.

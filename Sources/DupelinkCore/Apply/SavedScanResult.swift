@@ -39,7 +39,7 @@ extension SavedScan {
             }
             rebuilt.append(DuplicateClass(size: savedClass.size, digest: savedClass.digest, members: members))
         }
-        return ScanResult(table: builder.table, files: files, classes: rebuilt, diagnostics: [], statistics: statistics)
+        return ScanResult(roots: roots, table: builder.table, files: files, classes: rebuilt, diagnostics: [], statistics: statistics)
     }
 }
 

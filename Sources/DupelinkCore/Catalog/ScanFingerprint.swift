@@ -26,8 +26,9 @@ struct ScanFingerprint: Hashable, Sendable {
     /// Bumped whenever the serialization changes.
     private static let tag = Array("dupelink saved scan, serialization 2".utf8)
 
-    /// The fingerprint of `scan` saved with `roots`.
-    init(_ scan: ScanResult, roots: [[UInt8]]) {
+    /// The fingerprint of `scan` and its roots.
+    init(_ scan: ScanResult) {
+        let roots = scan.roots
         var hasher = CanonicalHasher()
         hasher.append(bytes: Self.tag)
         hasher.append(count: roots.count)

@@ -12,14 +12,13 @@ extension Catalog {
     ///
     /// Touches the disk: writes the database.
     /// - Parameters:
-    ///   - scan: what the scan found.
-    ///   - roots: the roots as given on the command line.
+    ///   - scan: what the scan found, and the roots as given on the command line.
     ///   - startedAt: when the scan started, in nanoseconds since the epoch.
     /// - Returns: the scan's number, for `loadScan(id:)`: a new one, or the newest scan's when it
     ///   was updated.
     /// - Throws: `DupelinkError(.catalog)` when the database cannot be written; nothing is saved then.
     @discardableResult
-    public func saveScan(_ scan: ScanResult, roots: [[UInt8]], startedAt: Int64) throws(DupelinkError) -> Int64 {
+    public func saveScan(_ scan: ScanResult, startedAt: Int64) throws(DupelinkError) -> Int64 {
         let statistics: String
         do {
             let encoder = JSONEncoder()
@@ -28,7 +27,7 @@ extension Catalog {
         } catch {
             throw DupelinkError(.catalog, path: path, operation: "save the scan", detail: "its statistics cannot be encoded: \(error)")
         }
-        let fingerprint = ScanFingerprint(scan, roots: roots).bytes
+        let fingerprint = ScanFingerprint(scan).bytes
         // A scan with warnings left files out: its classes are not the whole walk's.
         let walkFingerprint = scan.diagnostics.isEmpty ? scan.walkFingerprint?.storedForm : nil
         let classIndex = walkFingerprint == nil ? nil : UnchangedWalk.index(of: scan.classes)
@@ -53,7 +52,7 @@ extension Catalog {
                 arguments: [startedAt, savedAt, statistics, fingerprint, walkFingerprint, classIndex])
             let scanID = db.lastInsertedRowID
             let insertRoot = try db.cachedStatement(sql: "INSERT INTO scanRoot (scanId, position, path) VALUES (?, ?, ?)")
-            for (position, root) in roots.enumerated() {
+            for (position, root) in scan.roots.enumerated() {
                 try insertRoot.execute(arguments: [scanID, position, Data(root)])
             }
             let insertClass = try db.cachedStatement(

@@ -67,7 +67,7 @@ extension ScanRun {
     /// The scan's result: the walk, the classes, what went wrong and what it cost.
     func result(_ classes: [DuplicateClass]) -> ScanResult {
         var result = ScanResult(
-            table: table, files: files, classes: classes, diagnostics: diagnostics, statistics: statistics)
+            roots: roots, table: table, files: files, classes: classes, diagnostics: diagnostics, statistics: statistics)
         result.walkFingerprint = walkFingerprint
         return result
     }

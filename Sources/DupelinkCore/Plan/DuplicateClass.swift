@@ -54,6 +54,8 @@ public struct DuplicateClass: Sendable {
 
 /// Everything a scan found, ready to be reported or planned for linking.
 public struct ScanResult: Sendable {
+    /// The roots scanned, as given: every path in `table` lies under one of them.
+    public var roots: [[UInt8]]
     /// Directories and names.
     public var table: PathTable
     /// Every regular file the walk found within the size range.
@@ -70,9 +72,10 @@ public struct ScanResult: Sendable {
 
     /// Creates a result.
     public init(
-        table: PathTable, files: [FileRecord], classes: [DuplicateClass], diagnostics: [Diagnostic],
+        roots: [[UInt8]], table: PathTable, files: [FileRecord], classes: [DuplicateClass], diagnostics: [Diagnostic],
         statistics: ScanStatistics
     ) {
+        self.roots = roots
         self.table = table
         self.files = files
         self.classes = classes

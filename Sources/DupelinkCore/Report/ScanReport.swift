@@ -4,8 +4,8 @@ public struct ScanReport: Sendable {
     public var command: String
     /// Whether `link` ran with `--dry-run`.
     public var dryRun: Bool
-    /// The roots as given.
-    public var roots: [[UInt8]]
+    /// The roots as given (the scan's).
+    public var roots: [[UInt8]] { scan.roots }
     /// The scan.
     public var scan: ScanResult
     /// Bytes that linking each class frees, by class index (exact by inode and link count, and
@@ -62,11 +62,10 @@ public struct ScanReport: Sendable {
 
     /// The report of a scan and its link plan; with `outcome`, of a link run (`command` is then
     /// `link`), whose skipped names join the scan's diagnostics.
-    public init(roots: [[UInt8]], scan: ScanResult, plan: LinkPlan, outcome: LinkOutcome? = nil) {
+    public init(scan: ScanResult, plan: LinkPlan, outcome: LinkOutcome? = nil) {
         command = outcome.map { $0.sharesExtents ? "dedupe" : "link" } ?? "scan"
         freeSpace = outcome?.sharesExtents == true ? outcome?.freeSpace : nil
         dryRun = outcome?.isDryRun ?? false
-        self.roots = roots
         self.scan = scan
         reclaimableByClass = plan.reclaimableByClass(classCount: scan.classes.count)
         apparentReclaimableByClass = plan.apparentReclaimableByClass(classCount: scan.classes.count)

@@ -80,7 +80,7 @@ final class CommandSession {
         // that `report` and `link --scan` use.
         if let catalog, result.statistics.rootsScanned > 0 {
             do {
-                savedScanID = try catalog.saveScan(result, roots: roots, startedAt: startedAt)
+                savedScanID = try catalog.saveScan(result, startedAt: startedAt)
             } catch {
                 if !output.quiet { StandardStreams.error("warning: the scan could not be saved: \(error)") }
             }

@@ -17,7 +17,6 @@ struct LinkFlow {
     /// Runs the command to its exit status.
     func run() throws {
         let session = try CommandSession(output: output, catalog: catalog)
-        let roots: [[UInt8]]
         var scan: ScanResult
         if applied.isApplying {
             let saved: SavedScan
@@ -26,21 +25,19 @@ struct LinkFlow {
             } else {
                 saved = try SavedScanLoader.load(applied.savedScan, from: session.catalog)
             }
-            roots = saved.roots
             scan = try SavedScanLoader.rebuild(saved)
             if applied.reportFile != nil { scan = try ReviewedReportLoader.confirmContent(scan) }
             // Journaled and recovered like a scanning link: undo works, and a kill leaves nothing.
             if !dryRun { session.recoverInterruptedRuns() }
         } else {
-            roots = walk.roots
             if !dryRun { session.recoverInterruptedRuns() }
-            scan = try session.scan(roots: roots, options: walk.scanOptions)
+            scan = try session.scan(roots: walk.roots, options: walk.scanOptions)
         }
         let plan = LinkPlanner.plan(scan, options: session.keepingSeparate(options, unless: relinkSeparated, for: scan))
-        let journal = try session.beginJournal(roots: roots, dryRun: dryRun, command: sharesExtents ? .dedupe : .link)
+        let journal = try session.beginJournal(roots: scan.roots, dryRun: dryRun, command: sharesExtents ? .dedupe : .link)
         let outcome = session.link(plan, scan: scan, dryRun: dryRun, journal: journal, sharesExtents: sharesExtents)
         session.endJournal(journal, outcome: outcome)
-        try session.finish(ScanReport(roots: roots, scan: scan, plan: plan, outcome: outcome),
+        try session.finish(ScanReport(scan: scan, plan: plan, outcome: outcome),
             interrupted: outcome.wasCancelled)
     }
 }

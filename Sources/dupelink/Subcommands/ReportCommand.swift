@@ -52,7 +52,7 @@ struct ReportCommand: ParsableCommand {
         let saved = try SavedScanLoader.load(scan, from: session.catalog)
         let result = try SavedScanLoader.rebuild(saved)
         let plan = LinkPlanner.plan(result, options: session.linkOptions(planning, for: result))
-        var report = ScanReport(roots: saved.roots, scan: result, plan: plan)
+        var report = ScanReport(scan: result, plan: plan)
         report.scanID = saved.id
         if byDirectory { return try printDirectories(report) }
         try session.finish(report)

@@ -32,6 +32,6 @@ struct ScanCommand: ParsableCommand {
         let session = try CommandSession(output: output, catalog: catalog)
         let scan = try session.scan(roots: walk.roots, options: walk.scanOptions)
         let plan = LinkPlanner.plan(scan, options: session.linkOptions(planning, for: scan))
-        try session.finish(ScanReport(roots: walk.roots, scan: scan, plan: plan))
+        try session.finish(ScanReport(scan: scan, plan: plan))
     }
 }

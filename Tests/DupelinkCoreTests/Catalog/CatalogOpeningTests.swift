@@ -24,7 +24,7 @@ struct CatalogOpeningTests {
         let catalog = try Catalog.open(at: path)
         try catalog.store(
             (0..<5000).map { DigestEntry(filesystem: disk, status: makeStatus(inode: UInt64($0)), digests: CachedDigests(headTail: makeDigest(UInt64($0)))) })
-        try catalog.saveScan(makeScan(classes: []), roots: [Array("/r".utf8)], startedAt: 5)
+        try catalog.saveScan(makeScan(classes: []).rooted([Array("/r".utf8)]), startedAt: 5)
     }
 
     @Test func reopeningAnExistingCatalogKeepsItsData() throws {
@@ -34,7 +34,7 @@ struct CatalogOpeningTests {
         do {
             let catalog = try Catalog.open(at: path)
             try catalog.store([DigestEntry(filesystem: disk, status: status, digests: CachedDigests(headTail: makeDigest(3), full: makeDigest(4)))])
-            try catalog.saveScan(makeScan(classes: []), roots: [Array("/r".utf8)], startedAt: 42)
+            try catalog.saveScan(makeScan(classes: []).rooted([Array("/r".utf8)]), startedAt: 42)
         }
 
         let reopened = try Catalog.open(at: path)

@@ -42,7 +42,7 @@ struct CatalogSavedScanTests {
         let scan = sampleScan()
         let roots: [[UInt8]] = [oddDirectory, Array("/srv/data".utf8), Array("relative/\n".utf8)]
 
-        let id = try catalog.saveScan(scan, roots: roots, startedAt: 1_764_226_800_123_456_789)
+        let id = try catalog.saveScan(scan.rooted(roots), startedAt: 1_764_226_800_123_456_789)
         let saved = try catalog.loadScan(id: id)
 
         #expect(saved.id == id)
@@ -71,8 +71,8 @@ struct CatalogSavedScanTests {
         #expect(try catalog.latestScanID() == nil)
         #expect(try catalog.listScans().isEmpty)
 
-        let first = try catalog.saveScan(sampleScan(), roots: [Array("/a".utf8)], startedAt: 100)
-        let second = try catalog.saveScan(makeScan(classes: []), roots: [Array("/b".utf8), Array("/c".utf8)], startedAt: 200)
+        let first = try catalog.saveScan(sampleScan().rooted([Array("/a".utf8)]), startedAt: 100)
+        let second = try catalog.saveScan(makeScan(classes: []).rooted([Array("/b".utf8), Array("/c".utf8)]), startedAt: 200)
 
         #expect(second > first)
         #expect(try catalog.latestScanID() == second)
@@ -86,7 +86,7 @@ struct CatalogSavedScanTests {
 
     @Test func loadingAScanThatDoesNotExistIsInvalidInput() throws {
         let catalog = try Catalog.inMemory()
-        let id = try catalog.saveScan(sampleScan(), roots: [], startedAt: 1)
+        let id = try catalog.saveScan(sampleScan().rooted([]), startedAt: 1)
 
         let error = #expect(throws: DupelinkError.self) { try catalog.loadScan(id: id + 1) }
         #expect(error?.code == .invalidInput)
@@ -95,8 +95,8 @@ struct CatalogSavedScanTests {
 
     @Test func deletingAScanRemovesAllOfItsRows() throws {
         let catalog = try Catalog.inMemory()
-        let kept = try catalog.saveScan(sampleScan(), roots: [Array("/k".utf8)], startedAt: 1)
-        let deleted = try catalog.saveScan(sampleScan(), roots: [Array("/d".utf8)], startedAt: 2)
+        let kept = try catalog.saveScan(sampleScan().rooted([Array("/k".utf8)]), startedAt: 1)
+        let deleted = try catalog.saveScan(sampleScan().rooted([Array("/d".utf8)]), startedAt: 2)
 
         #expect(try catalog.deleteScan(id: deleted))
         #expect(try catalog.deleteScan(id: deleted) == false)
@@ -113,7 +113,7 @@ struct CatalogSavedScanTests {
         var ids: [Int64] = []
         // Each of other roots: a scan that found what the newest found would update it instead.
         for start in 1...5 {
-            ids.append(try catalog.saveScan(sampleScan(), roots: [Array("/\(start)".utf8)], startedAt: Int64(start)))
+            ids.append(try catalog.saveScan(sampleScan().rooted([Array("/\(start)".utf8)]), startedAt: Int64(start)))
         }
 
         #expect(try catalog.deleteScans(keepingLatest: 2) == 3)
@@ -149,12 +149,12 @@ struct CatalogSavedScanTests {
 
         let clock = ContinuousClock()
         var id: Int64 = 0
-        let saveTime = try clock.measure { id = try catalog.saveScan(scan, roots: [Array("/data".utf8)], startedAt: 1) }
+        let saveTime = try clock.measure { id = try catalog.saveScan(scan.rooted([Array("/data".utf8)]), startedAt: 1) }
         var saved: SavedScan? = nil
         let loadTime = try clock.measure { saved = try catalog.loadScan(id: id) }
         var again: Int64 = 0
-        let resaveTime = try clock.measure { again = try catalog.saveScan(scan, roots: [Array("/data".utf8)], startedAt: 2) }
-        let fingerprintTime = clock.measure { _ = ScanFingerprint(scan, roots: [Array("/data".utf8)]) }
+        let resaveTime = try clock.measure { again = try catalog.saveScan(scan.rooted([Array("/data".utf8)]), startedAt: 2) }
+        let fingerprintTime = clock.measure { _ = ScanFingerprint(scan.rooted([Array("/data".utf8)])) }
 
         let names = try #require(saved).classes.flatMap { $0.members.flatMap { $0.names.map(\.path) } }
         #expect(names == scan.classes.flatMap { $0.members.flatMap { $0.names.map { scan.path(ofFile: $0) } } })

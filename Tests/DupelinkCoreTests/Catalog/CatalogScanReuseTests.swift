@@ -21,14 +21,14 @@ struct CatalogScanReuseTests {
 
     @Test func savingWhatTheNewestScanFoundKeepsItsNumberAndTakesTheNewTimesAndCounters() throws {
         let catalog = try Catalog.inMemory()
-        let first = try catalog.saveScan(base(), roots: roots, startedAt: 100)
+        let first = try catalog.saveScan(base().rooted(roots), startedAt: 100)
         let savedBefore = try catalog.loadScan(id: first).savedAt
         var again = base()
         again.statistics.catalogHits = 5
         again.statistics.filesWalked = 999
         again.statistics.walkSeconds = 0.25
 
-        let second = try catalog.saveScan(again, roots: roots, startedAt: 200)
+        let second = try catalog.saveScan(again.rooted(roots), startedAt: 200)
 
         #expect(second == first)
         let saved = try catalog.loadScan(id: first)
@@ -103,12 +103,12 @@ struct CatalogScanReuseTests {
     @Test(arguments: changes)
     func anyChangeToWhatASavedScanHoldsSavesANewScanAndKeepsTheOld(change: Change) throws {
         let catalog = try Catalog.inMemory()
-        let first = try catalog.saveScan(base(), roots: roots, startedAt: 100)
+        let first = try catalog.saveScan(base().rooted(roots), startedAt: 100)
         var changed = base()
         change.scan(&changed)
         let changedRoots = change.roots(roots)
 
-        let second = try catalog.saveScan(changed, roots: changedRoots, startedAt: 200)
+        let second = try catalog.saveScan(changed.rooted(changedRoots), startedAt: 200)
 
         #expect(second > first)
         let old = try catalog.loadScan(id: first)
@@ -117,7 +117,7 @@ struct CatalogScanReuseTests {
         #expect(old.classes.map(\.nameCount) == [3, 2])
         #expect(try catalog.loadScan(id: second).roots == changedRoots)
         // Only the newest is compared: going back to the first result saves a third scan.
-        #expect(try catalog.saveScan(base(), roots: roots, startedAt: 300) > second)
+        #expect(try catalog.saveScan(base().rooted(roots), startedAt: 300) > second)
         #expect(try catalog.listScans().count == 3)
     }
 
@@ -179,7 +179,7 @@ struct CatalogScanReuseTests {
     @Test(arguments: Shape.allCases)
     func theStoredFingerprintIsTheDigestOfTheSavedRowsInTheirCanonicalForm(shape: Shape) throws {
         let catalog = try Catalog.inMemory()
-        let id = try catalog.saveScan(shape.scan(), roots: roots, startedAt: 1)
+        let id = try catalog.saveScan(shape.scan().rooted(roots), startedAt: 1)
         let saved = try catalog.loadScan(id: id)
         let stored = try catalog.access("fingerprint") { db in
             try Data.fetchOne(db, sql: "SELECT fingerprint FROM scan WHERE id = ?", arguments: [id])
@@ -236,7 +236,7 @@ struct CatalogScanReuseTests {
         withUnsafeBytes(of: digest.low.bigEndian) { expected.append(contentsOf: $0) }
         #expect(stored == expected)
         #expect(stored?.count == 16)
-        #expect(try catalog.saveScan(shape.scan(), roots: roots, startedAt: 2) == id)
+        #expect(try catalog.saveScan(shape.scan().rooted(roots), startedAt: 2) == id)
     }
 
     @Test func aScanSavedByAnOlderDupelinkIsNeverReusedButTheNextOneIs() throws {
@@ -258,21 +258,21 @@ struct CatalogScanReuseTests {
         }
         #expect(fingerprint == true)
 
-        let new = try catalog.saveScan(makeScan(classes: []), roots: [], startedAt: 2)
+        let new = try catalog.saveScan(makeScan(classes: []).rooted([]), startedAt: 2)
         #expect(new > old)
-        #expect(try catalog.saveScan(makeScan(classes: []), roots: [], startedAt: 3) == new)
+        #expect(try catalog.saveScan(makeScan(classes: []).rooted([]), startedAt: 3) == new)
         #expect(try catalog.loadScan(id: old).startedAt == 1)
         #expect(try catalog.listScans().map(\.id) == [old, new])
     }
 
     @Test func aScanWhoseFingerprintWasClearedIsNotReused() throws {
         let catalog = try Catalog.inMemory()
-        let first = try catalog.saveScan(base(), roots: roots, startedAt: 1)
+        let first = try catalog.saveScan(base().rooted(roots), startedAt: 1)
         try catalog.access("clear") { db in try db.execute(sql: "UPDATE scan SET fingerprint = NULL") }
 
-        let second = try catalog.saveScan(base(), roots: roots, startedAt: 2)
+        let second = try catalog.saveScan(base().rooted(roots), startedAt: 2)
 
         #expect(second > first)
-        #expect(try catalog.saveScan(base(), roots: roots, startedAt: 3) == second)
+        #expect(try catalog.saveScan(base().rooted(roots), startedAt: 3) == second)
     }
 }

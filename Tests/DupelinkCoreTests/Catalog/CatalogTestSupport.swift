@@ -114,5 +114,14 @@ func makeScan(
     statistics.catalogHits = 7
     statistics.walkSeconds = 0.1 + 0.2
     statistics.contentSeconds = 1.0 / 3.0
-    return ScanResult(table: table, files: files, classes: built, diagnostics: [], statistics: statistics)
+    return ScanResult(roots: [], table: table, files: files, classes: built, diagnostics: [], statistics: statistics)
+}
+
+extension ScanResult {
+    /// This scan as if made of `roots`: what tests that save hand-built scans give the catalog.
+    func rooted(_ roots: [[UInt8]]) -> ScanResult {
+        var scan = self
+        scan.roots = roots
+        return scan
+    }
 }

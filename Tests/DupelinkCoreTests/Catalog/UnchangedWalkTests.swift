@@ -31,7 +31,7 @@ import Testing
     @discardableResult
     static func scanAndSave(_ roots: [[UInt8]], _ catalog: Catalog) throws -> ScanResult {
         let result = try Pipeline(options: ScanOptions()).scan(roots: roots, catalog: catalog)
-        try catalog.saveScan(result, roots: roots, startedAt: 1)
+        try catalog.saveScan(result.rooted(roots), startedAt: 1)
         return result
     }
 

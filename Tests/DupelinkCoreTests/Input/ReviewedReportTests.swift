@@ -16,7 +16,7 @@ import Testing
         try tree.write("d/e/b2", patternBytes(count: 1_000, seed: 62))
         // The real pipeline, which reads attributes: a report without attributesDigest is refused.
         let scan = try Pipeline(options: ScanOptions()).scan(roots: [tree.root])
-        let json = JSONReport(ScanReport(roots: [tree.root], scan: scan, plan: LinkPlanner.plan(scan, options: LinkOptions())))
+        let json = JSONReport(ScanReport(scan: scan, plan: LinkPlanner.plan(scan, options: LinkOptions())))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.encoded())) as? [String: Any])
         return (tree, object)
     }

@@ -35,7 +35,7 @@ import Testing
         try tree.write("plain/q", patternBytes(count: 5_000, seed: 99), mode: 0o600)
         let roots = [tree.root, tree.path([0x64, 0xFE]), tree.path("missing \"root\"\n")]
         let scan = try Pipeline(options: ScanOptions()).scan(roots: roots)
-        let report = ScanReport(roots: roots, scan: scan, plan: LinkPlanner.plan(scan, options: LinkOptions()))
+        let report = ScanReport(scan: scan, plan: LinkPlanner.plan(scan, options: LinkOptions()))
         return (tree, report)
     }
 
@@ -68,7 +68,7 @@ import Testing
             scan.statistics.headTailSeconds = seconds / 3
             scan.statistics.contentSeconds = -seconds
             scan.statistics.bytesWalked = .max
-            let report = ScanReport(roots: [tree.root], scan: scan, plan: LinkPlanner.plan(scan, options: LinkOptions()))
+            let report = ScanReport(scan: scan, plan: LinkPlanner.plan(scan, options: LinkOptions()))
             #expect(report.scan.classes.isEmpty)
             #expect(JSONReportWriter.bytes(report) == JSONReport(report).encoded(), "seconds: \(seconds)")
         }
@@ -86,7 +86,7 @@ import Testing
             try tree.write(bytes: Array("copy-".utf8) + name, contents)
         }
         let scan = try Pipeline(options: ScanOptions()).scan(roots: [tree.root])
-        let report = ScanReport(roots: [tree.root], scan: scan, plan: LinkPlanner.plan(scan, options: LinkOptions()))
+        let report = ScanReport(scan: scan, plan: LinkPlanner.plan(scan, options: LinkOptions()))
         #expect(scan.classes.count == 120)
         let written = JSONReportWriter.bytes(report)
         #expect(written.count > 3 * (1 << 16))
@@ -110,7 +110,7 @@ import Testing
         outcome.secondsComparing = 0.0625
         outcome.replacementsWithoutLease = 2
         let plan = LinkPlanner.plan(report.scan, options: LinkOptions())
-        var linked = ScanReport(roots: report.roots, scan: report.scan, plan: plan, outcome: outcome)
+        var linked = ScanReport(scan: report.scan, plan: plan, outcome: outcome)
         var dryRun = linked
         dryRun.dryRun = true
         linked.dryRun = false

@@ -56,7 +56,7 @@ enum LinkTestScan {
         var statistics = ScanStatistics()
         statistics.filesWalked = walk.files.count
         return ScanResult(
-            table: walk.table, files: walk.files, classes: classes, diagnostics: walk.diagnostics, statistics: statistics)
+            roots: roots.map { Array($0.utf8) }, table: walk.table, files: walk.files, classes: classes, diagnostics: walk.diagnostics, statistics: statistics)
     }
 
     private static func readAll(_ descriptor: FileDescriptor, size: Int64) throws -> [UInt8] {
