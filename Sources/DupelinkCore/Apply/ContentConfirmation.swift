@@ -33,9 +33,9 @@ public enum ContentConfirmation {
         _ scan: ScanResult, jobs: Int = WorkerPool.readerCount, comparer: ContentComparer = ContentComparer()
     ) throws(DupelinkError) -> ScanResult {
         let opener = FileOpener(table: scan.table, files: scan.files)
+        let pool = WorkerPool(threadCount: jobs)
         let results = try comparer.partitions(
-            scan.classes.map(\.members), size: { scan.classes[$0].size }, opener: opener,
-            pool: WorkerPool(threadCount: jobs), progress: nil)
+            scan.classes.map(\.members), size: { scan.classes[$0].size }, opener: opener, pool: pool, progress: nil)
 
         // Where each inode ended up: its partition, and its status after it was read.
         var confirmed: [FileID: (partition: Int, status: FileStatus)] = [:]
@@ -50,68 +50,85 @@ public enum ContentConfirmation {
         var result = scan
         result.classes = []
         for duplicateClass in scan.classes {
-            // What each member is now: its status after it was read (or opened), or nil when it
-            // could not be (reported, left out).
-            var observed: [FileStatus?] = []
-            for member in duplicateClass.members {
-                if let found = confirmed[member.id] {
-                    observed.append(found.status)
-                    continue
-                }
-                // Read alone (its class had no other readable member), or left out by the
-                // comparer: find out whether it changed.
-                do {
-                    let (descriptor, status) = try opener.open(member.names[0], directories: DirectoryCache())
-                    Syscalls.closeQuietly(descriptor)
-                    observed.append(status)
-                } catch {
-                    var reason = error
-                    if reason.code == .fileChanged { reason.detail = nil }
-                    result.diagnostics.append(Diagnostic(.compare, reason))
-                    observed.append(nil)
-                }
-            }
-            // Only members unchanged since the report vouch for it: they must all be one partition.
-            var partitionOfClass: (partition: Int?, path: [UInt8])? = nil
-            var kept: [Member] = []
-            for (member, now) in zip(duplicateClass.members, observed) {
-                guard let now else { continue }
-                let path = scan.path(ofFile: member.names[0])
-                guard member.status.isUnchanged(comparedTo: now) else {
-                    result.diagnostics.append(Diagnostic(.compare, DupelinkError(.fileChanged, path: path)))
-                    continue
-                }
-                let partition = confirmed[member.id]?.partition
-                if let partitionOfClass {
-                    // Unchanged, yet not in the same partition (or in none: unlike every other).
-                    if partition == nil || partition != partitionOfClass.partition {
-                        throw notIdentical(path, partitionOfClass.path)
-                    }
-                } else {
-                    partitionOfClass = (partition, path)
-                }
-                let status = member.status
-                guard now.mode == status.mode, now.userID == status.userID, now.groupID == status.groupID,
-                    now.linkCount == status.linkCount
-                else {
-                    throw DupelinkError(
-                        .invalidInput, path: path,
-                        detail: "its owner, group, mode or link count is not what the report says, though its change time is: the report was edited")
-                }
-                // A report does not say what the file occupies; what it frees is counted from
-                // its blocks now.
-                var counted = member
-                counted.status.blocks = now.blocks
-                kept.append(counted)
-            }
+            let observed = observe(duplicateClass, confirmed: confirmed, opener: opener, diagnostics: &result.diagnostics)
             var confirmedClass = duplicateClass
-            confirmedClass.members = kept
+            confirmedClass.members = try unchanged(
+                duplicateClass, observed: observed, confirmed: confirmed, in: scan, diagnostics: &result.diagnostics)
             if confirmedClass.nameCount >= 2 { result.classes.append(confirmedClass) }
         }
         // A report does not say which blocks its files share: they are mapped now, as a scan maps them.
-        result.classes = try SharedExtentStage.read(
-            result.classes, opener: opener, pool: WorkerPool(threadCount: jobs), statistics: &result.statistics)
+        result.classes = try SharedExtentStage.read(result.classes, opener: opener, pool: pool, statistics: &result.statistics)
         return result
+    }
+
+    /// What each member of `duplicateClass` is now: its status after it was read (or opened), or
+    /// nil when it could not be (reported in `diagnostics`, left out).
+    private static func observe(
+        _ duplicateClass: DuplicateClass, confirmed: [FileID: (partition: Int, status: FileStatus)], opener: FileOpener,
+        diagnostics: inout [Diagnostic]
+    ) -> [FileStatus?] {
+        var observed: [FileStatus?] = []
+        for member in duplicateClass.members {
+            if let found = confirmed[member.id] {
+                observed.append(found.status)
+                continue
+            }
+            // Read alone (its class had no other readable member), or left out by the
+            // comparer: find out whether it changed.
+            do {
+                let (descriptor, status) = try opener.open(member.names[0], directories: DirectoryCache())
+                Syscalls.closeQuietly(descriptor)
+                observed.append(status)
+            } catch {
+                var reason = error
+                if reason.code == .fileChanged { reason.detail = nil }
+                diagnostics.append(Diagnostic(.compare, reason))
+                observed.append(nil)
+            }
+        }
+        return observed
+    }
+
+    /// The members of `duplicateClass` unchanged since the report, which vouch for it: they must
+    /// all be in one partition, with the report's owner, group, mode and link count. Changed
+    /// members are reported in `diagnostics` and left out.
+    private static func unchanged(
+        _ duplicateClass: DuplicateClass, observed: [FileStatus?], confirmed: [FileID: (partition: Int, status: FileStatus)],
+        in scan: ScanResult, diagnostics: inout [Diagnostic]
+    ) throws(DupelinkError) -> [Member] {
+        var partitionOfClass: (partition: Int?, path: [UInt8])? = nil
+        var kept: [Member] = []
+        for (member, now) in zip(duplicateClass.members, observed) {
+            guard let now else { continue }
+            let path = scan.path(ofFile: member.names[0])
+            guard member.status.isUnchanged(comparedTo: now) else {
+                diagnostics.append(Diagnostic(.compare, DupelinkError(.fileChanged, path: path)))
+                continue
+            }
+            let partition = confirmed[member.id]?.partition
+            if let partitionOfClass {
+                // Unchanged, yet not in the same partition (or in none: unlike every other).
+                if partition == nil || partition != partitionOfClass.partition {
+                    throw notIdentical(path, partitionOfClass.path)
+                }
+            } else {
+                partitionOfClass = (partition, path)
+            }
+            let status = member.status
+            guard now.mode == status.mode, now.userID == status.userID, now.groupID == status.groupID,
+                now.linkCount == status.linkCount
+            else {
+                throw DupelinkError(
+                    .invalidInput, path: path,
+                    detail: "its owner, group, mode or link count is not what the report says, though its change time is: the report was edited")
+            }
+            // A report does not say what the file occupies; what it frees is counted from
+            // its blocks now.
+            var counted = member
+            counted.status.blocks = now.blocks
+            kept.append(counted)
+        }
+        return kept
     }
 
     private static func notIdentical(_ path: [UInt8], _ other: [UInt8]) -> DupelinkError {

@@ -156,6 +156,10 @@ public struct ContentComparer: Sendable {
     /// of one (read to the end all the same, so the catalog can remember its digest and a rescan
     /// need not read it). Members that could not be read, or changed while being read, are
     /// recorded as failures and left out.
+    /// A file the content stage has open: whose it is, its status when opened, and whether its
+    /// pages are dropped behind the reads.
+    private typealias OpenFile = (member: Member, descriptor: FileDescriptor, status: FileStatus, drops: Bool)
+
     private func sideBySide(
         _ members: [Member], size: Int64, opener: FileOpener, buffers: ReadBuffers, progress: ScanProgress?,
         into result: inout GroupResult
@@ -163,7 +167,7 @@ public struct ContentComparer: Sendable {
         // With `dropBehind`, a file none of whose pages were cached when it was opened has each
         // chunk dropped once read, and the rest (read-ahead) when it is closed; a file with pages
         // cached is left alone: they are somebody's.
-        var open: [(member: Member, descriptor: FileDescriptor, status: FileStatus, drops: Bool)] = []
+        var open: [OpenFile] = []
         defer {
             for file in open {
                 if file.drops { Syscalls.advise(file.descriptor, offset: 0, length: 0, advice: POSIX_FADV_DONTNEED) }
@@ -225,33 +229,49 @@ public struct ContentComparer: Sendable {
                 }
                 buffers.hasher(index).hasher.update(UnsafeRawBufferPointer(buffer))
             }
-            var next: [[Int]] = []
-            for partition in partitions {
-                if partition.count == 1 {
-                    if !failed.contains(partition[0]) { next.append(partition) }
-                    continue
-                }
-                var buckets: [[Int]] = []
-                for index in partition where !failed.contains(index) {
-                    let bytes = chunks[index]
-                    if let bucket = buckets.firstIndex(where: {
-                        // Two holes are the same zeros; a hole and a read chunk compare as bytes.
-                        let other = chunks[$0[0]]
-                        return other.baseAddress == bytes.baseAddress
-                            || memcmp(other.baseAddress!, bytes.baseAddress!, length) == 0
-                    }) {
-                        buckets[bucket].append(index)
-                    } else {
-                        buckets.append([index])
-                    }
-                }
-                next.append(contentsOf: buckets)
-            }
-            partitions = next
+            partitions = Self.refined(partitions, chunks: chunks, failed: failed, length: length)
             offset += Int64(length)
         }
-        // The snapshot the linker will trust: the status after reading, which must equal the
-        // status before reading, or the file changed under us.
+        return unchangedPartitions(partitions, of: open, opener: opener, buffers: buffers, into: &result)
+    }
+
+    /// Each partition split by the chunk its members just read, members whose read `failed` left
+    /// out; a partition of one only loses its member on failure.
+    private static func refined(
+        _ partitions: [[Int]], chunks: [UnsafeRawBufferPointer], failed: Set<Int>, length: Int
+    ) -> [[Int]] {
+        var next: [[Int]] = []
+        for partition in partitions {
+            if partition.count == 1 {
+                if !failed.contains(partition[0]) { next.append(partition) }
+                continue
+            }
+            var buckets: [[Int]] = []
+            for index in partition where !failed.contains(index) {
+                let bytes = chunks[index]
+                if let bucket = buckets.firstIndex(where: {
+                    // Two holes are the same zeros; a hole and a read chunk compare as bytes.
+                    let other = chunks[$0[0]]
+                    return other.baseAddress == bytes.baseAddress
+                        || memcmp(other.baseAddress!, bytes.baseAddress!, length) == 0
+                }) {
+                    buckets[bucket].append(index)
+                } else {
+                    buckets.append([index])
+                }
+            }
+            next.append(contentsOf: buckets)
+        }
+        return next
+    }
+
+    /// The partitions read to the end, with their full digests, keeping only the members whose
+    /// status after reading equals their status when opened (the snapshot the linker will
+    /// trust); the others changed under us and are failures.
+    private func unchangedPartitions(
+        _ partitions: [[Int]], of open: [OpenFile], opener: FileOpener, buffers: ReadBuffers,
+        into result: inout GroupResult
+    ) -> [(Digest, [Member])] {
         var classes: [(Digest, [Member])] = []
         for partition in partitions {
             var confirmed: [Member] = []

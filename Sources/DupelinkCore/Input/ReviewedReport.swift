@@ -28,107 +28,128 @@ public enum ReviewedReport {
         let report = try decode(data, file: file)
         let roots = report.roots.map(\.bytes)
         for (root, value) in zip(roots, report.roots) {
-            try checkPathValue(value.path, base64: value.pathBase64, file: file)
-            guard root.first == UInt8(ascii: "/") else {
-                throw DupelinkError(
-                    .invalidInput, path: root, operation: "apply \(String(decoding: file, as: UTF8.self))",
-                    detail: "the report's root is not an absolute path; scan again with absolute paths")
-            }
-            // A root decides what may be linked: `/srv/a/../b` would let names of /srv/b through.
-            let components = root.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
-            let inner = components.last?.isEmpty == true ? components.dropLast() : components[...]
-            guard !inner.contains(where: { $0.isEmpty || $0.elementsEqual([0x2E]) || $0.elementsEqual([0x2E, 0x2E]) })
-                || root == [UInt8(ascii: "/")]
-            else {
-                throw DupelinkError(
-                    .invalidInput, path: root, operation: "apply \(String(decoding: file, as: UTF8.self))",
-                    detail: "the report's root is not canonical (it has a '.', '..' or empty component); scan again with canonical paths")
-            }
+            try checkRoot(root, value: value, file: file)
         }
         let normalizedRoots = roots.map { root in
             var root = root
             while root.count > 1 && root.last == UInt8(ascii: "/") { root.removeLast() }
             return root
         }
-
         var seenPaths = Set<[UInt8]>()
         var classOfInode: [FileID: Int] = [:]
         var classes: [SavedClass] = []
         for (classIndex, reportClass) in report.classes.enumerated() {
-            let label = "class \(classIndex + 1)"
-            guard reportClass.size > 0 else {
-                throw invalid(file: file, "\(label) has size \(reportClass.size); a class holds files of at least 1 byte")
-            }
-            var digest: Digest? = nil
-            if let text = reportClass.digest {
-                guard let parsed = Digest(hex: text) else {
-                    throw invalid(file: file, "\(label) has digest '\(text)', which is not 32 hexadecimal digits")
-                }
-                digest = parsed
-            }
-            var members: [SavedMember] = []
-            var memberOfInode: [FileID: Int] = [:]
-            for reportFile in reportClass.files {
-                try checkPathValue(reportFile.path, base64: reportFile.pathBase64, file: file)
-                let path = reportFile.pathBytes
-                guard path.first == UInt8(ascii: "/") else {
-                    throw DupelinkError(.invalidInput, path: path, detail: "the path is not absolute")
-                }
-                guard normalizedRoots.contains(where: { ScanTableBuilder.path(path, isUnder: $0) || path == $0 }) else {
-                    throw DupelinkError(.invalidInput, path: path, detail: "the path is not under any root of the report")
-                }
-                guard seenPaths.insert(path).inserted else {
-                    throw DupelinkError(.invalidInput, path: path, detail: "the path is listed twice")
-                }
-                let (status, directory) = try fingerprint(of: reportFile, path: path)
-                guard status.size == reportClass.size else {
-                    throw DupelinkError(
-                        .invalidInput, path: path,
-                        detail: "its size (\(status.size) bytes) is not its class's (\(reportClass.size) bytes): the names of a class must all be the same size")
-                }
-                if let other = classOfInode[status.id], other != classIndex {
-                    throw DupelinkError(
-                        .invalidInput, path: path, detail: "its inode \(status.id) is also in class \(other + 1)")
-                }
-                classOfInode[status.id] = classIndex
-                let name = SavedName(path: path, directory: directory)
-                let attributes: AttributeState
-                switch reportFile.attributesDigest {
-                case nil:
-                    throw DupelinkError(
-                        .invalidInput, path: path,
-                        detail: "it has no attributesDigest: the report was written by a dupelink that did not compare extended attributes; scan again")
-                case JSONReport.unreadableAttributes:
-                    attributes = .unreadable("its attributes could not be read when the report was written")
-                case let text?:
-                    guard let parsed = Digest(hex: text) else {
-                        throw DupelinkError(
-                            .invalidInput, path: path, detail: "its attributesDigest '\(text)' is not 32 hexadecimal digits")
-                    }
-                    attributes = .digest(parsed)
-                }
-                if let position = memberOfInode[status.id] {
-                    guard members[position].attributes == attributes else {
-                        throw DupelinkError(
-                            .invalidInput, path: path,
-                            detail: "its inode \(status.id) is listed with two different attributesDigest values")
-                    }
-                    guard members[position].status == status else {
-                        throw DupelinkError(
-                            .invalidInput, path: path,
-                            detail: "its inode \(status.id) is listed with two different fingerprints")
-                    }
-                    members[position].names.append(name)
-                } else {
-                    memberOfInode[status.id] = members.count
-                    members.append(SavedMember(status: status, names: [name], attributes: attributes))
-                }
-            }
-            classes.append(SavedClass(size: reportClass.size, digest: digest, members: members))
+            classes.append(
+                try savedClass(
+                    reportClass, index: classIndex, roots: normalizedRoots, file: file, seenPaths: &seenPaths,
+                    classOfInode: &classOfInode))
         }
         return SavedScan(
             id: report.scanID ?? 0, startedAt: 0, savedAt: 0, roots: roots, statistics: report.statistics,
             classes: classes)
+    }
+
+    /// Checks that a report's root is an absolute, canonical path: a root decides what may be
+    /// linked, and `/srv/a/../b` would let names of /srv/b through.
+    private static func checkRoot(_ root: [UInt8], value: JSONReport.PathValue, file: [UInt8]) throws(DupelinkError) {
+        try checkPathValue(value.path, base64: value.pathBase64, file: file)
+        guard root.first == UInt8(ascii: "/") else {
+            throw DupelinkError(
+                .invalidInput, path: root, operation: "apply \(String(decoding: file, as: UTF8.self))",
+                detail: "the report's root is not an absolute path; scan again with absolute paths")
+        }
+        let components = root.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
+        let inner = components.last?.isEmpty == true ? components.dropLast() : components[...]
+        guard !inner.contains(where: { $0.isEmpty || $0.elementsEqual([0x2E]) || $0.elementsEqual([0x2E, 0x2E]) })
+            || root == [UInt8(ascii: "/")]
+        else {
+            throw DupelinkError(
+                .invalidInput, path: root, operation: "apply \(String(decoding: file, as: UTF8.self))",
+                detail: "the report's root is not canonical (it has a '.', '..' or empty component); scan again with canonical paths")
+        }
+    }
+
+    /// One class of the report as a saved class: every name under a root, listed once, of the
+    /// class's size, its inode in no other class, each inode with one fingerprint and one
+    /// attributes digest.
+    private static func savedClass(
+        _ reportClass: JSONReport.Class, index classIndex: Int, roots: [[UInt8]], file: [UInt8],
+        seenPaths: inout Set<[UInt8]>, classOfInode: inout [FileID: Int]
+    ) throws(DupelinkError) -> SavedClass {
+        let label = "class \(classIndex + 1)"
+        guard reportClass.size > 0 else {
+            throw invalid(file: file, "\(label) has size \(reportClass.size); a class holds files of at least 1 byte")
+        }
+        var digest: Digest? = nil
+        if let text = reportClass.digest {
+            guard let parsed = Digest(hex: text) else {
+                throw invalid(file: file, "\(label) has digest '\(text)', which is not 32 hexadecimal digits")
+            }
+            digest = parsed
+        }
+        var members: [SavedMember] = []
+        var memberOfInode: [FileID: Int] = [:]
+        for reportFile in reportClass.files {
+            try checkPathValue(reportFile.path, base64: reportFile.pathBase64, file: file)
+            let path = reportFile.pathBytes
+            guard path.first == UInt8(ascii: "/") else {
+                throw DupelinkError(.invalidInput, path: path, detail: "the path is not absolute")
+            }
+            guard roots.contains(where: { ScanTableBuilder.path(path, isUnder: $0) || path == $0 }) else {
+                throw DupelinkError(.invalidInput, path: path, detail: "the path is not under any root of the report")
+            }
+            guard seenPaths.insert(path).inserted else {
+                throw DupelinkError(.invalidInput, path: path, detail: "the path is listed twice")
+            }
+            let (status, directory) = try fingerprint(of: reportFile, path: path)
+            guard status.size == reportClass.size else {
+                throw DupelinkError(
+                    .invalidInput, path: path,
+                    detail: "its size (\(status.size) bytes) is not its class's (\(reportClass.size) bytes): the names of a class must all be the same size")
+            }
+            if let other = classOfInode[status.id], other != classIndex {
+                throw DupelinkError(
+                    .invalidInput, path: path, detail: "its inode \(status.id) is also in class \(other + 1)")
+            }
+            classOfInode[status.id] = classIndex
+            let name = SavedName(path: path, directory: directory)
+            let attributes = try attributeState(reportFile.attributesDigest, path: path)
+            if let position = memberOfInode[status.id] {
+                guard members[position].attributes == attributes else {
+                    throw DupelinkError(
+                        .invalidInput, path: path,
+                        detail: "its inode \(status.id) is listed with two different attributesDigest values")
+                }
+                guard members[position].status == status else {
+                    throw DupelinkError(
+                        .invalidInput, path: path,
+                        detail: "its inode \(status.id) is listed with two different fingerprints")
+                }
+                members[position].names.append(name)
+            } else {
+                memberOfInode[status.id] = members.count
+                members.append(SavedMember(status: status, names: [name], attributes: attributes))
+            }
+        }
+        return SavedClass(size: reportClass.size, digest: digest, members: members)
+    }
+
+    /// A file's `attributesDigest` as the state its attributes were in when the report was written.
+    private static func attributeState(_ value: String?, path: [UInt8]) throws(DupelinkError) -> AttributeState {
+        switch value {
+        case nil:
+            throw DupelinkError(
+                .invalidInput, path: path,
+                detail: "it has no attributesDigest: the report was written by a dupelink that did not compare extended attributes; scan again")
+        case JSONReport.unreadableAttributes:
+            return .unreadable("its attributes could not be read when the report was written")
+        case let text?:
+            guard let parsed = Digest(hex: text) else {
+                throw DupelinkError(
+                    .invalidInput, path: path, detail: "its attributesDigest '\(text)' is not 32 hexadecimal digits")
+            }
+            return .digest(parsed)
+        }
     }
 
     /// Decodes the report, checking the schema version before the rest, so a newer report gets

@@ -22,6 +22,37 @@ public struct DuplicateFolders: Hashable, Sendable {
         let table = scan.table
         let count = table.directories.count
         guard count > 1 else { return [] }
+        let (signature, fileCount, byteCount) = signatures(of: scan, ignoringEmpty: ignoringEmpty)
+
+        var groups: [Digest: [Int32]] = [:]
+        for index in 0..<count where fileCount[index] > 0 {
+            if let digest = signature[index] { groups[digest, default: []].append(Int32(index)) }
+        }
+        let identical = groups.values.filter { $0.count > 1 }
+        let groupOf = Dictionary(
+            identical.enumerated().flatMap { group, members in members.map { ($0, group) } }, uniquingKeysWith: { a, _ in a })
+        var result: [DuplicateFolders] = []
+        for members in identical {
+            // Reported by the parents' class when every parent is in one identical class.
+            let parents = members.map { table.directories[Int($0)].parent }
+            if parents.allSatisfy({ $0 >= 0 }), let first = groupOf[parents[0]],
+                parents.allSatisfy({ groupOf[$0] == first }), Set(parents).count == parents.count
+            {
+                continue
+            }
+            let sorted = members.sorted { table.path(ofDirectory: $0).lexicographicallyPrecedes(table.path(ofDirectory: $1)) }
+            result.append(DuplicateFolders(directories: sorted, files: fileCount[Int(members[0])], bytes: byteCount[Int(members[0])]))
+        }
+        return result.sorted { ($0.bytes, $0.files) > ($1.bytes, $1.files) }
+    }
+
+    /// Every folder's signature (nil for a folder holding a file unlike any other, or one not
+    /// wholly read), with the files and bytes below it.
+    private static func signatures(
+        of scan: ScanResult, ignoringEmpty: Bool
+    ) -> (signature: [Digest?], fileCount: [Int], byteCount: [Int64]) {
+        let table = scan.table
+        let count = table.directories.count
         // Each file's content: its class, or none (a file unlike any other spoils its folders).
         var content = [Int32](repeating: -1, count: scan.files.count)
         for (index, duplicateClass) in scan.classes.enumerated() {
@@ -69,45 +100,34 @@ public struct DuplicateFolders: Hashable, Sendable {
             // An empty folder gets a signature (it can match another), but is never reported.
             guard complete else { continue }
             entries.sort { $0.name.lexicographicallyPrecedes($1.name) }
-            var hasher = CanonicalHasher()
-            hasher.append(count: entries.count)
-            if !ignoringEmpty {
-                hasher.append(UInt64(omitted.emptyFiles))
-                hasher.append(omitted.emptyNames.high)
-                hasher.append(omitted.emptyNames.low)
-            }
-            // Symbolic links count by name and target.
-            hasher.append(UInt64(omitted.symbolicLinks))
-            hasher.append(omitted.linkNames.high)
-            hasher.append(omitted.linkNames.low)
-            for entry in entries {
-                hasher.append(bytes: Array(entry.name))
-                hasher.append(entry.kind)
-                hasher.append(entry.id.high)
-                hasher.append(entry.id.low)
-            }
-            signature[index] = hasher.finalize()
+            signature[index] = folderSignature(entries, omitted: omitted, ignoringEmpty: ignoringEmpty)
         }
+        return (signature, fileCount, byteCount)
+    }
 
-        var groups: [Digest: [Int32]] = [:]
-        for index in 0..<count where fileCount[index] > 0 {
-            if let digest = signature[index] { groups[digest, default: []].append(Int32(index)) }
+    /// The digest of a folder's entries, sorted by name: files with their class, folders with
+    /// their signature, and what the walk left out (empty files unless `ignoringEmpty`, and
+    /// symbolic links by name and target).
+    private static func folderSignature(
+        _ entries: [(name: ArraySlice<UInt8>, kind: UInt64, id: Digest)], omitted: OmittedFiles, ignoringEmpty: Bool
+    ) -> Digest {
+        var hasher = CanonicalHasher()
+        hasher.append(count: entries.count)
+        if !ignoringEmpty {
+            hasher.append(UInt64(omitted.emptyFiles))
+            hasher.append(omitted.emptyNames.high)
+            hasher.append(omitted.emptyNames.low)
         }
-        let identical = groups.values.filter { $0.count > 1 }
-        let groupOf = Dictionary(
-            identical.enumerated().flatMap { group, members in members.map { ($0, group) } }, uniquingKeysWith: { a, _ in a })
-        var result: [DuplicateFolders] = []
-        for members in identical {
-            // Reported by the parents' class when every parent is in one identical class.
-            let parents = members.map { table.directories[Int($0)].parent }
-            if parents.allSatisfy({ $0 >= 0 }), let first = groupOf[parents[0]],
-                parents.allSatisfy({ groupOf[$0] == first }), Set(parents).count == parents.count
-            {
-                continue
-            }
-            let sorted = members.sorted { table.path(ofDirectory: $0).lexicographicallyPrecedes(table.path(ofDirectory: $1)) }
-            result.append(DuplicateFolders(directories: sorted, files: fileCount[Int(members[0])], bytes: byteCount[Int(members[0])]))
+        // Symbolic links count by name and target.
+        hasher.append(UInt64(omitted.symbolicLinks))
+        hasher.append(omitted.linkNames.high)
+        hasher.append(omitted.linkNames.low)
+        for entry in entries {
+            hasher.append(bytes: Array(entry.name))
+            hasher.append(entry.kind)
+            hasher.append(entry.id.high)
+            hasher.append(entry.id.low)
         }
-        return result.sorted { ($0.bytes, $0.files) > ($1.bytes, $1.files) }
+        return hasher.finalize()
     }
 }
