@@ -57,26 +57,8 @@ public enum HeadTailStage {
         }
         var digests = known ?? [Digest?](repeating: nil, count: total)
         precondition(digests.count == total, "one known digest per member")
-        // One job per inode that needs reading: directory by directory (a worker keeps its last
-        // directory open), in inode order within one so a disk reads roughly in layout order. The
-        // sort keys are gathered first: fetching them in the comparator cost more than the sort.
-        // On a spinning disk (`order` .physical), by device and position across the whole
-        // filesystem: where `positions` says the data begins, else the inode number.
-        var keyed: [(directory: Int64, inode: UInt64, group: Int32, member: Int32)] = []
-        for (g, group) in groups.enumerated() {
-            for (m, member) in group.enumerated() where digests[firstOfGroup[g] + m] == nil {
-                switch order {
-                case .directoryThenInode:
-                    keyed.append((Int64(opener.files[Int(member.names[0])].directory), member.id.inode, Int32(g), Int32(m)))
-                case .physical:
-                    let (device, position) = (positions ?? DiskPositions()).key(member.id)
-                    keyed.append((Int64(bitPattern: device), position, Int32(g), Int32(m)))
-                }
-            }
-        }
-        keyed.sort { ($0.directory, $0.inode) < ($1.directory, $1.inode) }
-        let jobs = keyed.map { (group: $0.group, member: $0.member) }
-        keyed = []
+        let jobs = readingOrder(
+            groups, firstOfGroup: firstOfGroup, digests: digests, order: order, positions: positions, opener: opener)
         let memberOf = { @Sendable (job: (group: Int32, member: Int32)) in groups[Int(job.group)][Int(job.member)] }
         progress?.begin(.headTail, jobs: jobs.count)
         computed?.reserveCapacity(jobs.count)
@@ -105,7 +87,40 @@ public enum HeadTailStage {
                 }
             }
         }
-        // Split each group by digest: sort its members' positions by digest, keep runs of two or more.
+        return splitByDigest(groups, firstOfGroup: firstOfGroup, digests: digests)
+    }
+
+    /// One job per inode that needs reading (no digest yet), in the order to read them:
+    /// directory by directory (a worker keeps its last directory open), in inode order within
+    /// one so a disk reads roughly in layout order; on a spinning disk (`order` .physical), by
+    /// device and position across the whole filesystem: where `positions` says the data begins,
+    /// else the inode number. The sort keys are gathered first: fetching them in the comparator
+    /// cost more than the sort.
+    private static func readingOrder(
+        _ groups: [[Member]], firstOfGroup: [Int], digests: [Digest?], order: ReadPolicy.Order,
+        positions: DiskPositions?, opener: FileOpener
+    ) -> [(group: Int32, member: Int32)] {
+        var keyed: [(directory: Int64, inode: UInt64, group: Int32, member: Int32)] = []
+        for (g, group) in groups.enumerated() {
+            for (m, member) in group.enumerated() where digests[firstOfGroup[g] + m] == nil {
+                switch order {
+                case .directoryThenInode:
+                    keyed.append((Int64(opener.files[Int(member.names[0])].directory), member.id.inode, Int32(g), Int32(m)))
+                case .physical:
+                    let (device, position) = (positions ?? DiskPositions()).key(member.id)
+                    keyed.append((Int64(bitPattern: device), position, Int32(g), Int32(m)))
+                }
+            }
+        }
+        keyed.sort { ($0.directory, $0.inode) < ($1.directory, $1.inode) }
+        return keyed.map { (group: $0.group, member: $0.member) }
+    }
+
+    /// Each group split by digest, singletons dropped: its members' positions sorted by digest,
+    /// runs of two or more kept.
+    private static func splitByDigest(
+        _ groups: [[Member]], firstOfGroup: [Int], digests: [Digest?]
+    ) -> [(members: [Member], digest: Digest)] {
         var result: [(members: [Member], digest: Digest)] = []
         var byDigest: [(digest: Digest, member: Int)] = []
         for (g, group) in groups.enumerated() {
