@@ -107,12 +107,23 @@ private final class Counter: Sendable {
     func claim() -> Int { value.wrappingAdd(1, ordering: .relaxed).oldValue }
 }
 
-private final class ThreadBody {
+final class ThreadBody {
     let run: @Sendable () -> Void
     init(_ run: @escaping @Sendable () -> Void) { self.run = run }
 }
 
 private func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
+    // No thread could be made: run the work here instead, which is slower but correct.
+    guard let handle = makeThread(body) else {
+        body()
+        return pthread_self()
+    }
+    return handle
+}
+
+/// Starts a thread running `body`; nil when none could be made (`pthread_create` failed), and
+/// `body` did not run.
+func makeThread(_ body: @escaping @Sendable () -> Void) -> pthread_t? {
     var handle = pthread_t()
     let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
     let result = pthread_create(&handle, nil, { context in
@@ -121,9 +132,8 @@ private func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
         return nil
     }, context)
     if result != 0 {
-        // No thread could be made: run the work here instead, which is slower but correct.
-        Unmanaged<ThreadBody>.fromOpaque(context).takeRetainedValue().run()
-        return pthread_self()
+        Unmanaged<ThreadBody>.fromOpaque(context).release()
+        return nil
     }
     return handle
 }

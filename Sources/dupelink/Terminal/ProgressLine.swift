@@ -18,10 +18,9 @@ final class ProgressLine: @unchecked Sendable {
     private let progress: ScanProgress
     private let mode: ProgressMode
     private let interval: Double
-    private let wakeUp = NSCondition()
-    private let exited = DispatchSemaphore(value: 0)
-    private var finished = false
-    private var running = false
+    private var ticker: Ticker?
+    /// When the last plain line was written (on the ticker's thread only).
+    private var lastPlain = Date().timeIntervalSince1970
 
     /// `mode` is what to draw unasked (`.none` with `--quiet`); SIGUSR1 is answered in every mode.
     init(progress: ScanProgress, mode: ProgressMode, interval: Double) {
@@ -33,43 +32,41 @@ final class ProgressLine: @unchecked Sendable {
     /// Whether the terminal line is drawn.
     private var redraws: Bool { mode == .auto && StandardStreams.errorIsTerminal }
 
-    /// Starts watching the counters.
+    /// Starts watching the counters, five times a second, on the library's ticker thread.
     func start() {
-        running = true
-        Thread { [self] in
-            var lastPlain = Date().timeIntervalSince1970
-            wakeUp.lock()
-            while !finished {
-                let now = Date().timeIntervalSince1970
-                if ProgressRequest.take() {
-                    // One line that stays, even on a terminal (the redrawn line follows it).
-                    printLine(clearingFirst: redraws)
-                }
-                if redraws {
-                    // Draw at once, then five times a second: even a short run shows what it did.
-                    StandardStreams.write(Array(("\r\u{1B}[K" + line()).utf8), to: 2)
-                } else if mode == .plain && now - lastPlain >= interval {
-                    lastPlain = now
-                    printLine()
-                }
-                _ = wakeUp.wait(until: Date().addingTimeInterval(0.2))
-            }
-            // A request that came as the run ended is answered too.
+        guard ticker == nil else { return }
+        lastPlain = Date().timeIntervalSince1970
+        let ticker = Ticker(period: 0.2) { [self] isLast in tick(isLast: isLast) }
+        self.ticker = ticker
+        ticker.start()
+    }
+
+    /// One look at the counters: answers SIGUSR1, redraws the terminal line or writes a plain
+    /// line when one is due; at the end, only answers a request that came as the run ended.
+    private func tick(isLast: Bool) {
+        if isLast {
             if ProgressRequest.take() { printLine() }
-            wakeUp.unlock()
-            exited.signal()
-        }.start()
+            return
+        }
+        let now = Date().timeIntervalSince1970
+        if ProgressRequest.take() {
+            // One line that stays, even on a terminal (the redrawn line follows it).
+            printLine(clearingFirst: redraws)
+        }
+        if redraws {
+            // Draw at once, then five times a second: even a short run shows what it did.
+            StandardStreams.write(Array(("\r\u{1B}[K" + line()).utf8), to: 2)
+        } else if mode == .plain && now - lastPlain >= interval {
+            lastPlain = now
+            printLine()
+        }
     }
 
     /// Stops watching and clears the terminal line.
     func stop() {
-        guard running else { return }
-        wakeUp.lock()
-        finished = true
-        wakeUp.signal()
-        wakeUp.unlock()
-        exited.wait()
-        running = false
+        guard let ticker else { return }
+        ticker.stop()
+        self.ticker = nil
         if redraws { StandardStreams.write(Array("\r\u{1B}[K".utf8), to: 2) }
     }
 
