@@ -134,6 +134,6 @@ public enum ContentConfirmation {
     private static func notIdentical(_ path: [UInt8], _ other: [UInt8]) -> DupelinkError {
         DupelinkError(
             .invalidInput, path: path,
-            detail: "its content is not that of \(String(decoding: other, as: UTF8.self)), though neither changed since the report: the report puts different files in one class")
+            detail: "its content is not that of \(PathText.display(other)), though neither changed since the report: the report puts different files in one class")
     }
 }

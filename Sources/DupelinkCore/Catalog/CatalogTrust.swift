@@ -152,7 +152,7 @@ public enum CatalogTrust {
                 + "a catalog must be changeable only by you (or root)")
     }
 
-    private static func display(_ path: [UInt8]) -> String { String(decoding: path, as: UTF8.self) }
+    private static func display(_ path: [UInt8]) -> String { PathText.display(path) }
 
     /// `path` made absolute against the working directory.
     private static func absolutePath(_ path: [UInt8]) throws(DupelinkError) -> [UInt8] {

@@ -55,7 +55,7 @@ public enum ReviewedReport {
         try checkPathValue(value.path, base64: value.pathBase64, file: file)
         guard root.first == UInt8(ascii: "/") else {
             throw DupelinkError(
-                .invalidInput, path: root, operation: "apply \(String(decoding: file, as: UTF8.self))",
+                .invalidInput, path: root, operation: "apply \(PathText.display(file))",
                 detail: "the report's root is not an absolute path; scan again with absolute paths")
         }
         let components = root.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
@@ -64,7 +64,7 @@ public enum ReviewedReport {
             || root == [UInt8(ascii: "/")]
         else {
             throw DupelinkError(
-                .invalidInput, path: root, operation: "apply \(String(decoding: file, as: UTF8.self))",
+                .invalidInput, path: root, operation: "apply \(PathText.display(file))",
                 detail: "the report's root is not canonical (it has a '.', '..' or empty component); scan again with canonical paths")
         }
     }

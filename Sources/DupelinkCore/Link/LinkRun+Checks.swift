@@ -25,7 +25,7 @@ extension LinkRun {
         guard result.isIdentical else {
             throw .skipped(
                 DupelinkError(.fileChanged, path: path(of: duplicate),
-                    detail: "content differs from the kept copy \(String(decoding: path(of: keeper), as: UTF8.self)) now; not linked"))
+                    detail: "content differs from the kept copy \(PathText.display(path(of: keeper))) now; not linked"))
         }
     }
 
@@ -110,7 +110,7 @@ extension LinkRun {
     func keeperChanged(_ keeper: Int32, duplicate: Int32) -> DupelinkError {
         DupelinkError(
             .fileChanged, path: path(of: keeper),
-            detail: "the copy to keep; \(String(decoding: path(of: duplicate), as: UTF8.self)) was left as it was")
+            detail: "the copy to keep; \(PathText.display(path(of: duplicate))) was left as it was")
     }
 
     /// A missing name or one that became a symbolic link means the file changed; anything else is

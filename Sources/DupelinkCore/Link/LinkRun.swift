@@ -192,6 +192,6 @@ final class LinkRun {
     }
 
     func displayPath(_ name: [CChar], in directory: Int32) -> String {
-        String(decoding: temporaryPath(name, in: directory), as: UTF8.self)
+        PathText.display(temporaryPath(name, in: directory))
     }
 }

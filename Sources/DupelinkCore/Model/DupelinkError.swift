@@ -50,8 +50,9 @@ public struct DupelinkError: Error, Hashable, Sendable, CustomStringConvertible 
         self.detail = detail
     }
 
-    /// The path decoded for display; bytes that are not UTF-8 are shown as U+FFFD.
-    public var displayPath: String { String(decoding: path, as: UTF8.self) }
+    /// The path as people see it (`PathText.display`): as is when printable UTF-8, else quoted
+    /// as bash's `$'...'` reads it back, so no byte is lost.
+    public var displayPath: String { PathText.display(path) }
 
     public var description: String {
         var text: String

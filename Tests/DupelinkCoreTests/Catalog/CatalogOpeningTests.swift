@@ -15,7 +15,7 @@ struct CatalogOpeningTests {
         #expect(error?.code == .catalog)
         #expect(error?.path == path)
         // The description names the file and says what to do.
-        #expect(error?.description.hasPrefix(String(decoding: path, as: UTF8.self) + ": cannot open the catalog") == true)
+        #expect(error?.description.hasPrefix(PathText.display(path) + ": cannot open the catalog") == true)
         return error
     }
 
