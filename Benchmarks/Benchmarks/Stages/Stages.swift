@@ -11,7 +11,7 @@
 
 import Benchmark
 import CXXHash
-import DupelinkCore
+@_spi(Stages) import DupelinkCore
 import Foundation
 
 /// Throughput metrics, larger is better; they are per run, so no scaling factor applies.

@@ -29,7 +29,7 @@ public enum ContentConfirmation {
     /// - Throws: `DupelinkError(.invalidInput)` naming the path when unchanged files of one class
     ///   differ in content, or when a file's owner, group, mode or link count is not the report's
     ///   though its change time is; `DupelinkError(.cancelled)` on SIGINT or SIGTERM.
-    public static func confirm(
+    package static func confirm(
         _ scan: ScanResult, jobs: Int = WorkerPool.readerCount, comparer: ContentComparer = ContentComparer()
     ) throws(DupelinkError) -> ScanResult {
         let opener = FileOpener(table: scan.table, files: scan.files)

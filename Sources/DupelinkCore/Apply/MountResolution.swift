@@ -12,7 +12,7 @@ extension ScanResult {
     ///
     /// Touches the disk: opens directories and asks `statx` and `fstatfs` about them; reads no file
     /// and changes nothing.
-    public func resolvingMounts() -> ScanResult {
+    package func resolvingMounts() -> ScanResult {
         var result = self
         var resolved = Set<Int32>()
         for duplicateClass in classes {

@@ -8,7 +8,7 @@ extension FileAttributes {
     /// metadata only.
     /// - Throws: the `Errno` of the first call that failed (`EPERM`, `EACCES`, `EIO`...); a
     ///   filesystem without extended attributes or flags is not a failure.
-    public static func read(from descriptor: FileDescriptor) throws(Errno) -> FileAttributes {
+    package static func read(from descriptor: FileDescriptor) throws(Errno) -> FileAttributes {
         let flags = try Syscalls.inodeFlags(of: descriptor)
         guard let names = try Syscalls.extendedAttributeNames(of: descriptor) else {
             return FileAttributes(extended: [], flags: flags, supportsExtended: false)

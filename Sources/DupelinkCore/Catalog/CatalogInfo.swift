@@ -1,24 +1,24 @@
 import GRDB
 
 /// What `dupelink catalog` shows about the catalog.
-public struct CatalogInfo: Hashable, Sendable {
+package struct CatalogInfo: Hashable, Sendable {
     /// The database file, or empty for an in-memory catalog.
-    public var path: [UInt8]
+    package var path: [UInt8]
     /// The size on disk of the database and its write-ahead log, in bytes.
-    public var fileSize: Int64
+    package var fileSize: Int64
     /// The number of inodes whose digests are remembered.
-    public var digestCount: Int
+    package var digestCount: Int
     /// The number of filesystems those inodes live on.
-    public var filesystemCount: Int
+    package var filesystemCount: Int
     /// The number of saved scans.
-    public var scanCount: Int
+    package var scanCount: Int
     /// When the latest saved scan started, in nanoseconds since the epoch, or nil when none was saved.
-    public var lastScanStartedAt: Int64?
+    package var lastScanStartedAt: Int64?
     /// The files `undo` and `split` separated, which links keep separate.
-    public var keptSeparateCount = 0
+    package var keptSeparateCount = 0
 
     /// Creates an info record.
-    public init(
+    package init(
         path: [UInt8], fileSize: Int64, digestCount: Int, filesystemCount: Int, scanCount: Int,
         lastScanStartedAt: Int64?
     ) {
@@ -36,7 +36,7 @@ extension Catalog {
     ///
     /// Touches the disk: reads the database and the sizes of its files.
     /// - Throws: `DupelinkError(.catalog)` when the database cannot be read.
-    public func info() throws(DupelinkError) -> CatalogInfo {
+    package func info() throws(DupelinkError) -> CatalogInfo {
         let fileSize = path.isEmpty ? 0 : CatalogFile.size(path) + CatalogFile.size(path + Array("-wal".utf8))
         return try read { db in
             var info = CatalogInfo(

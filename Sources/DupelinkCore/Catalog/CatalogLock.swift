@@ -9,9 +9,9 @@ import SystemPackage
 /// it dies, so a lock left by a killed run never blocks the next one. The holder writes its process
 /// id into the file, for the message a second run prints. The lock file is never removed: removing
 /// it while another process waits on it would let two runs hold "the" lock at once.
-public final class CatalogLock: Sendable {
+package final class CatalogLock: Sendable {
     /// What `acquire(catalog:waitingUpTo:onWait:)` achieved.
-    public enum Attempt: Sendable {
+    package enum Attempt: Sendable {
         /// The lock is held until the `CatalogLock` is released or the process ends.
         case acquired(CatalogLock)
         /// Another process held the lock for the whole time allowed; `holder` is its process id,
@@ -20,7 +20,7 @@ public final class CatalogLock: Sendable {
     }
 
     /// The lock file.
-    public let path: [UInt8]
+    package let path: [UInt8]
     private let descriptor: FileDescriptor
 
     private init(path: [UInt8], descriptor: FileDescriptor) {
@@ -33,7 +33,7 @@ public final class CatalogLock: Sendable {
     }
 
     /// The lock file of the catalog at `catalog`: the same path with `.lock` appended.
-    public static func lockPath(forCatalog catalog: [UInt8]) -> [UInt8] {
+    package static func lockPath(forCatalog catalog: [UInt8]) -> [UInt8] {
         catalog + Array(".lock".utf8)
     }
 
@@ -52,7 +52,7 @@ public final class CatalogLock: Sendable {
     ///   locked, or when what is there is not a dupelink lock file (not a regular file, a file with
     ///   more than one name, or one holding anything but a process id): nothing is written to it
     ///   then. `DupelinkError(.cancelled)` when a signal ended the wait.
-    public static func acquire(
+    package static func acquire(
         catalog: [UInt8], waitingUpTo seconds: Double, onWait: (Int32?) -> Void = { _ in }
     ) throws(DupelinkError) -> Attempt {
         let path = lockPath(forCatalog: catalog)

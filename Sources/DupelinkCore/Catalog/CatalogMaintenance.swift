@@ -12,7 +12,7 @@ extension Catalog {
     /// Touches the disk: writes the database, in one transaction.
     /// - Throws: `DupelinkError(.catalog)` when the database cannot be written; nothing is removed then.
     @discardableResult
-    public func pruneDigests(existing: [FileStatus], filesystems: FilesystemIdentities) throws(DupelinkError) -> Int {
+    package func pruneDigests(existing: [FileStatus], filesystems: FilesystemIdentities) throws(DupelinkError) -> Int {
         try write { db in
             let rowIDs = try Self.filesystemRowIDs(db, filesystems)
             if rowIDs.isEmpty { return 0 }
@@ -71,7 +71,7 @@ extension Catalog {
     /// Touches the disk: writes the database.
     /// - Throws: `DupelinkError(.catalog)` when the database cannot be written.
     @discardableResult
-    public func pruneDigests(storedBefore time: Int64) throws(DupelinkError) -> Int {
+    package func pruneDigests(storedBefore time: Int64) throws(DupelinkError) -> Int {
         try write { db in
             try db.execute(sql: "DELETE FROM digest WHERE storedAt < ?", arguments: [time])
             let removed = db.changesCount
@@ -91,7 +91,7 @@ extension Catalog {
     /// Closing happens anyway when the catalog is released; calling this reports a failure.
     /// Touches the disk: writes the database file and removes the `-wal` and `-shm` files SQLite made.
     /// - Throws: `DupelinkError(.catalog)` when SQLite cannot close the database.
-    public func close() throws(DupelinkError) {
+    package func close() throws(DupelinkError) {
         do {
             try queue.close()
         } catch {

@@ -9,7 +9,7 @@ import SystemPackage
 /// it, could make a run read less, or undo and remove names it should not. Every folder from `/`
 /// down to the catalog's, the catalog itself and the files beside it (`-wal`, `-shm`, `.lock`) are
 /// checked before anything there is created, opened, written or locked.
-public enum CatalogTrust {
+package enum CatalogTrust {
     /// The files beside a catalog that SQLite and the lock create and open.
     static let siblingSuffixes = ["-wal", "-shm", ".lock"]
 
@@ -29,7 +29,7 @@ public enum CatalogTrust {
     /// - Throws: `DupelinkError(.untrustedCatalog)` naming the catalog and what is wrong with which
     ///   path (owner uid and mode); `DupelinkError(.catalog)` when a folder on the path cannot be
     ///   examined.
-    public static func verify(catalog path: [UInt8]) throws(DupelinkError) {
+    package static func verify(catalog path: [UInt8]) throws(DupelinkError) {
         let user = geteuid()
         let absolute = try absolutePath(path)
         let folders = ancestors(of: absolute)

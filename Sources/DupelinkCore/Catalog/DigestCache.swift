@@ -1,18 +1,18 @@
 import GRDB
 
 /// The digests the catalog remembers for one inode.
-public struct CachedDigests: Hashable, Sendable {
+@_spi(Stages) public struct CachedDigests: Hashable, Sendable {
     /// The digest of the head and tail blocks.
-    public var headTail: Digest
+    @_spi(Stages) public var headTail: Digest
     /// The digest of the whole content, when it was computed.
-    public var full: Digest?
+    @_spi(Stages) public var full: Digest?
     /// The content group: every file whose row has this number (and a matching fingerprint) was
     /// found byte-identical to the others by comparison, not by digest. Nil when the file was not
     /// read in full.
-    public var contentGroup: Int64?
+    @_spi(Stages) public var contentGroup: Int64?
 
     /// Creates a pair of digests.
-    public init(headTail: Digest, full: Digest? = nil, contentGroup: Int64? = nil) {
+    @_spi(Stages) public init(headTail: Digest, full: Digest? = nil, contentGroup: Int64? = nil) {
         self.headTail = headTail
         self.full = full
         self.contentGroup = contentGroup
@@ -21,22 +21,22 @@ public struct CachedDigests: Hashable, Sendable {
 
 /// What to remember about one inode: where it is, the fingerprint its digests were computed
 /// for, and the digests.
-public struct DigestEntry: Hashable, Sendable {
+@_spi(Stages) public struct DigestEntry: Hashable, Sendable {
     /// The filesystem that holds the inode.
-    public var filesystem: FilesystemID
+    @_spi(Stages) public var filesystem: FilesystemID
     /// The inode number.
-    public var inode: UInt64
+    @_spi(Stages) public var inode: UInt64
     /// The size when the digests were computed.
-    public var size: Int64
+    @_spi(Stages) public var size: Int64
     /// The modification time, in nanoseconds, when the digests were computed.
-    public var modificationTime: Int64
+    @_spi(Stages) public var modificationTime: Int64
     /// The change time, in nanoseconds, when the digests were computed.
-    public var changeTime: Int64
+    @_spi(Stages) public var changeTime: Int64
     /// The digests.
-    public var digests: CachedDigests
+    @_spi(Stages) public var digests: CachedDigests
 
     /// Creates an entry from its fields.
-    public init(
+    @_spi(Stages) public init(
         filesystem: FilesystemID, inode: UInt64, size: Int64, modificationTime: Int64, changeTime: Int64,
         digests: CachedDigests
     ) {
@@ -50,7 +50,7 @@ public struct DigestEntry: Hashable, Sendable {
 
     /// Creates an entry for the inode `status` describes, as `fstat` saw it on the descriptor
     /// whose bytes were hashed.
-    public init(filesystem: FilesystemID, status: FileStatus, digests: CachedDigests) {
+    @_spi(Stages) public init(filesystem: FilesystemID, status: FileStatus, digests: CachedDigests) {
         self.init(
             filesystem: filesystem, inode: status.id.inode, size: status.size,
             modificationTime: status.modificationTime, changeTime: status.changeTime, digests: digests)
@@ -81,7 +81,7 @@ extension Catalog {
     ///   - filesystems: the identities of their devices, resolved before the call.
     /// - Returns: one element per status, in order.
     /// - Throws: `DupelinkError(.catalog)` when the database cannot be read.
-    public func cachedDigests(
+    @_spi(Stages) public func cachedDigests(
         for statuses: [FileStatus], filesystems: FilesystemIdentities
     ) throws(DupelinkError) -> [CachedDigests?] {
         if statuses.isEmpty { return [] }
@@ -159,7 +159,7 @@ extension Catalog {
     /// Touches the disk: writes the database.
     /// - Throws: `DupelinkError(.catalog)` when the database cannot be written (disk full, read-only,
     ///   locked by another process for more than ten seconds); nothing is stored then.
-    public func store(_ entries: [DigestEntry], identicalGroups: [[DigestEntry]] = []) throws(DupelinkError) {
+    @_spi(Stages) public func store(_ entries: [DigestEntry], identicalGroups: [[DigestEntry]] = []) throws(DupelinkError) {
         if entries.isEmpty && identicalGroups.isEmpty { return }
         let now = CatalogFile.now() / 1_000_000_000
         try write { db in

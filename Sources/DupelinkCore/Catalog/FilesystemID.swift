@@ -21,26 +21,26 @@ import SystemPackage
 /// a stored digest is still only trusted while the inode's size, modification time and change
 /// time, all in nanoseconds, match the ones it was computed for; the change time is set by the
 /// kernel and cannot be set back by a user.
-public struct FilesystemID: Hashable, Sendable, Comparable, CustomStringConvertible {
+@_spi(Stages) public struct FilesystemID: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The identity as stored in the catalog: `uuid:…`, `fsid:…` or `dev:…`.
-    public var rawValue: String
+    @_spi(Stages) public var rawValue: String
 
     /// Creates an identity from its stored form.
-    public init(rawValue: String) {
+    @_spi(Stages) public init(rawValue: String) {
         self.rawValue = rawValue
     }
 
     /// Whether the identity is only the device number, which may change across reboots.
-    public var isDeviceNumber: Bool { rawValue.hasPrefix("dev:") }
+    @_spi(Stages) public var isDeviceNumber: Bool { rawValue.hasPrefix("dev:") }
 
     /// The stored form.
-    public var description: String { rawValue }
+    @_spi(Stages) public var description: String { rawValue }
 
     /// Orders identities by their stored form, so listings are stable.
-    public static func < (lhs: FilesystemID, rhs: FilesystemID) -> Bool { lhs.rawValue < rhs.rawValue }
+    @_spi(Stages) public static func < (lhs: FilesystemID, rhs: FilesystemID) -> Bool { lhs.rawValue < rhs.rawValue }
 
     /// The identity made only from a device number: `dev:<major>:<minor>`.
-    public static func deviceNumber(_ device: UInt64) -> FilesystemID {
+    @_spi(Stages) public static func deviceNumber(_ device: UInt64) -> FilesystemID {
         FilesystemID(rawValue: "dev:\(DeviceNumber.major(device)):\(DeviceNumber.minor(device))")
     }
 
@@ -49,7 +49,7 @@ public struct FilesystemID: Hashable, Sendable, Comparable, CustomStringConverti
     /// Touches the disk: reads the `/dev/disk/by-uuid` directory and calls `statvfs` on `path`;
     /// changes nothing. Never fails: when nothing better is found the device number is used.
     /// `path` is only used for `statvfs`, and only when it still lies on `device`.
-    public static func resolve(device: UInt64, path: [UInt8]) -> FilesystemID {
+    @_spi(Stages) public static func resolve(device: UInt64, path: [UInt8]) -> FilesystemID {
         var uuids = UUIDDirectory()
         return resolve(device: device, path: path, uuids: &uuids)
     }
@@ -91,19 +91,19 @@ public struct FilesystemID: Hashable, Sendable, Comparable, CustomStringConverti
 /// Use it from one thread, before a parallel pass: resolve the devices of the roots (or of every
 /// directory in a `PathTable`), then hand it to `Catalog.cachedDigests(for:filesystems:)` and use
 /// `identity(ofDevice:)` when storing digests.
-public struct FilesystemIdentities: Sendable {
+@_spi(Stages) public struct FilesystemIdentities: Sendable {
     private var byDevice: [UInt64: FilesystemID] = [:]
     private var uuids = UUIDDirectory()
 
     /// Creates an empty resolver.
-    public init() {}
+    @_spi(Stages) public init() {}
 
     /// The identity of the filesystem whose `st_dev` is `device`, worked out on first use.
     ///
     /// Touches the disk the first time a device is seen (see `FilesystemID.resolve(device:path:)`);
     /// `path` must name a file or directory on that device.
     @discardableResult
-    public mutating func resolve(device: UInt64, path: [UInt8]) -> FilesystemID {
+    @_spi(Stages) public mutating func resolve(device: UInt64, path: [UInt8]) -> FilesystemID {
         if let known = byDevice[device] { return known }
         let identity = FilesystemID.resolve(device: device, path: path, uuids: &uuids)
         byDevice[device] = identity
@@ -114,7 +114,7 @@ public struct FilesystemIdentities: Sendable {
     /// each device.
     ///
     /// Touches the disk once per device.
-    public mutating func resolve(_ table: PathTable) {
+    @_spi(Stages) public mutating func resolve(_ table: PathTable) {
         for index in table.directories.indices {
             let device = table.directories[index].id.device
             if byDevice[device] == nil {
@@ -131,10 +131,10 @@ public struct FilesystemIdentities: Sendable {
     }
 
     /// The identity already resolved for `device`, or nil.
-    public func identity(ofDevice device: UInt64) -> FilesystemID? { byDevice[device] }
+    @_spi(Stages) public func identity(ofDevice device: UInt64) -> FilesystemID? { byDevice[device] }
 
     /// Every device resolved so far, with its identity.
-    public var resolved: [UInt64: FilesystemID] { byDevice }
+    @_spi(Stages) public var resolved: [UInt64: FilesystemID] { byDevice }
 }
 
 /// The major and minor numbers of a Linux `dev_t`, as glibc's `gnu_dev_major` and `gnu_dev_minor` compute them.

@@ -2,16 +2,16 @@ import Foundation
 import GRDB
 
 /// A file `undo` or `split` made separate, which later `link` runs leave separate.
-public struct SeparatedFile: Hashable, Sendable {
+package struct SeparatedFile: Hashable, Sendable {
     /// Its inode, size and modification time when it was made.
-    public var status: FileStatus
+    package var status: FileStatus
     /// Its path then, for messages.
-    public var path: [UInt8]
+    package var path: [UInt8]
     /// The run that made it.
-    public var runID: Int64
+    package var runID: Int64
 
     /// Creates a record.
-    public init(status: FileStatus, path: [UInt8], runID: Int64) {
+    package init(status: FileStatus, path: [UInt8], runID: Int64) {
         self.status = status
         self.path = path
         self.runID = runID
@@ -23,7 +23,7 @@ extension Catalog {
     ///
     /// Touches the disk: resolves each device's filesystem once, writes the database.
     /// - Throws: `DupelinkError(.catalog)` when the database cannot be written.
-    public func recordSeparated(_ files: [SeparatedFile]) throws(DupelinkError) {
+    package func recordSeparated(_ files: [SeparatedFile]) throws(DupelinkError) {
         if files.isEmpty { return }
         var identities = FilesystemIdentities()
         let resolved = files.map { identities.resolve(device: $0.status.id.device, path: $0.path) }
@@ -54,7 +54,7 @@ extension Catalog {
     ///
     /// Touches the disk: resolves each device's filesystem once; reads the database.
     /// - Throws: `DupelinkError(.catalog)` when the database cannot be read.
-    public func separatedMembers(of scan: ScanResult) throws(DupelinkError) -> [FileID: Int64] {
+    package func separatedMembers(of scan: ScanResult) throws(DupelinkError) -> [FileID: Int64] {
         let statuses = scan.classes.flatMap { $0.members.map(\.status) }
         if statuses.isEmpty { return [:] }
         // By the roots only: the other directories of a saved scan's rebuilt table are paths that
@@ -93,7 +93,7 @@ extension Catalog {
     /// Touches the disk: writes the database.
     /// - Throws: `DupelinkError(.catalog)` when the database cannot be written.
     @discardableResult
-    public func forgetSeparated() throws(DupelinkError) -> Int {
+    package func forgetSeparated() throws(DupelinkError) -> Int {
         try write { db in
             try db.execute(sql: "DELETE FROM separated")
             return db.changesCount
@@ -102,7 +102,7 @@ extension Catalog {
 
     /// How many separated files the catalog remembers.
     /// - Throws: `DupelinkError(.catalog)` when the database cannot be read.
-    public func separatedCount() throws(DupelinkError) -> Int {
+    package func separatedCount() throws(DupelinkError) -> Int {
         try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM separated") ?? 0 }
     }
 }

@@ -16,23 +16,23 @@ import SystemPackage
 /// A sparse file (fewer blocks allocated than its size) is read by its data map (`DataMap`): its
 /// holes are not read but compared and hashed as the zeros they hold, so two 8 GiB files with
 /// 64 MiB of data cost 64 MiB of reads each, and the outcome is that of reading every byte.
-public struct ContentComparer: Sendable {
+package struct ContentComparer: Sendable {
     /// The bytes read from each file per step.
-    public var chunkSize: Int
+    package var chunkSize: Int
     /// The most files read side by side by one worker.
-    public var fanOut: Int
+    package var fanOut: Int
     /// Whether groups are read in disk order (by device and least inode) instead of largest
     /// first: on a spinning disk, where the head's travel costs more than an idle reader.
-    public var diskOrder = false
+    package var diskOrder = false
     /// Where the members' data begins, for `diskOrder` (by inode when absent).
-    public var positions: DiskPositions?
+    package var positions: DiskPositions?
     /// Whether pages a read brought into the page cache are dropped right after it
     /// (`--drop-cache`), so that a scan of a backup disk does not evict what the machine keeps
     /// cached; pages that were cached before are left alone.
-    public var dropBehind = false
+    package var dropBehind = false
 
     /// Creates a comparer.
-    public init(chunkSize: Int = 1 << 18, fanOut: Int = 16) {
+    package init(chunkSize: Int = 1 << 18, fanOut: Int = 16) {
         self.chunkSize = max(4096, chunkSize)
         self.fanOut = max(2, fanOut)
     }

@@ -4,16 +4,16 @@ import CLinux
 ///
 /// The signal handler only records the signal; every stage checks this flag between jobs, and the
 /// linker between replacements, so a replacement in progress is always finished or undone first.
-public enum Cancellation {
+package enum Cancellation {
     /// Installs the SIGINT and SIGTERM handlers. A second signal ends the process at once.
-    public static func installHandlers() { dl_install_cancel_handlers() }
+    package static func installHandlers() { dl_install_cancel_handlers() }
 
     /// Whether a stop was requested.
-    public static var isRequested: Bool { dl_cancel_signal() != 0 }
+    package static var isRequested: Bool { dl_cancel_signal() != 0 }
 
     /// The signal that requested the stop, or 0.
-    public static var signal: Int32 { dl_cancel_signal() }
+    package static var signal: Int32 { dl_cancel_signal() }
 
     /// Forgets a recorded request (for tests and long-lived callers).
-    public static func reset() { dl_reset_cancel() }
+    package static func reset() { dl_reset_cancel() }
 }

@@ -2,10 +2,10 @@ import CLinux
 
 /// SIGUSR1: a request for one progress line, noted by an async-signal-safe handler and taken by
 /// the thread that draws progress (as `dd` prints its counters on SIGUSR1).
-public enum ProgressRequest {
+package enum ProgressRequest {
     /// Installs the handler; before it, SIGUSR1 would end the process.
-    public static func installHandler() { dl_install_progress_handler() }
+    package static func installHandler() { dl_install_progress_handler() }
 
     /// Whether SIGUSR1 arrived since the last call.
-    public static func take() -> Bool { dl_take_progress_request() != 0 }
+    package static func take() -> Bool { dl_take_progress_request() != 0 }
 }

@@ -1,18 +1,18 @@
 /// The words of the progress line: for each stage what is done of what is known, the rate, and,
 /// once a stage has run a second and done something, an estimate of the time left.
-public enum ProgressText {
+package enum ProgressText {
     /// What one reading of the counters says.
-    public struct Reading: Sendable {
-        public var stage: ScanProgress.Stage
-        public var filesWalked: Int
+    package struct Reading: Sendable {
+        package var stage: ScanProgress.Stage
+        package var filesWalked: Int
         /// Bytes read since the stage began.
-        public var bytesRead: Int64
-        public var jobsDone: Int
-        public var jobsTotal: Int
+        package var bytesRead: Int64
+        package var jobsDone: Int
+        package var jobsTotal: Int
         /// Seconds since the stage began.
-        public var elapsed: Double
+        package var elapsed: Double
 
-        public init(
+        package init(
             stage: ScanProgress.Stage, filesWalked: Int, bytesRead: Int64, jobsDone: Int, jobsTotal: Int, elapsed: Double
         ) {
             self.stage = stage
@@ -26,7 +26,7 @@ public enum ProgressText {
 
     /// `walking: 120,000 files (40,000 files/s)`, `comparing: 1,200/4,000 groups, 1.2 GiB read
     /// (310 MiB/s), about 0:09 left`.
-    public static func line(_ reading: Reading) -> String {
+    package static func line(_ reading: Reading) -> String {
         let measured = reading.elapsed >= 1
         switch reading.stage {
         case .walk:

@@ -7,7 +7,7 @@ import Glibc
 ///
 /// `tick` runs on the ticker's thread only, never twice at once. When no thread can be made,
 /// nothing ticks: progress is shown, not relied on.
-public final class Ticker: @unchecked Sendable {
+package final class Ticker: @unchecked Sendable {
     private let period: Double
     private let tick: @Sendable (_ isLast: Bool) -> Void
     private let wakeUp = NSCondition()
@@ -15,13 +15,13 @@ public final class Ticker: @unchecked Sendable {
     private var thread: pthread_t?
 
     /// A ticker that calls `tick` every `period` seconds (at least 0.05) once started.
-    public init(period: Double, _ tick: @escaping @Sendable (_ isLast: Bool) -> Void) {
+    package init(period: Double, _ tick: @escaping @Sendable (_ isLast: Bool) -> Void) {
         self.period = max(0.05, period)
         self.tick = tick
     }
 
     /// Starts the thread; its first tick comes at once.
-    public func start() {
+    package func start() {
         guard thread == nil else { return }
         thread = makeThread { [self] in
             wakeUp.lock()
@@ -35,7 +35,7 @@ public final class Ticker: @unchecked Sendable {
     }
 
     /// Wakes the thread, lets it tick a last time, and waits for it to end.
-    public func stop() {
+    package func stop() {
         guard let thread else { return }
         wakeUp.lock()
         finished = true

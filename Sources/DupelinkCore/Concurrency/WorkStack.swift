@@ -14,7 +14,7 @@ extension WorkerPool {
     ///
     /// - Throws: `DupelinkError` with code `.cancelled` when SIGINT or SIGTERM arrived before the
     ///   stack was drained; no new job starts once a cancellation is requested.
-    public func drain<Job: Sendable, State: Sendable>(
+    package func drain<Job: Sendable, State: Sendable>(
         _ initial: [Job],
         makeState: @escaping @Sendable (Int) -> State,
         _ body: @escaping @Sendable (Job, inout State, inout [Job]) -> Void

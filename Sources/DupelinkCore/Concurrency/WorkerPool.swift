@@ -7,29 +7,29 @@ import Synchronization
 /// A stage hands the pool a count of independent jobs; each thread claims the next job index,
 /// runs it with its own reusable state (read buffers, hash state), and stores the result in that
 /// job's slot. `map` returns when every thread is done: a barrier between stages.
-public struct WorkerPool: Sendable {
+@_spi(Stages) public struct WorkerPool: Sendable {
     /// How many threads run jobs at once.
-    public let threadCount: Int
+    @_spi(Stages) public let threadCount: Int
 
     /// Creates a pool of `threadCount` threads (at least one).
-    public init(threadCount: Int) {
+    @_spi(Stages) public init(threadCount: Int) {
         self.threadCount = max(1, threadCount)
     }
 
     /// This pool with at most `count` threads (at least one): a stage that wants fewer readers
     /// than the run has, such as one per spinning disk, takes them from the run's one pool.
-    public func limited(to count: Int) -> WorkerPool {
+    @_spi(Stages) public func limited(to count: Int) -> WorkerPool {
         WorkerPool(threadCount: min(threadCount, count))
     }
 
     /// The number of online processors.
-    public static var processorCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    @_spi(Stages) public static var processorCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
     /// The default pool size for reading: twice the processors, at least 8. Threads mostly wait
     /// for the disk, and a deeper queue of reads lets an SSD or a virtual disk serve them in
     /// parallel (on the 100,000-file corpus, cold cache, 2 cores: 7.2 s with 2 threads, 5.4 s
     /// with 8); with a warm cache the extra threads cost nothing measurable.
-    public static var readerCount: Int { max(8, 2 * processorCount) }
+    @_spi(Stages) public static var readerCount: Int { max(8, 2 * processorCount) }
 
     /// Runs `body` for every index in `0..<count`, on up to `threadCount` threads, and returns the
     /// results in index order.
@@ -38,7 +38,7 @@ public struct WorkerPool: Sendable {
     /// largest first. Once a cancellation is requested no new job starts.
     /// - Throws: `DupelinkError` with code `.cancelled` when SIGINT or SIGTERM arrived before every
     ///   job ran.
-    public func map<State, Result: Sendable>(
+    @_spi(Stages) public func map<State, Result: Sendable>(
         count: Int,
         makeState: @escaping @Sendable () -> State,
         _ body: @escaping @Sendable (Int, inout State) -> Result
@@ -94,12 +94,12 @@ fileprivate final class ResultSlots<Result>: @unchecked Sendable {
 
 /// The results of `WorkerPool.map`, in job order: the slots the workers filled, handed over without
 /// a copy (a million results would otherwise be held twice for a moment).
-public struct PoolResults<Result>: RandomAccessCollection {
+@_spi(Stages) public struct PoolResults<Result>: RandomAccessCollection {
     fileprivate let slots: ResultSlots<Result>
 
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { slots.count }
-    public subscript(position: Int) -> Result { slots[position] }
+    @_spi(Stages) public var startIndex: Int { 0 }
+    @_spi(Stages) public var endIndex: Int { slots.count }
+    @_spi(Stages) public subscript(position: Int) -> Result { slots[position] }
 }
 
 private final class Counter: Sendable {

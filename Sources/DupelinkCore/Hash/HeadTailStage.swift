@@ -6,13 +6,13 @@ import SystemPackage
 ///
 /// Files of up to `wholeFileLimit` bytes are read and digested whole: for them the digest is the
 /// full XXH3-128, so only true duplicates survive.
-public enum HeadTailStage {
+package enum HeadTailStage {
     /// The size of the head and of the tail block.
-    public static let blockSize = 4096
+    package static let blockSize = 4096
     /// Files read by one batch of the pool.
     static let batchSize = 1 << 16
     /// Files up to this size are digested whole in this stage.
-    public static let wholeFileLimit: Int64 = 16 * 1024
+    package static let wholeFileLimit: Int64 = 16 * 1024
 
     /// What reading one file gave: kept small, one per file read.
     enum Outcome: Sendable {
@@ -24,14 +24,14 @@ public enum HeadTailStage {
 
     /// A head/tail digest computed in this run, for the catalog: the file (an index into the
     /// walk's records, whose inode, size and mtime the open checked) and its change time when read.
-    public struct Computed: Sendable {
-        public var file: Int32
-        public var changeTime: Int64
-        public var digest: Digest
+    package struct Computed: Sendable {
+        package var file: Int32
+        package var changeTime: Int64
+        package var digest: Digest
     }
 
     /// Whether the head/tail digest of a file of `size` bytes is its full digest.
-    public static func coversWholeFile(size: Int64) -> Bool { size <= wholeFileLimit }
+    package static func coversWholeFile(size: Int64) -> Bool { size <= wholeFileLimit }
 
     /// Reads the head and tail of every member of every group on the pool, and returns the
     /// groups split by digest, singletons dropped.

@@ -4,11 +4,11 @@ import CXXHash
 /// vector unit the processor has (about three times the plain entry points' speed here).
 ///
 /// One hasher per worker thread, reset for each file; it is not thread-safe.
-public struct XXH3Hasher: ~Copyable {
+package struct XXH3Hasher: ~Copyable {
     private let state: OpaquePointer
 
     /// Creates a hasher in its initial state.
-    public init() {
+    package init() {
         // XXH3_createState only fails when malloc does; nothing sensible can go on then.
         guard let state = XXH3_createState() else { fatalError("out of memory creating an XXH3 state") }
         self.state = state
@@ -18,21 +18,21 @@ public struct XXH3Hasher: ~Copyable {
     deinit { XXH3_freeState(state) }
 
     /// Starts a new digest.
-    public mutating func reset() { XXH3_128bits_reset(state) }
+    package mutating func reset() { XXH3_128bits_reset(state) }
 
     /// Adds bytes to the digest.
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func update(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         _ = XXH3_128bits_update_dispatch(state, base, bytes.count)
     }
 
     /// The digest of everything added since the last reset.
-    public func finalize() -> Digest {
+    package func finalize() -> Digest {
         Digest(XXH3_128bits_digest(state))
     }
 
     /// The digest of one buffer.
-    public static func digest(_ bytes: UnsafeRawBufferPointer) -> Digest {
+    package static func digest(_ bytes: UnsafeRawBufferPointer) -> Digest {
         Digest(XXH3_128bits_dispatch(bytes.baseAddress, bytes.count))
     }
 }

@@ -44,7 +44,7 @@ public struct PathTable: Sendable {
     public private(set) var directories: [Directory] = []
     /// For the directories that held more than the scan's files (empty files, links, files out
     /// of the size range), what that was; only a walk fills it in.
-    public private(set) var omitted: [Int32: OmittedFiles] = [:]
+    package private(set) var omitted: [Int32: OmittedFiles] = [:]
 
     /// Records what directory `index` held besides the scan's files.
     mutating func setOmitted(_ omitted: OmittedFiles, ofDirectory index: Int32) {

@@ -27,7 +27,7 @@ public struct SharedExtents: Hashable, Sendable {
     }
 
     /// The countable shared extents of a file's extent map (see the type's description).
-    public init(extents: [FileExtent]) {
+    package init(extents: [FileExtent]) {
         self.init(ranges: extents.compactMap { extent in
             guard extent.flags.contains(.shared), extent.flags.isDisjoint(with: Self.uncountable), extent.length > 0
             else { return nil }

@@ -10,9 +10,9 @@ public struct ScanOptions: Sendable {
     /// spinning disk gets fewer readers (`ReadPolicy`).
     public var jobsGiven = false
     /// How to read, when not chosen from the storage (tests compare the policies on one tree).
-    public var readPolicy: ReadPolicy?
+    package var readPolicy: ReadPolicy?
     /// How the content stage reads.
-    public var comparer = ContentComparer()
+    package var comparer = ContentComparer()
 
     /// Creates the default options.
     public init() {}

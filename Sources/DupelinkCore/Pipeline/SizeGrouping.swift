@@ -1,12 +1,12 @@
 /// The first narrowing: files can only be duplicates of files of the same size, and names of one
 /// inode are one member (its bytes are read once, however many names it has).
-public enum SizeGrouping {
+package enum SizeGrouping {
     /// Groups the files by size, folds names of one inode into one `Member`, and keeps the groups
     /// of two or more inodes. Reads nothing from disk.
     ///
     /// Files on different devices stay in one group: they are reported as duplicates, and the link
     /// planner refuses to link across filesystems.
-    public static func candidateGroups(_ files: [FileRecord]) -> [[Member]] {
+    package static func candidateGroups(_ files: [FileRecord]) -> [[Member]] {
         // One sorted array of (size, index) rather than a dictionary of arrays: a million files
         // cost 16 MB here instead of a million small allocations.
         var bySize = files.indices.map { (size: files[$0].status.size, index: Int32($0)) }

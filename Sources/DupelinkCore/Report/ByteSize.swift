@@ -1,8 +1,8 @@
 /// Formats byte counts for people: `512 B`, `1.5 KiB`, `3.2 GiB` (powers of 1024, as `ls -h` and
 /// `du -h` use).
-public enum ByteSize {
+package enum ByteSize {
     /// The count in the largest unit that keeps it at or above 1, with one decimal below 100.
-    public static func format(_ bytes: Int64) -> String {
+    package static func format(_ bytes: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
         if bytes < 1024 { return "\(bytes) B" }
         var value = Double(bytes)
@@ -18,7 +18,7 @@ public enum ByteSize {
 
     /// Parses a size such as `4096`, `10k`, `1.5M`, `2G`, `1T` (powers of 1024; a trailing `B` or
     /// `iB` is accepted). Returns nil for anything else.
-    public static func parse(_ text: String) -> Int64? {
+    package static func parse(_ text: String) -> Int64? {
         var body = text.trimmingCharacters(in: " ").lowercased()
         for suffix in ["ib", "b"] where body.hasSuffix(suffix) && body.count > suffix.count {
             body.removeLast(suffix.count)

@@ -7,14 +7,14 @@ import SystemPackage
 ///
 /// Reads metadata only: each candidate is opened (its inode is cached since the walk stat'ed it)
 /// and asked for one extent.
-public struct DiskPositions: Sendable {
+package struct DiskPositions: Sendable {
     /// Sort keys by inode: device first, then the position.
     private var keys: [FileID: UInt64] = [:]
     /// The devices whose files answered FIEMAP; the others are ordered by inode.
-    public private(set) var mappedDevices = Set<UInt64>()
+    package private(set) var mappedDevices = Set<UInt64>()
 
     /// Positions by inode number alone.
-    public init() {}
+    package init() {}
 
     /// Asks where every member of `groups` begins, on the pool.
     ///
@@ -53,7 +53,7 @@ public struct DiskPositions: Sendable {
 
     /// The key a member sorts by: its device, then its first extent's offset where its device
     /// answered FIEMAP for every candidate, else its inode number.
-    public func key(_ id: FileID) -> (UInt64, UInt64) {
+    package func key(_ id: FileID) -> (UInt64, UInt64) {
         guard mappedDevices.contains(id.device), let offset = keys[id] else { return (id.device, id.inode) }
         return (id.device, offset)
     }

@@ -8,9 +8,9 @@
 /// order in which ext4, XFS and btrfs lay files out, near enough), the groups in that order too,
 /// and the content in long runs per file, bounded by a memory budget. Flash and memory keep many
 /// readers and short chunks, which is faster there.
-public struct ReadPolicy: Sendable, Hashable {
+package struct ReadPolicy: Sendable, Hashable {
     /// In what order the head/tail stage reads candidates.
-    public enum Order: String, Sendable, Hashable {
+    package enum Order: String, Sendable, Hashable {
         /// Directory by directory, in inode order within each (a worker keeps its directory open).
         case directoryThenInode = "directory, then inode"
         /// By device and the physical offset of each file's first extent (`FS_IOC_FIEMAP`), or
@@ -20,30 +20,30 @@ public struct ReadPolicy: Sendable, Hashable {
     }
 
     /// The readers at once.
-    public var readers: Int
+    package var readers: Int
     /// The head/tail stage's order (the content stage's too, when `diskOrder`).
-    public var order: Order
+    package var order: Order
     /// The bytes the content stage reads from each file per turn.
-    public var chunkSize: Int
+    package var chunkSize: Int
     /// Whether the content stage reads its groups in disk order instead of largest first.
-    public var diskOrder: Bool
+    package var diskOrder: Bool
     /// Files up to this size are read whole by the head/tail stage, in one request (0: never).
-    public var wholeReadLimit: Int64 = 0
+    package var wholeReadLimit: Int64 = 0
 
     /// Readers per spinning disk. Measured on the simulated disk (`Benchmarks/hdd.sh`, NCQ):
     /// 1 reader 7.8 s, 2 readers 8.8 s, 4 readers 9.4 s for the same reads; the kernel's
     /// read-ahead keeps the disk's queue from running dry (mean depth 1.8) with one.
-    public static let readersPerSpindle = 1
+    package static let readersPerSpindle = 1
     /// What the content stage's read buffers may hold at once on a spinning disk.
-    public static let memoryBudget = 256 << 20
+    package static let memoryBudget = 256 << 20
     /// The longest run read from one file per turn.
-    public static let longestRun = 16 << 20
+    package static let longestRun = 16 << 20
     /// On a spinning disk, files up to this size are read whole by the head/tail stage: 1 MiB
     /// takes about as long to transfer as one seek, which reading the tail apart would cost.
-    public static let spinningWholeRead: Int64 = 1 << 20
+    package static let spinningWholeRead: Int64 = 1 << 20
 
     /// Today's policy for flash: `jobs` readers, 256 KiB chunks, largest groups first.
-    public static func parallel(jobs: Int, chunkSize: Int) -> ReadPolicy {
+    package static func parallel(jobs: Int, chunkSize: Int) -> ReadPolicy {
         ReadPolicy(readers: jobs, order: .directoryThenInode, chunkSize: chunkSize, diskOrder: false)
     }
 
@@ -51,7 +51,7 @@ public struct ReadPolicy: Sendable, Hashable {
     /// filesystem reads as rotational (`StorageKind.readsAsRotational`), with `readersPerSpindle`
     /// per disk below them (at most `jobs`), else `parallel`. With `jobsGiven`, `--jobs` readers
     /// whatever the storage.
-    public static func choose(
+    package static func choose(
         for filesystems: [FilesystemStorage], jobs: Int, jobsGiven: Bool, chunkSize: Int, fanOut: Int
     ) -> ReadPolicy {
         guard !filesystems.isEmpty, filesystems.allSatisfy({ $0.kind.readsAsRotational }) else {

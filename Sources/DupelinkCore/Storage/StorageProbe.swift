@@ -59,7 +59,7 @@ public struct FilesystemStorage: Sendable, Codable, Hashable {
 /// the disks whose `queue/rotational` says whether they spin.
 ///
 /// Reads `/proc/self/mountinfo` and `/sys`; opens no file of the scanned trees.
-public enum StorageProbe {
+package enum StorageProbe {
     /// `f_type` values of network filesystems, from `<linux/magic.h>` and the filesystems' own headers.
     static let networkTypes: [UInt64: String] = [
         0x6969: "nfs", 0x517B: "smb", 0xFF53_4D42: "cifs", 0xFE53_4D42: "smb2", 0x0102_1997: "9p",
@@ -82,7 +82,7 @@ public enum StorageProbe {
     /// Describes the filesystem with device number `device` and `statfs` type `type`.
     /// `mountID` (`statx`'s, when known) finds the mount where the device number cannot: btrfs
     /// gives each subvolume's files a device number of its own, which the mount table does not list.
-    public static func describe(device: UInt64, filesystemType type: UInt64?, mountID: UInt64? = nil) -> FilesystemStorage {
+    package static func describe(device: UInt64, filesystemType type: UInt64?, mountID: UInt64? = nil) -> FilesystemStorage {
         let mounts = readMounts()
         return describe(device: device, filesystemType: type, mountID: mountID, mounts: mounts, depth: 0)
     }
@@ -252,7 +252,7 @@ extension StorageProbe {
     /// it and the readers and order the scan uses there.
     ///
     /// Reads the mount table and sysfs, and `statfs` on one directory per filesystem.
-    public static func filesystems(in table: PathTable, readers: Int) -> [FilesystemStorage] {
+    package static func filesystems(in table: PathTable, readers: Int) -> [FilesystemStorage] {
         var seen = Set<UInt64>()
         var result: [FilesystemStorage] = []
         let mounts = readMounts()

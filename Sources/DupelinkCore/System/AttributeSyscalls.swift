@@ -12,7 +12,7 @@ extension Syscalls {
     /// - Throws: the `Errno` that `flistxattr` set, other than `EOPNOTSUPP`.
     ///
     /// The corresponding C function is `flistxattr`.
-    public static func extendedAttributeNames(of descriptor: FileDescriptor) throws(Errno) -> [[UInt8]]? {
+    package static func extendedAttributeNames(of descriptor: FileDescriptor) throws(Errno) -> [[UInt8]]? {
         while true {
             let needed = flistxattr(descriptor.rawValue, nil, 0)
             if needed < 0 {
@@ -40,7 +40,7 @@ extension Syscalls {
     /// - Throws: the `Errno` that `fgetxattr` set, other than `ENODATA`.
     ///
     /// The corresponding C function is `fgetxattr`.
-    public static func extendedAttribute(_ name: [UInt8], of descriptor: FileDescriptor) throws(Errno) -> [UInt8]? {
+    package static func extendedAttribute(_ name: [UInt8], of descriptor: FileDescriptor) throws(Errno) -> [UInt8]? {
         let cName = name.map { CChar(bitPattern: $0) } + [0]
         while true {
             let needed = fgetxattr(descriptor.rawValue, cName, nil, 0)
@@ -67,7 +67,7 @@ extension Syscalls {
     /// - Throws: the `Errno` that `fsetxattr` set.
     ///
     /// The corresponding C function is `fsetxattr`.
-    public static func setExtendedAttribute(_ name: [UInt8], to value: [UInt8], of descriptor: FileDescriptor) throws(Errno) {
+    package static func setExtendedAttribute(_ name: [UInt8], to value: [UInt8], of descriptor: FileDescriptor) throws(Errno) {
         let cName = name.map { CChar(bitPattern: $0) } + [0]
         while value.withUnsafeBytes({ fsetxattr(descriptor.rawValue, cName, $0.baseAddress, $0.count, 0) }) != 0 {
             if errno != EINTR { throw Errno(rawValue: errno) }
@@ -81,7 +81,7 @@ extension Syscalls {
     /// - Throws: the `Errno` that `ioctl` set otherwise.
     ///
     /// The corresponding C function is `ioctl(FS_IOC_GETFLAGS)`.
-    public static func inodeFlags(of descriptor: FileDescriptor) throws(Errno) -> UInt32 {
+    package static func inodeFlags(of descriptor: FileDescriptor) throws(Errno) -> UInt32 {
         var flags: UInt32 = 0
         while dl_get_inode_flags(descriptor.rawValue, &flags) != 0 {
             switch errno {
@@ -99,7 +99,7 @@ extension Syscalls {
     /// - Throws: the `Errno` that `fremovexattr` set, other than `ENODATA`.
     ///
     /// The corresponding C function is `fremovexattr`.
-    public static func removeExtendedAttribute(_ name: [UInt8], of descriptor: FileDescriptor) throws(Errno) {
+    package static func removeExtendedAttribute(_ name: [UInt8], of descriptor: FileDescriptor) throws(Errno) {
         let cName = name.map { CChar(bitPattern: $0) } + [0]
         while fremovexattr(descriptor.rawValue, cName) != 0 {
             if errno == ENODATA { return }
@@ -113,7 +113,7 @@ extension Syscalls {
     /// - Throws: the `Errno` that `ioctl` set.
     ///
     /// The corresponding C function is `ioctl(FS_IOC_SETFLAGS)`.
-    public static func setInodeFlags(_ flags: UInt32, of descriptor: FileDescriptor) throws(Errno) {
+    package static func setInodeFlags(_ flags: UInt32, of descriptor: FileDescriptor) throws(Errno) {
         while dl_set_inode_flags(descriptor.rawValue, flags) != 0 {
             if errno != EINTR { throw Errno(rawValue: errno) }
         }

@@ -3,7 +3,7 @@ import Glibc
 import SystemPackage
 
 /// What one `FIDEDUPERANGE` call did to its one destination.
-public enum DedupeRangeResult: Hashable, Sendable {
+package enum DedupeRangeResult: Hashable, Sendable {
     /// The bytes compared equal, and this many of them (from the start of the range; possibly
     /// fewer than asked) now share the source's extents.
     case same(bytesDeduplicated: Int64)
@@ -28,7 +28,7 @@ extension Syscalls {
     ///   destination, `ETXTBSY` for an active swap file.
     ///
     /// The corresponding C function is `ioctl` with `FIDEDUPERANGE`.
-    public static func dedupeRange(
+    package static func dedupeRange(
         from source: FileDescriptor, offset sourceOffset: Int64, length: Int64,
         to destination: FileDescriptor, offset destinationOffset: Int64
     ) throws(Errno) -> DedupeRangeResult {
@@ -52,7 +52,7 @@ extension Syscalls {
     /// - Throws: the `Errno` that `syncfs` set.
     ///
     /// The corresponding C function is `syncfs`.
-    public static func synchronizeFilesystem(_ descriptor: FileDescriptor) throws(Errno) {
+    package static func synchronizeFilesystem(_ descriptor: FileDescriptor) throws(Errno) {
         while dl_syncfs(descriptor.rawValue) != 0 {
             if errno != EINTR { throw Errno(rawValue: errno) }
         }

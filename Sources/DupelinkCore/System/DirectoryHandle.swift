@@ -2,12 +2,12 @@ import Glibc
 import SystemPackage
 
 /// An open directory descriptor that closes itself when it goes out of scope.
-public struct DirectoryHandle: ~Copyable {
+package struct DirectoryHandle: ~Copyable {
     /// The descriptor; valid for the handle's lifetime.
-    public let descriptor: FileDescriptor
+    package let descriptor: FileDescriptor
 
     /// Takes ownership of an open directory descriptor.
-    public init(owning descriptor: FileDescriptor) {
+    package init(owning descriptor: FileDescriptor) {
         self.descriptor = descriptor
     }
 
@@ -16,7 +16,7 @@ public struct DirectoryHandle: ~Copyable {
     }
 
     /// Gives up ownership: returns the descriptor, which the caller must close.
-    public consuming func release() -> FileDescriptor {
+    package consuming func release() -> FileDescriptor {
         let descriptor = self.descriptor
         discard self
         return descriptor
@@ -54,7 +54,7 @@ public struct DirectoryHandle: ~Copyable {
     ///   longer the one the walk entered (renamed, replaced, or swapped for a symbolic link), or
     ///   when the directory asked for has no known identity; `.ioError` with the `Errno` of a
     ///   failed open.
-    public static func open(directory index: Int32, in table: PathTable) throws(DupelinkError) -> DirectoryHandle {
+    package static func open(directory index: Int32, in table: PathTable) throws(DupelinkError) -> DirectoryHandle {
         let chain = table.chain(toDirectory: index)
         guard table.directories.indices.contains(Int(index)), table.directories[Int(index)].id != .unverifiedDirectory
         else {
@@ -102,5 +102,5 @@ extension FileID {
     /// file's own directory in a table rebuilt from a saved scan. `DirectoryHandle.open` opens such
     /// a directory without following symbolic links but without an identity check, and never
     /// returns one. No real directory has it: Linux never gives out inode 0.
-    public static let unverifiedDirectory = FileID(device: .max, inode: 0)
+    package static let unverifiedDirectory = FileID(device: .max, inode: 0)
 }

@@ -3,19 +3,19 @@ import Glibc
 import SystemPackage
 
 /// One extent of a file's data, as `FS_IOC_FIEMAP` reports it.
-public struct FileExtent: Hashable, Sendable {
+package struct FileExtent: Hashable, Sendable {
     /// Where the extent starts in the file, in bytes.
-    public var logical: UInt64
+    package var logical: UInt64
     /// Where it starts on the filesystem's device (btrfs: in its logical address space), in
     /// bytes; meaningless when `flags` has `unknown`.
-    public var physical: UInt64
+    package var physical: UInt64
     /// Its length in the file, in bytes (on disk an encoded extent may take fewer).
-    public var length: UInt64
+    package var length: UInt64
     /// What the filesystem says about it.
-    public var flags: ExtentFlags
+    package var flags: ExtentFlags
 
     /// Creates an extent from its fields.
-    public init(logical: UInt64, physical: UInt64, length: UInt64, flags: ExtentFlags) {
+    package init(logical: UInt64, physical: UInt64, length: UInt64, flags: ExtentFlags) {
         self.logical = logical
         self.physical = physical
         self.length = length
@@ -24,34 +24,34 @@ public struct FileExtent: Hashable, Sendable {
 }
 
 /// The `FIEMAP_EXTENT_*` flags of `<linux/fiemap.h>`.
-public struct ExtentFlags: OptionSet, Hashable, Sendable {
-    public let rawValue: UInt32
-    public init(rawValue: UInt32) { self.rawValue = rawValue }
+package struct ExtentFlags: OptionSet, Hashable, Sendable {
+    package let rawValue: UInt32
+    package init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// `FIEMAP_EXTENT_LAST`: the file's last extent.
-    public static let last = ExtentFlags(rawValue: 0x1)
+    package static let last = ExtentFlags(rawValue: 0x1)
     /// `FIEMAP_EXTENT_UNKNOWN`: where the data lies is not known yet; `physical` means nothing.
-    public static let unknown = ExtentFlags(rawValue: 0x2)
+    package static let unknown = ExtentFlags(rawValue: 0x2)
     /// `FIEMAP_EXTENT_DELALLOC`: written, not yet allocated (implies `unknown`).
-    public static let delayedAllocation = ExtentFlags(rawValue: 0x4)
+    package static let delayedAllocation = ExtentFlags(rawValue: 0x4)
     /// `FIEMAP_EXTENT_ENCODED`: compressed or otherwise encoded, so its bytes on disk are not
     /// `length` bytes from `physical`.
-    public static let encoded = ExtentFlags(rawValue: 0x8)
+    package static let encoded = ExtentFlags(rawValue: 0x8)
     /// `FIEMAP_EXTENT_DATA_ENCRYPTED` (implies `encoded`).
-    public static let encrypted = ExtentFlags(rawValue: 0x80)
+    package static let encrypted = ExtentFlags(rawValue: 0x80)
     /// `FIEMAP_EXTENT_NOT_ALIGNED`: not aligned to the filesystem's blocks.
-    public static let notAligned = ExtentFlags(rawValue: 0x100)
+    package static let notAligned = ExtentFlags(rawValue: 0x100)
     /// `FIEMAP_EXTENT_DATA_INLINE`: stored in the filesystem's metadata (implies `notAligned`).
-    public static let inline = ExtentFlags(rawValue: 0x200)
+    package static let inline = ExtentFlags(rawValue: 0x200)
     /// `FIEMAP_EXTENT_DATA_TAIL`: packed with other files' tails (implies `notAligned`).
-    public static let tail = ExtentFlags(rawValue: 0x400)
+    package static let tail = ExtentFlags(rawValue: 0x400)
     /// `FIEMAP_EXTENT_UNWRITTEN`: allocated, reads as zeros.
-    public static let unwritten = ExtentFlags(rawValue: 0x800)
+    package static let unwritten = ExtentFlags(rawValue: 0x800)
     /// `FIEMAP_EXTENT_MERGED`: several block mappings reported as one.
-    public static let merged = ExtentFlags(rawValue: 0x1000)
+    package static let merged = ExtentFlags(rawValue: 0x1000)
     /// `FIEMAP_EXTENT_SHARED`: its blocks are also used by another file, a snapshot or a
     /// reflinked copy.
-    public static let shared = ExtentFlags(rawValue: 0x2000)
+    package static let shared = ExtentFlags(rawValue: 0x2000)
 }
 
 extension Syscalls {
@@ -68,7 +68,7 @@ extension Syscalls {
     ///   cannot map extents, `EBADF` for a descriptor that is not open.
     ///
     /// The corresponding C function is `ioctl` with `FS_IOC_FIEMAP`.
-    public static func extents(of descriptor: FileDescriptor) throws(Errno) -> [FileExtent] {
+    package static func extents(of descriptor: FileDescriptor) throws(Errno) -> [FileExtent] {
         var result: [FileExtent] = []
         var batch = [dl_extent](repeating: dl_extent(), count: Int(extentBatch))
         var start: UInt64 = 0
@@ -105,7 +105,7 @@ extension Syscalls {
     ///   cannot map extents.
     ///
     /// The corresponding C function is `ioctl` with `FS_IOC_FIEMAP`, asking for one extent.
-    public static func firstExtentOffset(of descriptor: FileDescriptor) throws(Errno) -> UInt64? {
+    package static func firstExtentOffset(of descriptor: FileDescriptor) throws(Errno) -> UInt64? {
         var extent = dl_extent()
         var count: UInt32 = 0
         while dl_fiemap(descriptor.rawValue, 0, UInt64.max, &extent, 1, &count) != 0 {

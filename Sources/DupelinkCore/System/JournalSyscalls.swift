@@ -18,7 +18,7 @@ extension Syscalls {
     /// - Throws: the `Errno` that `openat` set.
     ///
     /// The corresponding C function is `openat` with `O_TMPFILE`.
-    public static func openUnnamedFile(in directory: FileDescriptor) throws(Errno) -> FileDescriptor {
+    package static func openUnnamedFile(in directory: FileDescriptor) throws(Errno) -> FileDescriptor {
         var dot = Array(".".utf8CString)
         return try dot.withUnsafeMutableBufferPointer { (buffer) throws(Errno) -> FileDescriptor in
             // The buffer holds at least the NUL byte, so its base address exists.
@@ -33,7 +33,7 @@ extension Syscalls {
     /// - Throws: the `Errno` that `openat` set.
     ///
     /// The corresponding C function is `openat` with `O_CREAT | O_EXCL`.
-    public static func createExclusive(_ name: UnsafePointer<CChar>, in directory: FileDescriptor) throws(Errno) -> FileDescriptor {
+    package static func createExclusive(_ name: UnsafePointer<CChar>, in directory: FileDescriptor) throws(Errno) -> FileDescriptor {
         try open(name, in: directory, flags: O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, permissions: 0o600)
     }
 
@@ -44,7 +44,7 @@ extension Syscalls {
     /// - Throws: the `Errno` that `linkat` set.
     ///
     /// The corresponding C function is `linkat` with `AT_SYMLINK_FOLLOW`.
-    public static func link(openFile file: FileDescriptor, to name: UnsafePointer<CChar>, in directory: FileDescriptor) throws(Errno) {
+    package static func link(openFile file: FileDescriptor, to name: UnsafePointer<CChar>, in directory: FileDescriptor) throws(Errno) {
         let source = "/proc/self/fd/\(file.rawValue)"
         while linkat(AT_FDCWD, source, directory.rawValue, name, AT_SYMLINK_FOLLOW) != 0 {
             if errno != EINTR { throw Errno(rawValue: errno) }
@@ -56,7 +56,7 @@ extension Syscalls {
     /// - Throws: the `Errno` that `pwrite` set (`ENOSPC` when the disk is full).
     ///
     /// The corresponding C function is `pwrite`.
-    public static func write(_ descriptor: FileDescriptor, at offset: Int64, from buffer: UnsafeRawBufferPointer) throws(Errno) {
+    package static func write(_ descriptor: FileDescriptor, at offset: Int64, from buffer: UnsafeRawBufferPointer) throws(Errno) {
         var total = 0
         guard let base = buffer.baseAddress else { return }
         while total < buffer.count {
@@ -74,7 +74,7 @@ extension Syscalls {
     /// - Throws: the `Errno` that `fchown` set (`EPERM` when the caller may not give the file away).
     ///
     /// The corresponding C function is `fchown`.
-    public static func changeOwner(_ descriptor: FileDescriptor, userID: UInt32, groupID: UInt32) throws(Errno) {
+    package static func changeOwner(_ descriptor: FileDescriptor, userID: UInt32, groupID: UInt32) throws(Errno) {
         while fchown(descriptor.rawValue, userID, groupID) != 0 {
             if errno != EINTR { throw Errno(rawValue: errno) }
         }
@@ -85,7 +85,7 @@ extension Syscalls {
     /// - Throws: the `Errno` that `fchmod` set.
     ///
     /// The corresponding C function is `fchmod`.
-    public static func changeMode(_ descriptor: FileDescriptor, permissions: UInt32) throws(Errno) {
+    package static func changeMode(_ descriptor: FileDescriptor, permissions: UInt32) throws(Errno) {
         while fchmod(descriptor.rawValue, mode_t(permissions & 0o7777)) != 0 {
             if errno != EINTR { throw Errno(rawValue: errno) }
         }
@@ -97,7 +97,7 @@ extension Syscalls {
     /// - Throws: the `Errno` that `futimens` set.
     ///
     /// The corresponding C function is `futimens`.
-    public static func setModificationTime(_ descriptor: FileDescriptor, nanoseconds: Int64) throws(Errno) {
+    package static func setModificationTime(_ descriptor: FileDescriptor, nanoseconds: Int64) throws(Errno) {
         var times = [
             timespec(tv_sec: 0, tv_nsec: timeOmitted),
             timespec(
@@ -114,7 +114,7 @@ extension Syscalls {
     /// - Throws: the `Errno` that `fsync` set.
     ///
     /// The corresponding C function is `fsync`.
-    public static func synchronize(_ descriptor: FileDescriptor) throws(Errno) {
+    package static func synchronize(_ descriptor: FileDescriptor) throws(Errno) {
         while fsync(descriptor.rawValue) != 0 {
             if errno != EINTR { throw Errno(rawValue: errno) }
         }
@@ -126,7 +126,7 @@ extension Syscalls {
     /// - Throws: the `Errno` that `fstatvfs` set.
     ///
     /// The corresponding C function is `fstatvfs`.
-    public static func availableBytes(_ descriptor: FileDescriptor) throws(Errno) -> Int64 {
+    package static func availableBytes(_ descriptor: FileDescriptor) throws(Errno) -> Int64 {
         var result = statvfs()
         while fstatvfs(descriptor.rawValue, &result) != 0 {
             if errno != EINTR { throw Errno(rawValue: errno) }

@@ -14,7 +14,7 @@ extension Syscalls {
     /// - Throws: the `Errno` that `renameat2` set.
     ///
     /// The corresponding C function is `renameat2` with `RENAME_EXCHANGE`.
-    public static func exchange(
+    package static func exchange(
         _ name: UnsafePointer<CChar>, in directory: FileDescriptor,
         with otherName: UnsafePointer<CChar>, in otherDirectory: FileDescriptor
     ) throws(Errno) {
@@ -36,7 +36,7 @@ extension Syscalls {
     /// - Throws: the `Errno` that `statx` set.
     ///
     /// The corresponding C function is `statx` with `STATX_MNT_ID`.
-    public static func mountID(of name: UnsafePointer<CChar>, in directory: FileDescriptor) throws(Errno) -> UInt64? {
+    package static func mountID(of name: UnsafePointer<CChar>, in directory: FileDescriptor) throws(Errno) -> UInt64? {
         var result = dl_statx_result()
         while dl_statx(directory.rawValue, name, AT_SYMLINK_NOFOLLOW, &result) != 0 {
             if errno != EINTR { throw Errno(rawValue: errno) }
@@ -56,7 +56,7 @@ extension Syscalls {
     ///   where the filesystem offers no leases.
     ///
     /// The corresponding C function is `fcntl` with `F_SETLEASE` and `F_RDLCK`.
-    public static func takeReadLease(_ descriptor: FileDescriptor) throws(Errno) {
+    package static func takeReadLease(_ descriptor: FileDescriptor) throws(Errno) {
         if dl_take_read_lease(descriptor.rawValue) != 0 { throw Errno(rawValue: errno) }
     }
 }

@@ -11,7 +11,7 @@ extension Syscalls {
     /// - Throws: the `Errno` that `flock` set, other than `EWOULDBLOCK`.
     ///
     /// The corresponding C function is `flock`.
-    public static func lockExclusivelyWithoutWaiting(_ descriptor: FileDescriptor) throws(Errno) -> Bool {
+    package static func lockExclusivelyWithoutWaiting(_ descriptor: FileDescriptor) throws(Errno) -> Bool {
         while flock(descriptor.rawValue, LOCK_EX | LOCK_NB) != 0 {
             switch errno {
             case EINTR: continue

@@ -7,11 +7,11 @@ private let statxMountIDMask: UInt32 = 0x1000
 
 extension Syscalls {
     /// `OVERLAYFS_SUPER_MAGIC` from `<linux/magic.h>`: the `f_type` `statfs` reports on overlayfs.
-    public static let overlayfsMagic: UInt64 = 0x794c_7630
+    package static let overlayfsMagic: UInt64 = 0x794c_7630
 
     /// The copy-on-write filesystems whose files can share data extents (`FIDEDUPERANGE`), by
     /// `f_type`: btrfs, XFS (with reflink, which the type alone does not tell) and bcachefs.
-    public static let copyOnWriteFilesystems: [UInt64: String] = [
+    package static let copyOnWriteFilesystems: [UInt64: String] = [
         0x9123_683E: "btrfs", 0x5846_5342: "XFS", 0xCA45_1A4E: "bcachefs",
     ]
 
@@ -22,7 +22,7 @@ extension Syscalls {
     /// - Throws: the `Errno` that `statx` set.
     ///
     /// The corresponding C function is `statx` with `AT_EMPTY_PATH` and `STATX_MNT_ID`.
-    public static func mountID(of descriptor: FileDescriptor) throws(Errno) -> UInt64? {
+    package static func mountID(of descriptor: FileDescriptor) throws(Errno) -> UInt64? {
         var result = dl_statx_result()
         while dl_statx(descriptor.rawValue, "", dl_at_empty_path() | AT_SYMLINK_NOFOLLOW, &result) != 0 {
             if errno != EINTR { throw Errno(rawValue: errno) }
@@ -37,7 +37,7 @@ extension Syscalls {
     /// - Throws: the `Errno` that `fstatfs` set.
     ///
     /// The corresponding C function is `fstatfs`.
-    public static func filesystemType(of descriptor: FileDescriptor) throws(Errno) -> UInt64 {
+    package static func filesystemType(of descriptor: FileDescriptor) throws(Errno) -> UInt64 {
         var type: UInt64 = 0
         while dl_filesystem_type(descriptor.rawValue, &type) != 0 {
             if errno != EINTR { throw Errno(rawValue: errno) }

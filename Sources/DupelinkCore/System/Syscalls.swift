@@ -7,9 +7,9 @@ import SystemPackage
 /// Every call works relative to a directory descriptor, so a path longer than `PATH_MAX` can be
 /// reached one component at a time, and a name that an attacker replaced with a symbolic link is
 /// refused (`O_NOFOLLOW`, `AT_SYMLINK_NOFOLLOW`) instead of followed.
-public enum Syscalls {
+package enum Syscalls {
     /// The pseudo-descriptor that makes an `*at` call resolve relative names from the working directory.
-    public static let currentDirectory = FileDescriptor(rawValue: AT_FDCWD)
+    package static let currentDirectory = FileDescriptor(rawValue: AT_FDCWD)
 
     /// Returns the metadata of `name` in `directory` without following a final symbolic link.
     ///
@@ -17,7 +17,7 @@ public enum Syscalls {
     /// - Throws: the `Errno` that `fstatat` set.
     ///
     /// The corresponding C function is `fstatat`.
-    public static func status(
+    package static func status(
         of name: UnsafePointer<CChar>, in directory: FileDescriptor, followSymlinks: Bool = false
     ) throws(Errno) -> FileStatus {
         var raw = stat()
@@ -33,7 +33,7 @@ public enum Syscalls {
     /// - Throws: the `Errno` that `fstat` set.
     ///
     /// The corresponding C function is `fstat`.
-    public static func status(of descriptor: FileDescriptor) throws(Errno) -> FileStatus {
+    package static func status(of descriptor: FileDescriptor) throws(Errno) -> FileStatus {
         var raw = stat()
         while fstat(descriptor.rawValue, &raw) != 0 {
             if errno != EINTR { throw Errno(rawValue: errno) }
@@ -47,7 +47,7 @@ public enum Syscalls {
     /// - Throws: the `Errno` that `openat` set.
     ///
     /// The corresponding C function is `openat`.
-    public static func open(
+    package static func open(
         _ name: UnsafePointer<CChar>, in directory: FileDescriptor, flags: Int32, permissions: mode_t = 0
     ) throws(Errno) -> FileDescriptor {
         while true {
@@ -61,7 +61,7 @@ public enum Syscalls {
     /// FIFO, and leaves the access time alone where the caller owns the file (or is root).
     ///
     /// - Throws: the `Errno` that `openat` set.
-    public static func openForReading(
+    package static func openForReading(
         _ name: UnsafePointer<CChar>, in directory: FileDescriptor
     ) throws(Errno) -> FileDescriptor {
         let flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY
@@ -81,7 +81,7 @@ public enum Syscalls {
     ///   `ENOSYS` when the kernel (before 5.6) or a system-call filter does not offer the call.
     ///
     /// The corresponding C function is `openat2` with `RESOLVE_NO_SYMLINKS`.
-    public static func openWithoutSymlinks(
+    package static func openWithoutSymlinks(
         _ path: UnsafePointer<CChar>, in directory: FileDescriptor, flags: Int32
     ) throws(Errno) -> FileDescriptor {
         while true {
@@ -96,7 +96,7 @@ public enum Syscalls {
     ///
     /// - Throws: the `Errno` that `openat2` set (`ELOOP` for a symbolic link on the way, `ENOSYS`
     ///   where the call is not offered).
-    public static func openForReadingWithoutSymlinks(
+    package static func openForReadingWithoutSymlinks(
         _ path: UnsafePointer<CChar>, in directory: FileDescriptor
     ) throws(Errno) -> FileDescriptor {
         let flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY
@@ -110,7 +110,7 @@ public enum Syscalls {
     /// Opens `name` in `directory` as a directory, refusing a symbolic link.
     ///
     /// - Throws: the `Errno` that `openat` set (`ELOOP` or `ENOTDIR` for a symbolic link).
-    public static func openDirectory(
+    package static func openDirectory(
         _ name: UnsafePointer<CChar>, in directory: FileDescriptor, followSymlinks: Bool = false
     ) throws(Errno) -> FileDescriptor {
         var flags = O_RDONLY | O_DIRECTORY | O_NOCTTY
@@ -124,7 +124,7 @@ public enum Syscalls {
     /// - Throws: the `Errno` that `linkat` set.
     ///
     /// The corresponding C function is `linkat`.
-    public static func link(
+    package static func link(
         _ oldName: UnsafePointer<CChar>, in oldDirectory: FileDescriptor,
         to newName: UnsafePointer<CChar>, in newDirectory: FileDescriptor, flags: Int32 = 0
     ) throws(Errno) {
@@ -138,7 +138,7 @@ public enum Syscalls {
     /// - Throws: the `Errno` that `renameat` set.
     ///
     /// The corresponding C function is `renameat`.
-    public static func rename(
+    package static func rename(
         _ oldName: UnsafePointer<CChar>, in oldDirectory: FileDescriptor,
         to newName: UnsafePointer<CChar>, in newDirectory: FileDescriptor
     ) throws(Errno) {
@@ -152,7 +152,7 @@ public enum Syscalls {
     /// - Throws: the `Errno` that `unlinkat` set.
     ///
     /// The corresponding C function is `unlinkat`.
-    public static func unlink(
+    package static func unlink(
         _ name: UnsafePointer<CChar>, in directory: FileDescriptor, removeDirectory: Bool = false
     ) throws(Errno) {
         while unlinkat(directory.rawValue, name, removeDirectory ? AT_REMOVEDIR : 0) != 0 {
@@ -166,7 +166,7 @@ public enum Syscalls {
     /// - Throws: the `Errno` that `readlinkat` set (`EINVAL` when `name` is not a link).
     ///
     /// The corresponding C function is `readlinkat`.
-    public static func linkTarget(of name: UnsafePointer<CChar>, in directory: FileDescriptor) throws(Errno) -> [UInt8] {
+    package static func linkTarget(of name: UnsafePointer<CChar>, in directory: FileDescriptor) throws(Errno) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: 4096)
         var count = -1
         repeat {
@@ -179,7 +179,7 @@ public enum Syscalls {
     /// Tells the kernel how a descriptor's data will be read; a hint, so failures are ignored.
     ///
     /// The corresponding C function is `posix_fadvise`.
-    public static func advise(_ descriptor: FileDescriptor, offset: Int64, length: Int64, advice: Int32) {
+    package static func advise(_ descriptor: FileDescriptor, offset: Int64, length: Int64, advice: Int32) {
         _ = posix_fadvise(descriptor.rawValue, off_t(offset), off_t(length), advice)
     }
 
@@ -187,7 +187,7 @@ public enum Syscalls {
     /// kernel cannot tell (before Linux 6.5, or a filesystem that does not say).
     ///
     /// The corresponding C function is `cachestat`.
-    public static func cachedPages(_ descriptor: FileDescriptor, offset: Int64, length: Int64) -> Int? {
+    package static func cachedPages(_ descriptor: FileDescriptor, offset: Int64, length: Int64) -> Int? {
         var cached: UInt64 = 0
         guard dl_cached_pages(descriptor.rawValue, UInt64(offset), UInt64(length), &cached) == 0 else { return nil }
         return Int(cached)
@@ -199,7 +199,7 @@ public enum Syscalls {
     /// - Throws: the `Errno` that `pread` set.
     ///
     /// The corresponding C function is `pread`.
-    public static func read(
+    package static func read(
         _ descriptor: FileDescriptor, at offset: Int64, into buffer: UnsafeMutableRawBufferPointer
     ) throws(Errno) -> Int {
         var total = 0
@@ -217,7 +217,7 @@ public enum Syscalls {
     }
 
     /// What `seek(_:toNext:from:)` looks for.
-    public enum SeekTarget: Sendable {
+    package enum SeekTarget: Sendable {
         /// The next byte that holds data (`SEEK_DATA`).
         case data
         /// The next hole (`SEEK_HOLE`); the end of the file counts as one.
@@ -232,7 +232,7 @@ public enum Syscalls {
     /// - Throws: the `Errno` that `lseek` set.
     ///
     /// The corresponding C function is `lseek` with `SEEK_DATA` or `SEEK_HOLE`.
-    public static func seek(
+    package static func seek(
         _ descriptor: FileDescriptor, toNext target: SeekTarget, from offset: Int64
     ) throws(Errno) -> Int64? {
         let found = lseek(descriptor.rawValue, off_t(offset), target == .data ? dl_seek_data() : dl_seek_hole())
@@ -245,7 +245,7 @@ public enum Syscalls {
 
     /// Closes a descriptor, ignoring errors: used on descriptors opened only for reading or for
     /// directories, where a failing `close` loses nothing.
-    public static func closeQuietly(_ descriptor: FileDescriptor) {
+    package static func closeQuietly(_ descriptor: FileDescriptor) {
         _ = Glibc.close(descriptor.rawValue)
     }
 
@@ -253,7 +253,7 @@ public enum Syscalls {
     /// limit first) less those open now (counted in `/proc/self/fd`; 16 when that cannot be read).
     ///
     /// The corresponding C functions are `getrlimit` and `setrlimit`.
-    public static func spareDescriptors() -> Int {
+    package static func spareDescriptors() -> Int {
         raiseDescriptorLimit()
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1 << 20 }
@@ -271,7 +271,7 @@ public enum Syscalls {
 
     /// Raises the soft limit on open descriptors to the hard limit, so a deep tree can be walked
     /// with one descriptor per level.
-    public static func raiseDescriptorLimit() {
+    package static func raiseDescriptorLimit() {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
         limit.rlim_cur = limit.rlim_max

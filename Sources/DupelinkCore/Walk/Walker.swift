@@ -2,17 +2,17 @@ import Glibc
 import SystemPackage
 
 /// What a walk found: every regular file in range, by name, and the problems met on the way.
-public struct WalkResult: Sendable {
+@_spi(Stages) public struct WalkResult: Sendable {
     /// The directories and names.
-    public var table: PathTable
+    @_spi(Stages) public var table: PathTable
     /// One record per name of a regular file within the size range.
-    public var files: [FileRecord]
+    @_spi(Stages) public var files: [FileRecord]
     /// Entries that could not be read, and roots that could not be scanned.
-    public var diagnostics: [Diagnostic]
+    @_spi(Stages) public var diagnostics: [Diagnostic]
     /// Entries left out because they are not regular files (symbolic links, FIFOs, sockets, devices).
-    public var skippedSpecial: Int
+    @_spi(Stages) public var skippedSpecial: Int
     /// How many of the roots could be scanned.
-    public var rootsScanned: Int
+    @_spi(Stages) public var rootsScanned: Int
 }
 
 /// Walks directory trees through directory descriptors and collects their regular files.
@@ -28,12 +28,12 @@ public struct WalkResult: Sendable {
 /// that order. The one thing timing could decide, which of two paths under one root reaches a
 /// directory first (a bind mount, or a directory moved while the walk runs), makes the walk start
 /// again on one thread.
-public struct Walker: Sendable {
+@_spi(Stages) public struct Walker: Sendable {
     /// What to include.
-    public var options: WalkOptions
+    @_spi(Stages) public var options: WalkOptions
 
     /// Creates a walker.
-    public init(options: WalkOptions) {
+    @_spi(Stages) public init(options: WalkOptions) {
         self.options = options
     }
 
@@ -54,7 +54,7 @@ public struct Walker: Sendable {
     /// them keep the disk busier (100,000 files, medians of 5 on a shared machine: 1.61 s on one
     /// thread, 0.77 s on 2, 0.46 s on 4, 0.56 s on 8, 0.54 s on 16; `Walk cold threads N` in
     /// Benchmarks/).
-    public func walk(
+    @_spi(Stages) public func walk(
         roots: [[UInt8]], pool: WorkerPool = WorkerPool(threadCount: WorkerPool.readerCount),
         progress: ScanProgress? = nil
     ) -> WalkResult {

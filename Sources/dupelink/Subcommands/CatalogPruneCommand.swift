@@ -1,5 +1,5 @@
 import ArgumentParser
-import DupelinkCore
+@_spi(Stages) import DupelinkCore
 import Foundation
 
 /// `dupelink catalog prune`: forget digests nothing can use any more, and old saved scans.

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 import Testing
 
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// A saved scan rebuilt as a `ScanResult`: paths, directory identities, and the rule that only
 /// the directories between a root and a file's own directory go unverified.

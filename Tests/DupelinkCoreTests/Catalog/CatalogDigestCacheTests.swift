@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 @Suite("Digest cache")
 struct CatalogDigestCacheTests {

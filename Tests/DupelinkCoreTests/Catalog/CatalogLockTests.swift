@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 @Suite("Locking the catalog")
 struct CatalogLockTests {

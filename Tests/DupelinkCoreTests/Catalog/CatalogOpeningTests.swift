@@ -3,7 +3,7 @@ import GRDB
 import Glibc
 import Testing
 
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 @Suite("Opening the catalog")
 struct CatalogOpeningTests {

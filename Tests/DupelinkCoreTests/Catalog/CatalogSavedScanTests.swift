@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import Testing
 
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 @Suite("Saved scans")
 struct CatalogSavedScanTests {

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import Testing
 
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// A scan that finds exactly what the newest saved scan found updates that scan instead of saving
 /// a copy; any difference in what a saved scan holds saves a new one.

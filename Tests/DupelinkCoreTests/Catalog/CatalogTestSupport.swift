@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// A fresh folder made with `mkdtemp`, removed with everything in it when the object goes away.
 final class TemporaryFolder {

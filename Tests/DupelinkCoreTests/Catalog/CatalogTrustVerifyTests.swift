@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// `CatalogTrust` is checked by every way into a catalog: opening it and locking it.
 @Suite("Trusting the catalog")

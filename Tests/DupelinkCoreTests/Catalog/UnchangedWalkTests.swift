@@ -4,7 +4,7 @@ import GRDB
 import Glibc
 import Testing
 
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// A rescan whose walk is exactly the walk of the newest saved scan takes that scan's classes and
 /// reads nothing; any change to any file, a scan with warnings, or a damaged index runs in full.

@@ -1,7 +1,7 @@
 import DupelinkTestSupport
 import Glibc
 import Testing
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// The content stage on sparse files: holes are not read, yet the classes and digests are those
 /// of reading every byte (a hole is zeros).

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// The progress line says, for each stage, what is done of what is known, the rate and, once it
 /// has a basis, the time left.

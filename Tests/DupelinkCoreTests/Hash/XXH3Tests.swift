@@ -1,6 +1,6 @@
 import DupelinkTestSupport
 import Testing
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 @Suite struct XXH3Tests {
     @Test func digestMatchesXXH128SumKnownAnswers() {

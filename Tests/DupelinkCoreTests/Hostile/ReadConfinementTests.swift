@@ -2,7 +2,7 @@ import DupelinkTestSupport
 import Glibc
 import SystemPackage
 import Testing
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// The readers of a scan (head and tail, content) open only what lies below the roots: a
 /// directory swapped for a symbolic link to a look-alike outside, between the walk and the read,

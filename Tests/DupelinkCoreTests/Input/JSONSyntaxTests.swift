@@ -1,6 +1,6 @@
 import Testing
 
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// What `link --from` says of text that is not JSON: what is wrong and at which byte.
 @Suite struct JSONSyntaxTests {

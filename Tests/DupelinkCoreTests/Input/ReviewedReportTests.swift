@@ -2,7 +2,7 @@ import DupelinkTestSupport
 import Foundation
 import Testing
 
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// A JSON report read back for `link --from`: what is accepted, and every way it is refused.
 @Suite struct ReviewedReportTests {

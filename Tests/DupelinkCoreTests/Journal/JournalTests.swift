@@ -5,7 +5,7 @@ import Glibc
 import Synchronization
 import Testing
 
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// The journal and crash recovery on real trees. In `LinkerTests` (serialized) because the linker
 /// checks the process-wide cancellation flag that some of those tests raise.

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 import Testing
 
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// `dedupe` never forces a share: when a duplicate changes after every check of dupelink's, the
 /// kernel's own comparison (`FIDEDUPERANGE`, under its locks) finds the range different, and the

@@ -1,4 +1,4 @@
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 import Foundation
 import Glibc
 import Synchronization

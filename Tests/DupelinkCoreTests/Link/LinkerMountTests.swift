@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 import Testing
 
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// Mounts as the walk records them, and the linker's own checks where a plan does not know them
 /// (a table whose mounts could not be learnt again): a bind mount of one filesystem and overlayfs.

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 import Testing
 
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// `Separator` (undo and split) on real trees. In `LinkerTests` (serialized) because it checks the
 /// process-wide cancellation flag that some of those tests raise.

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 import SystemPackage
 import Testing
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// The linker's last byte comparison on sparse files: holes are compared as zeros without being
 /// read, and the answer is that of reading every byte.

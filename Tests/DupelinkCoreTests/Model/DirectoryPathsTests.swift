@@ -1,5 +1,5 @@
 import Testing
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// Paths built from cached directory paths, against `PathTable.path(ofFile:)`, which walks the
 /// chain of directories for every file.

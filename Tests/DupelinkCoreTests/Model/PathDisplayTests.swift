@@ -1,5 +1,5 @@
 import Testing
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// One rule shows a path to a person, in reports and in errors alike, and it loses no byte.
 @Suite struct PathDisplayTests {

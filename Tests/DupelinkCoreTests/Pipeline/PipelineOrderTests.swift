@@ -1,7 +1,7 @@
 import Glibc
 import DupelinkTestSupport
 import Testing
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// The order a scan reports in: names within a member, members within a class and classes, all by
 /// whole path bytes, which is neither text order nor component order.

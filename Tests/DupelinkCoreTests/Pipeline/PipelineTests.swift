@@ -1,7 +1,7 @@
 import Glibc
 import DupelinkTestSupport
 import Testing
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// Files built to defeat each narrowing stage: a broken stage would report them as duplicates.
 @Suite struct PipelineTests {

@@ -1,7 +1,7 @@
 import DupelinkTestSupport
 import Glibc
 import Testing
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// Each narrowing stage alone, on groups the test builds by hand rather than the stage before it:
 /// a stage must be right whatever it is given, not only on what the earlier stages let through.

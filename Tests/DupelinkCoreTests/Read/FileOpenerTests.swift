@@ -1,7 +1,7 @@
 import Glibc
 import DupelinkTestSupport
 import Testing
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// The shared reader opens the files the walk found, never through what replaced them since.
 @Suite struct FileOpenerTests {

@@ -2,7 +2,7 @@ import DupelinkTestSupport
 import Foundation
 import Testing
 
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// The pieces the JSON writer writes through a pointer, against plain references: decimal digits
 /// from `String`, escapes byte by byte, documents read back by `JSONDecoder`.

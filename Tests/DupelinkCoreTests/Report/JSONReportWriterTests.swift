@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 import Testing
 
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// The fast JSON writer against the `Codable` report it replaces: the same document, so the two
 /// can never drift apart.

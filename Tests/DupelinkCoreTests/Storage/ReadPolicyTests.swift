@@ -4,7 +4,7 @@ import Glibc
 import SystemPackage
 import Testing
 
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// The read policy for spinning disks (few readers, disk order, long runs) changes how files are
 /// read, never what is found: on one tree, each stage's output is the same under both policies.

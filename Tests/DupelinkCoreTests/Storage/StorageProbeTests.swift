@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 import Testing
 
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// The storage below a filesystem, found through the mount table and sysfs, on real mounts: the
 /// root filesystem, a tmpfs, and a loop device over a file.

@@ -1,4 +1,4 @@
-import DupelinkCore
+@_spi(Stages) import DupelinkCore
 import Glibc
 import SystemPackage
 

@@ -1,7 +1,7 @@
 import Glibc
 import DupelinkTestSupport
 import Testing
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 /// The walk reads directories on several threads; these tests pin down that the number of threads
 /// changes nothing but the time.

@@ -1,7 +1,7 @@
 import Glibc
 import DupelinkTestSupport
 import Testing
-@testable import DupelinkCore
+@_spi(Stages) @testable import DupelinkCore
 
 @Suite struct WalkerTests {
     func names(_ result: WalkResult, relativeTo tree: TestTree) -> [String] {
