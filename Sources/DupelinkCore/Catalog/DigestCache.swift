@@ -163,107 +163,126 @@ extension Catalog {
         if entries.isEmpty && identicalGroups.isEmpty { return }
         let now = CatalogFile.now() / 1_000_000_000
         try write { db in
-            var rowIDs: [FilesystemID: Int64] = [:]
-            let insertFilesystem = try db.cachedStatement(
-                sql: "INSERT INTO filesystem (identity) VALUES (?) ON CONFLICT (identity) DO UPDATE SET identity = excluded.identity RETURNING id"
-            )
-            // A stored value absent from the new entry is kept only for the same file content.
-            let sameFingerprint = """
-                size = excluded.size AND modificationTime = excluded.modificationTime \
-                AND changeTime = excluded.changeTime AND headTailHigh = excluded.headTailHigh \
-                AND headTailLow = excluded.headTailLow
-                """
-            let statement = RawStatement(
-                try db.cachedStatement(
-                    sql: """
-                        INSERT INTO digest (filesystemId, inode, size, modificationTime, changeTime,
-                                            headTailHigh, headTailLow, fullHigh, fullLow, storedAt, contentGroup)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (filesystemId, inode) DO UPDATE SET
-                            fullHigh = CASE WHEN excluded.fullHigh IS NULL AND \(sameFingerprint)
-                                       THEN fullHigh ELSE excluded.fullHigh END,
-                            fullLow = CASE WHEN excluded.fullLow IS NULL AND \(sameFingerprint)
-                                       THEN fullLow ELSE excluded.fullLow END,
-                            contentGroup = CASE WHEN excluded.contentGroup IS NULL AND \(sameFingerprint)
-                                       THEN contentGroup ELSE excluded.contentGroup END,
-                            size = excluded.size,
-                            modificationTime = excluded.modificationTime,
-                            changeTime = excluded.changeTime,
-                            headTailHigh = excluded.headTailHigh,
-                            headTailLow = excluded.headTailLow,
-                            storedAt = excluded.storedAt
-                        """))
             let allEntries = entries + identicalGroups.joined()
-            for entry in allEntries where rowIDs[entry.filesystem] == nil {
-                insertFilesystem.setUncheckedArguments([entry.filesystem.rawValue])
-                guard let id = try Int64.fetchOne(insertFilesystem) else {
-                    throw DatabaseError(resultCode: .SQLITE_ERROR, message: "no id for filesystem \(entry.filesystem)")
-                }
-                rowIDs[entry.filesystem] = id
-            }
-            // Each group of identical files joins the content group one of them already has (merging
-            // groups that this comparison found equal), or a new one. Decided inside this write
-            // transaction, so two processes never hand out the same number.
-            let groupOf = RawStatement(
-                try db.cachedStatement(
-                    sql: """
-                        SELECT contentGroup FROM digest
-                        WHERE filesystemId = ? AND inode = ? AND size = ? AND modificationTime = ? AND changeTime = ?
-                          AND contentGroup IS NOT NULL
-                        """))
-            let merge = try db.cachedStatement(sql: "UPDATE digest SET contentGroup = ? WHERE contentGroup = ?")
-            var nextGroup = (try Int64.fetchOne(db, sql: "SELECT max(contentGroup) FROM digest") ?? 0) + 1
-            var groupOfEntry: [Int64] = []
-            for group in identicalGroups {
-                var existing = Set<Int64>()
-                for entry in group {
-                    groupOf.bind(1, rowIDs[entry.filesystem] ?? 0)
-                    groupOf.bind(2, Int64(bitPattern: entry.inode))
-                    groupOf.bind(3, entry.size)
-                    groupOf.bind(4, entry.modificationTime)
-                    groupOf.bind(5, entry.changeTime)
-                    if try groupOf.step() { existing.insert(groupOf.int64(0)) }
-                    groupOf.reset()
-                }
-                let id: Int64
-                if let smallest = existing.min() {
-                    id = smallest
-                } else {
-                    id = nextGroup
-                    nextGroup += 1
-                }
-                for other in existing where other != id {
-                    merge.setUncheckedArguments([id, other])
-                    try merge.execute()
-                }
-                groupOfEntry.append(contentsOf: repeatElement(id, count: group.count))
-            }
+            let rowIDs = try Self.filesystemRows(of: allEntries, in: db)
+            let groupOfEntry = try Self.contentGroups(of: identicalGroups, rowIDs: rowIDs, in: db)
             let assigned = [Int64?](repeating: nil, count: entries.count) + groupOfEntry.map { Optional($0) }
+            try Self.insert(allEntries, contentGroups: assigned, rowIDs: rowIDs, storedAt: now, in: db)
+        }
+    }
 
-            // Insert in key order, so the B-tree grows page by page instead of at random.
-            var order: [(filesystem: Int64, inode: Int64, index: Int)] = []
-            order.reserveCapacity(allEntries.count)
-            for (index, entry) in allEntries.enumerated() {
-                order.append((rowIDs[entry.filesystem] ?? 0, Int64(bitPattern: entry.inode), index))
+    /// The row id of each entry's filesystem, added where it is new.
+    private static func filesystemRows(of entries: [DigestEntry], in db: Database) throws -> [FilesystemID: Int64] {
+        var rowIDs: [FilesystemID: Int64] = [:]
+        let insertFilesystem = try db.cachedStatement(
+            sql: "INSERT INTO filesystem (identity) VALUES (?) ON CONFLICT (identity) DO UPDATE SET identity = excluded.identity RETURNING id"
+        )
+        for entry in entries where rowIDs[entry.filesystem] == nil {
+            insertFilesystem.setUncheckedArguments([entry.filesystem.rawValue])
+            guard let id = try Int64.fetchOne(insertFilesystem) else {
+                throw DatabaseError(resultCode: .SQLITE_ERROR, message: "no id for filesystem \(entry.filesystem)")
             }
-            order.sort { ($0.filesystem, $0.inode, $0.index) < ($1.filesystem, $1.inode, $1.index) }
-            for key in order {
-                let entry = allEntries[key.index]
-                let filesystemID = key.filesystem
-                let full = entry.digests.full
-                statement.bind(1, filesystemID)
-                statement.bind(2, Int64(bitPattern: entry.inode))
-                statement.bind(3, entry.size)
-                statement.bind(4, entry.modificationTime)
-                statement.bind(5, entry.changeTime)
-                statement.bind(6, Int64(bitPattern: entry.digests.headTail.high))
-                statement.bind(7, Int64(bitPattern: entry.digests.headTail.low))
-                statement.bind(8, full.map { Int64(bitPattern: $0.high) })
-                statement.bind(9, full.map { Int64(bitPattern: $0.low) })
-                statement.bind(10, now)
-                statement.bind(11, assigned[key.index])
-                try statement.execute()
+            rowIDs[entry.filesystem] = id
+        }
+        return rowIDs
+    }
+
+    /// The content group of each entry of `identicalGroups`, group after group: the one some of
+    /// its files already have (merging groups that this comparison found equal), or a new one.
+    /// Decided inside the write transaction, so two processes never hand out the same number.
+    private static func contentGroups(
+        of identicalGroups: [[DigestEntry]], rowIDs: [FilesystemID: Int64], in db: Database
+    ) throws -> [Int64] {
+        let groupOf = RawStatement(
+            try db.cachedStatement(
+                sql: """
+                    SELECT contentGroup FROM digest
+                    WHERE filesystemId = ? AND inode = ? AND size = ? AND modificationTime = ? AND changeTime = ?
+                      AND contentGroup IS NOT NULL
+                    """))
+        let merge = try db.cachedStatement(sql: "UPDATE digest SET contentGroup = ? WHERE contentGroup = ?")
+        var nextGroup = (try Int64.fetchOne(db, sql: "SELECT max(contentGroup) FROM digest") ?? 0) + 1
+        var groupOfEntry: [Int64] = []
+        for group in identicalGroups {
+            var existing = Set<Int64>()
+            for entry in group {
+                groupOf.bind(1, rowIDs[entry.filesystem] ?? 0)
+                groupOf.bind(2, Int64(bitPattern: entry.inode))
+                groupOf.bind(3, entry.size)
+                groupOf.bind(4, entry.modificationTime)
+                groupOf.bind(5, entry.changeTime)
+                if try groupOf.step() { existing.insert(groupOf.int64(0)) }
+                groupOf.reset()
             }
+            let id: Int64
+            if let smallest = existing.min() {
+                id = smallest
+            } else {
+                id = nextGroup
+                nextGroup += 1
+            }
+            for other in existing where other != id {
+                merge.setUncheckedArguments([id, other])
+                try merge.execute()
+            }
+            groupOfEntry.append(contentsOf: repeatElement(id, count: group.count))
+        }
+        return groupOfEntry
+    }
+
+    /// Inserts or updates one row per entry, in key order so the B-tree grows page by page
+    /// instead of at random; a stored value absent from the new entry is kept only for the same
+    /// file content.
+    private static func insert(
+        _ entries: [DigestEntry], contentGroups assigned: [Int64?], rowIDs: [FilesystemID: Int64], storedAt now: Int64,
+        in db: Database
+    ) throws {
+        let sameFingerprint = """
+            size = excluded.size AND modificationTime = excluded.modificationTime \
+            AND changeTime = excluded.changeTime AND headTailHigh = excluded.headTailHigh \
+            AND headTailLow = excluded.headTailLow
+            """
+        let statement = RawStatement(
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO digest (filesystemId, inode, size, modificationTime, changeTime,
+                                        headTailHigh, headTailLow, fullHigh, fullLow, storedAt, contentGroup)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (filesystemId, inode) DO UPDATE SET
+                        fullHigh = CASE WHEN excluded.fullHigh IS NULL AND \(sameFingerprint)
+                                   THEN fullHigh ELSE excluded.fullHigh END,
+                        fullLow = CASE WHEN excluded.fullLow IS NULL AND \(sameFingerprint)
+                                   THEN fullLow ELSE excluded.fullLow END,
+                        contentGroup = CASE WHEN excluded.contentGroup IS NULL AND \(sameFingerprint)
+                                   THEN contentGroup ELSE excluded.contentGroup END,
+                        size = excluded.size,
+                        modificationTime = excluded.modificationTime,
+                        changeTime = excluded.changeTime,
+                        headTailHigh = excluded.headTailHigh,
+                        headTailLow = excluded.headTailLow,
+                        storedAt = excluded.storedAt
+                    """))
+        var order: [(filesystem: Int64, inode: Int64, index: Int)] = []
+        order.reserveCapacity(entries.count)
+        for (index, entry) in entries.enumerated() {
+            order.append((rowIDs[entry.filesystem] ?? 0, Int64(bitPattern: entry.inode), index))
+        }
+        order.sort { ($0.filesystem, $0.inode, $0.index) < ($1.filesystem, $1.inode, $1.index) }
+        for key in order {
+            let entry = entries[key.index]
+            let full = entry.digests.full
+            statement.bind(1, key.filesystem)
+            statement.bind(2, Int64(bitPattern: entry.inode))
+            statement.bind(3, entry.size)
+            statement.bind(4, entry.modificationTime)
+            statement.bind(5, entry.changeTime)
+            statement.bind(6, Int64(bitPattern: entry.digests.headTail.high))
+            statement.bind(7, Int64(bitPattern: entry.digests.headTail.low))
+            statement.bind(8, full.map { Int64(bitPattern: $0.high) })
+            statement.bind(9, full.map { Int64(bitPattern: $0.low) })
+            statement.bind(10, now)
+            statement.bind(11, assigned[key.index])
+            try statement.execute()
         }
     }
 }
