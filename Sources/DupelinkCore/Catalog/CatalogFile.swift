@@ -55,17 +55,13 @@ enum CatalogFile {
             return .refused(detail: "the file is empty, not a dupelink catalog; \(chooseAnother)")
         }
         var header = [UInt8](repeating: 0, count: 100)
-        var count = 0
-        while count < header.count {
-            let result = header.withUnsafeMutableBytes { buffer in
-                pread(opened, buffer.baseAddress! + count, buffer.count - count, off_t(count))
-            }
-            if result < 0 && errno == EINTR { continue }
-            if result < 0 {
-                throw DupelinkError(.catalog, path: path, errno: Errno(rawValue: errno), operation: "read the catalog")
-            }
-            if result == 0 { break }
-            count += result
+        let count: Int
+        do {
+            count = try header.withUnsafeMutableBytes { buffer in
+                Result { () throws(Errno) in try Syscalls.read(FileDescriptor(rawValue: opened), at: 0, into: buffer) }
+            }.get()
+        } catch {
+            throw DupelinkError(.catalog, path: path, errno: error, operation: "read the catalog")
         }
         let prefixLength = min(count, magic.count)
         guard header[0..<prefixLength].elementsEqual(magic[0..<prefixLength]) else {

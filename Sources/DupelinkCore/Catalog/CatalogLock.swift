@@ -157,16 +157,9 @@ package final class CatalogLock: Sendable {
     /// The first 64 bytes of the lock file, as text (a longer file is not a lock file).
     private func readContent() throws(Errno) -> String {
         var buffer = [UInt8](repeating: 0, count: 65)
-        var count = 0
-        while count < buffer.count {
-            let result = buffer.withUnsafeMutableBytes { raw in
-                pread(descriptor.rawValue, raw.baseAddress! + count, raw.count - count, off_t(count))
-            }
-            if result < 0 && errno == EINTR { continue }
-            if result < 0 { throw Errno(rawValue: errno) }
-            if result == 0 { break }
-            count += result
-        }
+        let count = try buffer.withUnsafeMutableBytes { raw in
+            Result { () throws(Errno) in try Syscalls.read(descriptor, at: 0, into: raw) }
+        }.get()
         if count > 64 { return "not a process id" }
         return String(decoding: buffer[0..<count], as: UTF8.self)
     }

@@ -65,7 +65,7 @@ extension Catalog {
             var path = scan.table.path(ofDirectory: Int32(index))
             if path.isEmpty { path = Array(".".utf8) }
             // A rebuilt root may not know its identity: ask the root itself, as the walk would.
-            let cPath = path.map { CChar(bitPattern: $0) } + [0]
+            let cPath = path.cString
             guard let status = try? Syscalls.status(of: cPath, in: Syscalls.currentDirectory, followSymlinks: true)
             else { continue }
             identities.resolve(device: status.id.device, path: path)

@@ -24,7 +24,7 @@ extension ProcessIdentity {
     }
 
     private static func currentBootID() -> String {
-        guard let bytes = readSmallFile("/proc/sys/kernel/random/boot_id") else { return "" }
+        guard let bytes = Syscalls.kernelFile(at: "/proc/sys/kernel/random/boot_id") else { return "" }
         return String(decoding: bytes, as: UTF8.self).trimmingNewlines()
     }
 
@@ -32,28 +32,13 @@ extension ProcessIdentity {
     /// parent has not yet collected it). The command name (field 2) may contain spaces and
     /// parentheses, so fields are counted after its last `)`.
     private static func startTime(of pid: Int32) -> Int64? {
-        guard let bytes = readSmallFile("/proc/\(pid)/stat"), let close = bytes.lastIndex(of: UInt8(ascii: ")")) else {
+        guard let bytes = Syscalls.kernelFile(at: "/proc/\(pid)/stat"), let close = bytes.lastIndex(of: UInt8(ascii: ")")) else {
             return nil
         }
         let fields = bytes[(close + 1)...].split(separator: UInt8(ascii: " "))
         // After the name: field 3 (state) is index 0, so field 22 is index 19.
         guard fields.count > 19, fields[0].first != UInt8(ascii: "Z"), fields[0].first != UInt8(ascii: "X") else { return nil }
         return Int64(String(decoding: fields[19], as: UTF8.self))
-    }
-
-    private static func readSmallFile(_ path: String) -> [UInt8]? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { _ = close(descriptor) }
-        var result: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            result += buffer[0..<count]
-        }
-        return result
     }
 }
 

@@ -93,7 +93,7 @@ public enum JournalRecovery {
         }
         let directory = handle.descriptor
         let (directoryPath, nameBytes) = JournalPaths.split(entry.path)
-        let name = nameBytes.map { CChar(bitPattern: $0) } + [0]
+        let name = nameBytes.cString
         let current = try? Syscalls.status(of: name, in: directory)
         let old = entry.before.id
         let new = entry.after?.id
@@ -101,7 +101,7 @@ public enum JournalRecovery {
 
         for temporary in [entry.temporaryName, entry.backupName ?? []] where !temporary.isEmpty {
             let shown = JournalPaths.joined(directoryPath, temporary)
-            let cTemporary = temporary.map { CChar(bitPattern: $0) } + [0]
+            let cTemporary = temporary.cString
             guard JournalPaths.isTemporaryName(temporary) else {
                 report.diagnostics.append(leftInPlace(shown, entry, "its name is not a dupelink temporary name"))
                 continue
@@ -177,7 +177,7 @@ enum JournalDirectory {
         // Relative paths start in the working directory of the run that recorded them.
         var start = Syscalls.currentDirectory
         if directoryPath.first != UInt8(ascii: "/"), !workingDirectory.isEmpty {
-            let cPath = workingDirectory.map { CChar(bitPattern: $0) } + [0]
+            let cPath = workingDirectory.cString
             do {
                 start = try Syscalls.openDirectory(cPath, in: Syscalls.currentDirectory, followSymlinks: true)
             } catch {
@@ -207,7 +207,7 @@ enum JournalDirectory {
     private static func openOne(
         _ name: [UInt8], in parent: FileDescriptor, follow: Bool, shown: [UInt8]
     ) throws(DupelinkError) -> DirectoryHandle {
-        let cName = name.map { CChar(bitPattern: $0) } + [0]
+        let cName = name.cString
         do {
             return DirectoryHandle(owning: try Syscalls.openDirectory(cName, in: parent, followSymlinks: follow))
         } catch {

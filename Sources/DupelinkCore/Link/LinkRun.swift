@@ -171,7 +171,7 @@ final class LinkRun {
     }
 
     func cName(of record: FileRecord) -> [CChar] {
-        scan.table.name(ofFile: record).map { CChar(bitPattern: $0) } + [0]
+        scan.table.name(ofFile: record).cString
     }
 
     func path(of file: Int32) -> [UInt8] { scan.path(ofFile: file) }

@@ -16,7 +16,7 @@ extension Separator {
             containing: item.path, rootLength: item.rootLength, workingDirectory: item.workingDirectory,
             expected: directoryID)
         let directory = handle.descriptor
-        let name = JournalPaths.split(item.path).name.map { CChar(bitPattern: $0) } + [0]
+        let name = JournalPaths.split(item.path).name.cString
         let path = item.path
 
         let (source, opened) = try openShared(name, in: directory, expected: expected, path: path)
@@ -217,7 +217,7 @@ extension Separator {
                 containing: earlier.path, rootLength: earlier.rootLength, workingDirectory: earlier.workingDirectory,
                 expected: earlier.directory)
         else { return nil }
-        let name = JournalPaths.split(earlier.path).name.map { CChar(bitPattern: $0) } + [0]
+        let name = JournalPaths.split(earlier.path).name.cString
         guard let found = try? Syscalls.status(of: name, in: handle.descriptor), found.kind == .regular,
             found.id == earlier.status.id, found.size == size, found.modificationTime == restore.modificationTime,
             found.userID == restore.userID, found.groupID == restore.groupID, found.permissions == restore.permissions

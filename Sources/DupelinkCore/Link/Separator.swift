@@ -154,7 +154,7 @@ public struct Separator {
     /// Checks the name is a regular file, and the expected inode when one is given.
     private func check(_ item: SeparationItem, in directory: FileDescriptor) throws(DupelinkError) -> FileStatus {
         let (_, name) = JournalPaths.split(item.path)
-        let cName = name.map { CChar(bitPattern: $0) } + [0]
+        let cName = name.cString
         let status: FileStatus
         do {
             status = try Syscalls.status(of: cName, in: directory)

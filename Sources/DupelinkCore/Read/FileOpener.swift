@@ -109,7 +109,7 @@ final class DirectoryCache {
             descriptor = try DirectoryHandle.open(directory: index, in: table).release()
         } else {
             let root = try root(of: index, in: table)
-            let cPath = below.map { CChar(bitPattern: $0) } + [0]
+            let cPath = below.cString
             do {
                 descriptor = try Syscalls.openWithoutSymlinks(cPath, in: root, flags: O_RDONLY | O_DIRECTORY | O_NOCTTY)
             } catch {
@@ -140,7 +140,7 @@ final class DirectoryCache {
             var below = pathBelowRoot(ofDirectory: record.directory, in: table)
             if !below.isEmpty { below.append(UInt8(ascii: "/")) }
             below += table.name(ofFile: record)
-            let cPath = below.map { CChar(bitPattern: $0) } + [0]
+            let cPath = below.cString
             let opened = Result { () throws(Errno) -> FileDescriptor in
                 try Syscalls.openForReadingWithoutSymlinks(cPath, in: root)
             }

@@ -259,7 +259,7 @@ extension StorageProbe {
         for (index, directory) in table.directories.enumerated() where seen.insert(directory.id.device).inserted {
             // The type by `fstatfs` on the directory itself (a root or the first directory met).
             var type: UInt64? = nil
-            let path = table.path(ofDirectory: Int32(index)).map { CChar(bitPattern: $0) } + [0]
+            let path = table.path(ofDirectory: Int32(index)).cString
             if let descriptor = try? Syscalls.openDirectory(path, in: Syscalls.currentDirectory, followSymlinks: true) {
                 type = try? Syscalls.filesystemType(of: descriptor)
                 Syscalls.closeQuietly(descriptor)

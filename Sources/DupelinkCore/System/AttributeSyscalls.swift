@@ -14,18 +14,19 @@ extension Syscalls {
     /// The corresponding C function is `flistxattr`.
     package static func extendedAttributeNames(of descriptor: FileDescriptor) throws(Errno) -> [[UInt8]]? {
         while true {
-            let needed = flistxattr(descriptor.rawValue, nil, 0)
-            if needed < 0 {
-                if errno == EINTR { continue }
-                if errno == EOPNOTSUPP { return nil }
-                throw Errno(rawValue: errno)
+            let needed: Int
+            do {
+                needed = try retryingInterrupts { flistxattr(descriptor.rawValue, nil, 0) }
+            } catch where error.rawValue == EOPNOTSUPP {
+                return nil
             }
             if needed == 0 { return [] }
             var list = [CChar](repeating: 0, count: needed)
-            let count = flistxattr(descriptor.rawValue, &list, list.count)
-            if count < 0 {
-                if errno == EINTR || errno == ERANGE { continue }
-                throw Errno(rawValue: errno)
+            let count: Int
+            do {
+                count = try retryingInterrupts { flistxattr(descriptor.rawValue, &list, list.count) }
+            } catch where error.rawValue == ERANGE {
+                continue
             }
             return list[0..<count].split(separator: 0, omittingEmptySubsequences: true).map {
                 $0.map { UInt8(bitPattern: $0) }
@@ -41,21 +42,23 @@ extension Syscalls {
     ///
     /// The corresponding C function is `fgetxattr`.
     package static func extendedAttribute(_ name: [UInt8], of descriptor: FileDescriptor) throws(Errno) -> [UInt8]? {
-        let cName = name.map { CChar(bitPattern: $0) } + [0]
+        let cName = name.cString
         while true {
-            let needed = fgetxattr(descriptor.rawValue, cName, nil, 0)
-            if needed < 0 {
-                if errno == EINTR { continue }
-                if errno == ENODATA { return nil }
-                throw Errno(rawValue: errno)
+            let needed: Int
+            do {
+                needed = try retryingInterrupts { fgetxattr(descriptor.rawValue, cName, nil, 0) }
+            } catch where error.rawValue == ENODATA {
+                return nil
             }
             if needed == 0 { return [] }
             var value = [UInt8](repeating: 0, count: needed)
-            let count = fgetxattr(descriptor.rawValue, cName, &value, value.count)
-            if count < 0 {
-                if errno == EINTR || errno == ERANGE { continue }
-                if errno == ENODATA { return nil }
-                throw Errno(rawValue: errno)
+            let count: Int
+            do {
+                count = try retryingInterrupts { fgetxattr(descriptor.rawValue, cName, &value, value.count) }
+            } catch where error.rawValue == ERANGE {
+                continue
+            } catch where error.rawValue == ENODATA {
+                return nil
             }
             return Array(value[0..<count])
         }
@@ -68,10 +71,8 @@ extension Syscalls {
     ///
     /// The corresponding C function is `fsetxattr`.
     package static func setExtendedAttribute(_ name: [UInt8], to value: [UInt8], of descriptor: FileDescriptor) throws(Errno) {
-        let cName = name.map { CChar(bitPattern: $0) } + [0]
-        while value.withUnsafeBytes({ fsetxattr(descriptor.rawValue, cName, $0.baseAddress, $0.count, 0) }) != 0 {
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
+        let cName = name.cString
+        _ = try retryingInterrupts { value.withUnsafeBytes({ fsetxattr(descriptor.rawValue, cName, $0.baseAddress, $0.count, 0) }) }
     }
 
     /// The inode flags of an open file as `chattr` sets them (`FS_IOC_GETFLAGS`), or 0 where the
@@ -83,12 +84,10 @@ extension Syscalls {
     /// The corresponding C function is `ioctl(FS_IOC_GETFLAGS)`.
     package static func inodeFlags(of descriptor: FileDescriptor) throws(Errno) -> UInt32 {
         var flags: UInt32 = 0
-        while dl_get_inode_flags(descriptor.rawValue, &flags) != 0 {
-            switch errno {
-            case EINTR: continue
-            case ENOTTY, EOPNOTSUPP, EINVAL, ENOSYS: return 0
-            default: throw Errno(rawValue: errno)
-            }
+        do {
+            _ = try retryingInterrupts { dl_get_inode_flags(descriptor.rawValue, &flags) }
+        } catch where [ENOTTY, EOPNOTSUPP, EINVAL, ENOSYS].contains(error.rawValue) {
+            return 0
         }
         return flags
     }
@@ -100,10 +99,11 @@ extension Syscalls {
     ///
     /// The corresponding C function is `fremovexattr`.
     package static func removeExtendedAttribute(_ name: [UInt8], of descriptor: FileDescriptor) throws(Errno) {
-        let cName = name.map { CChar(bitPattern: $0) } + [0]
-        while fremovexattr(descriptor.rawValue, cName) != 0 {
-            if errno == ENODATA { return }
-            if errno != EINTR { throw Errno(rawValue: errno) }
+        let cName = name.cString
+        do {
+            _ = try retryingInterrupts { fremovexattr(descriptor.rawValue, cName) }
+        } catch where error.rawValue == ENODATA {
+            return
         }
     }
 
@@ -114,8 +114,6 @@ extension Syscalls {
     ///
     /// The corresponding C function is `ioctl(FS_IOC_SETFLAGS)`.
     package static func setInodeFlags(_ flags: UInt32, of descriptor: FileDescriptor) throws(Errno) {
-        while dl_set_inode_flags(descriptor.rawValue, flags) != 0 {
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
+        _ = try retryingInterrupts { dl_set_inode_flags(descriptor.rawValue, flags) }
     }
 }

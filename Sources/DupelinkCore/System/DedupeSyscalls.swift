@@ -34,11 +34,10 @@ extension Syscalls {
     ) throws(Errno) -> DedupeRangeResult {
         var deduplicated: UInt64 = 0
         var status: Int32 = 0
-        while dl_dedupe_range(
-            source.rawValue, UInt64(sourceOffset), UInt64(length), destination.rawValue, UInt64(destinationOffset),
-            &deduplicated, &status) != 0
-        {
-            if errno != EINTR { throw Errno(rawValue: errno) }
+        _ = try retryingInterrupts {
+            dl_dedupe_range(
+                source.rawValue, UInt64(sourceOffset), UInt64(length), destination.rawValue, UInt64(destinationOffset),
+                &deduplicated, &status)
         }
         if status < 0 { throw Errno(rawValue: -status) }
         if status == dl_dedupe_range_differs() { return .differs }
@@ -53,8 +52,6 @@ extension Syscalls {
     ///
     /// The corresponding C function is `syncfs`.
     package static func synchronizeFilesystem(_ descriptor: FileDescriptor) throws(Errno) {
-        while dl_syncfs(descriptor.rawValue) != 0 {
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
+        _ = try retryingInterrupts { dl_syncfs(descriptor.rawValue) }
     }
 }

@@ -74,12 +74,10 @@ extension Syscalls {
         var start: UInt64 = 0
         while true {
             var count: UInt32 = 0
-            let status = batch.withUnsafeMutableBufferPointer { buffer in
-                dl_fiemap(descriptor.rawValue, start, UInt64.max - start, buffer.baseAddress, extentBatch, &count)
-            }
-            if status != 0 {
-                if errno == EINTR { continue }
-                throw Errno(rawValue: errno)
+            _ = try retryingInterrupts {
+                batch.withUnsafeMutableBufferPointer { buffer in
+                    dl_fiemap(descriptor.rawValue, start, UInt64.max - start, buffer.baseAddress, extentBatch, &count)
+                }
             }
             for extent in batch.prefix(Int(count)) {
                 result.append(
@@ -108,9 +106,7 @@ extension Syscalls {
     package static func firstExtentOffset(of descriptor: FileDescriptor) throws(Errno) -> UInt64? {
         var extent = dl_extent()
         var count: UInt32 = 0
-        while dl_fiemap(descriptor.rawValue, 0, UInt64.max, &extent, 1, &count) != 0 {
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
+        _ = try retryingInterrupts { dl_fiemap(descriptor.rawValue, 0, UInt64.max, &extent, 1, &count) }
         let unplaced = ExtentFlags([.unknown, .delayedAllocation, .inline, .tail])
         guard count == 1, ExtentFlags(rawValue: extent.flags).isDisjoint(with: unplaced) else { return nil }
         return extent.physical

@@ -46,9 +46,7 @@ extension Syscalls {
     /// The corresponding C function is `linkat` with `AT_SYMLINK_FOLLOW`.
     package static func link(openFile file: FileDescriptor, to name: UnsafePointer<CChar>, in directory: FileDescriptor) throws(Errno) {
         let source = "/proc/self/fd/\(file.rawValue)"
-        while linkat(AT_FDCWD, source, directory.rawValue, name, AT_SYMLINK_FOLLOW) != 0 {
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
+        _ = try retryingInterrupts { linkat(AT_FDCWD, source, directory.rawValue, name, AT_SYMLINK_FOLLOW) }
     }
 
     /// Writes all of `buffer` at `offset`, retrying on `EINTR` and short writes.
@@ -60,12 +58,10 @@ extension Syscalls {
         var total = 0
         guard let base = buffer.baseAddress else { return }
         while total < buffer.count {
-            let count = pwrite(descriptor.rawValue, base + total, buffer.count - total, off_t(offset) + off_t(total))
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw Errno(rawValue: errno)
+            let written = try retryingInterrupts {
+                pwrite(descriptor.rawValue, base + total, buffer.count - total, off_t(offset) + off_t(total))
             }
-            total += count
+            total += written
         }
     }
 
@@ -75,9 +71,7 @@ extension Syscalls {
     ///
     /// The corresponding C function is `fchown`.
     package static func changeOwner(_ descriptor: FileDescriptor, userID: UInt32, groupID: UInt32) throws(Errno) {
-        while fchown(descriptor.rawValue, userID, groupID) != 0 {
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
+        _ = try retryingInterrupts { fchown(descriptor.rawValue, userID, groupID) }
     }
 
     /// Sets the permission bits (`mode & 0o7777`) of an open file.
@@ -86,9 +80,7 @@ extension Syscalls {
     ///
     /// The corresponding C function is `fchmod`.
     package static func changeMode(_ descriptor: FileDescriptor, permissions: UInt32) throws(Errno) {
-        while fchmod(descriptor.rawValue, mode_t(permissions & 0o7777)) != 0 {
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
+        _ = try retryingInterrupts { fchmod(descriptor.rawValue, mode_t(permissions & 0o7777)) }
     }
 
     /// Sets the modification time of an open file, in nanoseconds since the epoch; the access time
@@ -104,9 +96,7 @@ extension Syscalls {
                 tv_sec: time_t(nanoseconds.floorDivided(by: 1_000_000_000)),
                 tv_nsec: Int(nanoseconds - nanoseconds.floorDivided(by: 1_000_000_000) * 1_000_000_000)),
         ]
-        while futimens(descriptor.rawValue, &times) != 0 {
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
+        _ = try retryingInterrupts { futimens(descriptor.rawValue, &times) }
     }
 
     /// Waits until the file's data and metadata are on the disk.
@@ -115,9 +105,7 @@ extension Syscalls {
     ///
     /// The corresponding C function is `fsync`.
     package static func synchronize(_ descriptor: FileDescriptor) throws(Errno) {
-        while fsync(descriptor.rawValue) != 0 {
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
+        _ = try retryingInterrupts { fsync(descriptor.rawValue) }
     }
 
     /// The bytes an unprivileged user may still write on the filesystem of `descriptor`
@@ -128,9 +116,7 @@ extension Syscalls {
     /// The corresponding C function is `fstatvfs`.
     package static func availableBytes(_ descriptor: FileDescriptor) throws(Errno) -> Int64 {
         var result = statvfs()
-        while fstatvfs(descriptor.rawValue, &result) != 0 {
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
+        _ = try retryingInterrupts { fstatvfs(descriptor.rawValue, &result) }
         let total = UInt64(result.f_bavail).multipliedReportingOverflow(by: UInt64(result.f_frsize))
         return total.overflow || total.partialValue > UInt64(Int64.max) ? Int64.max : Int64(total.partialValue)
     }

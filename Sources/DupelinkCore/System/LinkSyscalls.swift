@@ -18,9 +18,7 @@ extension Syscalls {
         _ name: UnsafePointer<CChar>, in directory: FileDescriptor,
         with otherName: UnsafePointer<CChar>, in otherDirectory: FileDescriptor
     ) throws(Errno) {
-        while dl_renameat2(directory.rawValue, name, otherDirectory.rawValue, otherName, renameExchangeFlag) != 0 {
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
+        _ = try retryingInterrupts { dl_renameat2(directory.rawValue, name, otherDirectory.rawValue, otherName, renameExchangeFlag) }
     }
 }
 
@@ -38,9 +36,7 @@ extension Syscalls {
     /// The corresponding C function is `statx` with `STATX_MNT_ID`.
     package static func mountID(of name: UnsafePointer<CChar>, in directory: FileDescriptor) throws(Errno) -> UInt64? {
         var result = dl_statx_result()
-        while dl_statx(directory.rawValue, name, AT_SYMLINK_NOFOLLOW, &result) != 0 {
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
+        _ = try retryingInterrupts { dl_statx(directory.rawValue, name, AT_SYMLINK_NOFOLLOW, &result) }
         return result.mask & statxMountIDFlag != 0 ? result.mount_id : nil
     }
 }

@@ -12,12 +12,10 @@ extension Syscalls {
     ///
     /// The corresponding C function is `flock`.
     package static func lockExclusivelyWithoutWaiting(_ descriptor: FileDescriptor) throws(Errno) -> Bool {
-        while flock(descriptor.rawValue, LOCK_EX | LOCK_NB) != 0 {
-            switch errno {
-            case EINTR: continue
-            case EWOULDBLOCK: return false
-            default: throw Errno(rawValue: errno)
-            }
+        do {
+            _ = try retryingInterrupts { flock(descriptor.rawValue, LOCK_EX | LOCK_NB) }
+        } catch where error.rawValue == EWOULDBLOCK {
+            return false
         }
         return true
     }

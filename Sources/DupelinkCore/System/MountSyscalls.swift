@@ -24,9 +24,7 @@ extension Syscalls {
     /// The corresponding C function is `statx` with `AT_EMPTY_PATH` and `STATX_MNT_ID`.
     package static func mountID(of descriptor: FileDescriptor) throws(Errno) -> UInt64? {
         var result = dl_statx_result()
-        while dl_statx(descriptor.rawValue, "", dl_at_empty_path() | AT_SYMLINK_NOFOLLOW, &result) != 0 {
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
+        _ = try retryingInterrupts { dl_statx(descriptor.rawValue, "", dl_at_empty_path() | AT_SYMLINK_NOFOLLOW, &result) }
         return result.mask & statxMountIDMask != 0 ? result.mount_id : nil
     }
 
@@ -39,9 +37,7 @@ extension Syscalls {
     /// The corresponding C function is `fstatfs`.
     package static func filesystemType(of descriptor: FileDescriptor) throws(Errno) -> UInt64 {
         var type: UInt64 = 0
-        while dl_filesystem_type(descriptor.rawValue, &type) != 0 {
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
+        _ = try retryingInterrupts { dl_filesystem_type(descriptor.rawValue, &type) }
         return type
     }
 }

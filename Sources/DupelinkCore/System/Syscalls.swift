@@ -22,9 +22,7 @@ package enum Syscalls {
     ) throws(Errno) -> FileStatus {
         var raw = stat()
         let flags = followSymlinks ? 0 : AT_SYMLINK_NOFOLLOW
-        while fstatat(directory.rawValue, name, &raw, flags) != 0 {
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
+        _ = try retryingInterrupts { fstatat(directory.rawValue, name, &raw, flags) }
         return FileStatus(raw)
     }
 
@@ -35,9 +33,7 @@ package enum Syscalls {
     /// The corresponding C function is `fstat`.
     package static func status(of descriptor: FileDescriptor) throws(Errno) -> FileStatus {
         var raw = stat()
-        while fstat(descriptor.rawValue, &raw) != 0 {
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
+        _ = try retryingInterrupts { fstat(descriptor.rawValue, &raw) }
         return FileStatus(raw)
     }
 
@@ -50,11 +46,7 @@ package enum Syscalls {
     package static func open(
         _ name: UnsafePointer<CChar>, in directory: FileDescriptor, flags: Int32, permissions: mode_t = 0
     ) throws(Errno) -> FileDescriptor {
-        while true {
-            let fd = openat(directory.rawValue, name, flags | O_CLOEXEC, permissions)
-            if fd >= 0 { return FileDescriptor(rawValue: fd) }
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
+        FileDescriptor(rawValue: try retryingInterrupts { openat(directory.rawValue, name, flags | O_CLOEXEC, permissions) })
     }
 
     /// Opens a regular file for reading: never follows a final symbolic link, never blocks on a
@@ -84,11 +76,7 @@ package enum Syscalls {
     package static func openWithoutSymlinks(
         _ path: UnsafePointer<CChar>, in directory: FileDescriptor, flags: Int32
     ) throws(Errno) -> FileDescriptor {
-        while true {
-            let fd = dl_open_no_symlinks(directory.rawValue, path, flags)
-            if fd >= 0 { return FileDescriptor(rawValue: fd) }
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
+        FileDescriptor(rawValue: try retryingInterrupts { dl_open_no_symlinks(directory.rawValue, path, flags) })
     }
 
     /// Opens a regular file for reading as `openForReading` does, by a relative path of one or
@@ -128,9 +116,7 @@ package enum Syscalls {
         _ oldName: UnsafePointer<CChar>, in oldDirectory: FileDescriptor,
         to newName: UnsafePointer<CChar>, in newDirectory: FileDescriptor, flags: Int32 = 0
     ) throws(Errno) {
-        while linkat(oldDirectory.rawValue, oldName, newDirectory.rawValue, newName, flags) != 0 {
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
+        _ = try retryingInterrupts { linkat(oldDirectory.rawValue, oldName, newDirectory.rawValue, newName, flags) }
     }
 
     /// Atomically renames `oldName` over `newName`: at no instant is `newName` missing.
@@ -142,9 +128,7 @@ package enum Syscalls {
         _ oldName: UnsafePointer<CChar>, in oldDirectory: FileDescriptor,
         to newName: UnsafePointer<CChar>, in newDirectory: FileDescriptor
     ) throws(Errno) {
-        while renameat(oldDirectory.rawValue, oldName, newDirectory.rawValue, newName) != 0 {
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
+        _ = try retryingInterrupts { renameat(oldDirectory.rawValue, oldName, newDirectory.rawValue, newName) }
     }
 
     /// Removes the name `name` from `directory` (a file, or with `removeDirectory` an empty directory).
@@ -155,9 +139,7 @@ package enum Syscalls {
     package static func unlink(
         _ name: UnsafePointer<CChar>, in directory: FileDescriptor, removeDirectory: Bool = false
     ) throws(Errno) {
-        while unlinkat(directory.rawValue, name, removeDirectory ? AT_REMOVEDIR : 0) != 0 {
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
+        _ = try retryingInterrupts { unlinkat(directory.rawValue, name, removeDirectory ? AT_REMOVEDIR : 0) }
     }
 
     /// Returns the target of the symbolic link `name` in `directory`, as bytes.
@@ -168,11 +150,11 @@ package enum Syscalls {
     /// The corresponding C function is `readlinkat`.
     package static func linkTarget(of name: UnsafePointer<CChar>, in directory: FileDescriptor) throws(Errno) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: 4096)
-        var count = -1
-        repeat {
-            count = buffer.withUnsafeMutableBytes { readlinkat(directory.rawValue, name, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
-        } while count < 0 && errno == EINTR
-        guard count >= 0 else { throw Errno(rawValue: errno) }
+        let count = try retryingInterrupts {
+            buffer.withUnsafeMutableBytes {
+                readlinkat(directory.rawValue, name, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count)
+            }
+        }
         return Array(buffer.prefix(count))
     }
 
@@ -204,11 +186,8 @@ package enum Syscalls {
     ) throws(Errno) -> Int {
         var total = 0
         while total < buffer.count {
-            let count = pread(
-                descriptor.rawValue, buffer.baseAddress! + total, buffer.count - total, off_t(offset) + off_t(total))
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw Errno(rawValue: errno)
+            let count = try retryingInterrupts {
+                pread(descriptor.rawValue, buffer.baseAddress! + total, buffer.count - total, off_t(offset) + off_t(total))
             }
             if count == 0 { break }
             total += count

@@ -292,10 +292,11 @@ struct DirectoryReader: Sendable {
     private func isExcluded(name: UnsafePointer<CChar>, in path: [UInt8]?) -> Bool {
         for pattern in nameExcludes where fnmatch(pattern, name, 0) == 0 { return true }
         guard let path, !pathExcludes.isEmpty else { return false }
-        var full = path.map { CChar(bitPattern: $0) }
-        if full.last != CChar(bitPattern: UInt8(ascii: "/")) { full.append(CChar(bitPattern: UInt8(ascii: "/"))) }
-        full.append(contentsOf: UnsafeBufferPointer(start: name, count: strlen(name) + 1))
-        for pattern in pathExcludes where fnmatch(pattern, full, 0) == 0 { return true }
+        var full = path
+        if full.last != UInt8(ascii: "/") { full.append(UInt8(ascii: "/")) }
+        full.append(contentsOf: bytes(of: name))
+        let cFull = full.cString
+        for pattern in pathExcludes where fnmatch(pattern, cFull, 0) == 0 { return true }
         return false
     }
 
@@ -308,7 +309,8 @@ struct DirectoryReader: Sendable {
 private func withCName<R, E: Error>(
     _ name: UnsafeBufferPointer<UInt8>, _ body: (UnsafePointer<CChar>) throws(E) -> R
 ) throws(E) -> R {
-    // Names are at most 255 bytes; a stack buffer avoids an allocation per directory.
+    // Names are at most 255 bytes; a stack buffer avoids an allocation per directory (which
+    // `cString` would make).
     try withUnsafeTemporaryAllocation(of: CChar.self, capacity: name.count + 1) { (buffer) throws(E) -> R in
         for (index, byte) in name.enumerated() { buffer[index] = CChar(bitPattern: byte) }
         buffer[name.count] = 0

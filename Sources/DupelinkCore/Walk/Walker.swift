@@ -132,7 +132,7 @@ private struct RootWalk {
     }
 
     mutating func walkRoot(_ root: [UInt8], rootIndex: Int32) {
-        let cRoot = root.map { CChar(bitPattern: $0) } + [0]
+        let cRoot = root.cString
         let linkStatus: FileStatus
         do {
             linkStatus = try Syscalls.status(of: cRoot, in: Syscalls.currentDirectory)
@@ -201,8 +201,8 @@ private struct RootWalk {
         let slash = root.lastIndex(of: UInt8(ascii: "/"))
         let directory: [UInt8] = slash.map { $0 == 0 ? [UInt8(ascii: "/")] : Array(root[..<$0]) } ?? [UInt8(ascii: ".")]
         let name = slash.map { Array(root[($0 + 1)...]) } ?? root
-        let cDirectory = directory.map { CChar(bitPattern: $0) } + [0]
-        let cName = name.map { CChar(bitPattern: $0) } + [0]
+        let cDirectory = directory.cString
+        let cName = name.cString
         do {
             let descriptor = try Syscalls.openDirectory(cDirectory, in: Syscalls.currentDirectory, followSymlinks: true)
             defer { Syscalls.closeQuietly(descriptor) }

@@ -23,7 +23,7 @@ struct JournalCatalogOptionGroup: ParsableArguments {
             StandardStreams.error("neither XDG_CACHE_HOME nor HOME is set; name the catalog with --catalog")
             throw ExitStatus.failure
         }
-        let cPath = path.map { CChar(bitPattern: $0) } + [0]
+        let cPath = path.cString
         do {
             _ = try Syscalls.status(of: cPath, in: Syscalls.currentDirectory)
         } catch .noSuchFileOrDirectory {

@@ -50,7 +50,7 @@ struct PlanningOptionGroup: ParsableArguments {
 /// Resolves a `--prefer` directory to its identity, following symbolic links as a user typing it expects.
 enum PreferredDirectory {
     static func identity(of path: [UInt8]) -> FileID? {
-        let cPath = path.map { CChar(bitPattern: $0) } + [0]
+        let cPath = path.cString
         guard let status = try? Syscalls.status(of: cPath, in: Syscalls.currentDirectory, followSymlinks: true),
             status.kind == .directory
         else { return nil }

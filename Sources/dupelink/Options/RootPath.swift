@@ -17,7 +17,7 @@ enum RootPath {
         }
         let components = full.split(separator: slash, omittingEmptySubsequences: true)
         if components.contains(where: { $0.elementsEqual([0x2E, 0x2E]) }) {
-            let cPath = full.map { CChar(bitPattern: $0) } + [0]
+            let cPath = full.cString
             guard let resolved = realpath(cPath, nil) else { return path }
             defer { free(resolved) }
             return Array(UnsafeRawBufferPointer(start: resolved, count: strlen(resolved)))

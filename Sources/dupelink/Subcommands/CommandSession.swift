@@ -200,7 +200,7 @@ final class CommandSession {
     /// The roots on a filesystem that can share extents (see `Syscalls.copyOnWriteFilesystems`).
     static func copyOnWriteRoots(_ roots: [[UInt8]]) -> [(path: [UInt8], filesystem: String)] {
         roots.compactMap { root in
-            let cPath = root.map { CChar(bitPattern: $0) } + [0]
+            let cPath = root.cString
             guard let descriptor = try? Syscalls.open(cPath, in: Syscalls.currentDirectory, flags: O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
             else { return nil }
             defer { Syscalls.closeQuietly(descriptor) }

@@ -48,7 +48,7 @@ enum ReviewedReportLoader {
     /// Reads a regular file of at most `maximumSize` bytes. Opened without blocking, so a FIFO
     /// given by mistake is refused instead of waited on, and a device is never read.
     private static func readFile(_ path: [UInt8]) throws(Errno) -> [UInt8] {
-        let cPath = path.map { CChar(bitPattern: $0) } + [0]
+        let cPath = path.cString
         let descriptor = try Syscalls.open(cPath, in: Syscalls.currentDirectory, flags: O_RDONLY | O_NOCTTY | O_NONBLOCK)
         defer { Syscalls.closeQuietly(descriptor) }
         let status = try Syscalls.status(of: descriptor)
