@@ -55,58 +55,7 @@ extension Catalog {
             for (position, root) in scan.roots.enumerated() {
                 try insertRoot.execute(arguments: [scanID, position, Data(root)])
             }
-            let insertClass = try db.cachedStatement(
-                sql: "INSERT INTO duplicateClass (scanId, position, size, digestHigh, digestLow) VALUES (?, ?, ?, ?, ?)")
-            let insertMember = try db.cachedStatement(
-                sql: """
-                    INSERT INTO member (scanId, classPosition, position, device, inode, mode, linkCount, userID,
-                                        groupID, size, blocks, modificationTime, changeTime, attributes,
-                                        attributesProblem, sharedExtents)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-            let insertName = try db.cachedStatement(
-                sql: """
-                    INSERT INTO memberName (scanId, classPosition, memberPosition, position, path,
-                                            directoryDevice, directoryInode)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """)
-            for (classPosition, duplicateClass) in scan.classes.enumerated() {
-                insertClass.setUncheckedArguments([
-                    scanID, classPosition, duplicateClass.size,
-                    duplicateClass.digest.map { Int64(bitPattern: $0.high) },
-                    duplicateClass.digest.map { Int64(bitPattern: $0.low) },
-                ])
-                try insertClass.execute()
-                for (memberPosition, member) in duplicateClass.members.enumerated() {
-                    let status = member.status
-                    var encoded: Data? = nil
-                    var problem: String? = nil
-                    switch member.attributes {
-                    case .unknown, .digest: break
-                    case .read(let attributes): encoded = Data(attributes.encoded)
-                    case .unreadable(let why): problem = why
-                    }
-                    insertMember.setUncheckedArguments([
-                        scanID, classPosition, memberPosition,
-                        Int64(bitPattern: status.id.device), Int64(bitPattern: status.id.inode),
-                        Int64(status.mode), Int64(bitPattern: status.linkCount),
-                        Int64(status.userID), Int64(status.groupID),
-                        status.size, status.blocks, status.modificationTime, status.changeTime, encoded, problem,
-                        member.sharedExtents.map { Data($0.encoded) },
-                    ])
-                    try insertMember.execute()
-                    for (namePosition, file) in member.names.enumerated() {
-                        let record = scan.files[Int(file)]
-                        let directory = scan.table.directories[Int(record.directory)].id
-                        insertName.setUncheckedArguments([
-                            scanID, classPosition, memberPosition, namePosition,
-                            Data(scan.path(ofFile: file)),
-                            Int64(bitPattern: directory.device), Int64(bitPattern: directory.inode),
-                        ])
-                        try insertName.execute()
-                    }
-                }
-            }
+            try Self.insertClasses(of: scan, scanID: scanID, in: db)
             return scanID
         }
     }
@@ -148,65 +97,8 @@ extension Catalog {
                 }
                 classes.append(SavedClass(size: row[0], digest: digest, members: []))
             }
-            let memberRows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT classPosition, position, device, inode, mode, linkCount, userID, groupID, size, blocks,
-                           modificationTime, changeTime, attributes, attributesProblem, sharedExtents
-                    FROM member WHERE scanId = ? ORDER BY classPosition, position
-                    """, arguments: [id])
-            while let row = try memberRows.next() {
-                let classPosition: Int = row[0]
-                let position: Int = row[1]
-                let status = FileStatus(
-                    id: FileID(device: UInt64(bitPattern: row[2]), inode: UInt64(bitPattern: row[3])),
-                    mode: UInt32(truncatingIfNeeded: row[4] as Int64),
-                    linkCount: UInt64(bitPattern: row[5]),
-                    userID: UInt32(truncatingIfNeeded: row[6] as Int64),
-                    groupID: UInt32(truncatingIfNeeded: row[7] as Int64),
-                    size: row[8], blocks: row[9], modificationTime: row[10], changeTime: row[11])
-                guard classes.indices.contains(classPosition), classes[classPosition].members.count == position else {
-                    throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "scan \(id): member rows out of order")
-                }
-                var attributes = AttributeState.unknown
-                if let encoded: Data = row[12] {
-                    guard let decoded = FileAttributes(encoded: Array(encoded)) else {
-                        throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "scan \(id): unreadable member attributes")
-                    }
-                    attributes = .read(decoded)
-                } else if let problem: String = row[13] {
-                    attributes = .unreadable(problem)
-                }
-                var sharedExtents: SharedExtents? = nil
-                if let encoded: Data = row[14] {
-                    guard let decoded = SharedExtents(encoded: Array(encoded)) else {
-                        throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "scan \(id): unreadable member extents")
-                    }
-                    sharedExtents = decoded
-                }
-                classes[classPosition].members.append(
-                    SavedMember(status: status, names: [], attributes: attributes, sharedExtents: sharedExtents))
-            }
-            let nameRows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT classPosition, memberPosition, position, path, directoryDevice, directoryInode
-                    FROM memberName WHERE scanId = ? ORDER BY classPosition, memberPosition, position
-                    """, arguments: [id])
-            while let row = try nameRows.next() {
-                let classPosition: Int = row[0]
-                let memberPosition: Int = row[1]
-                let position: Int = row[2]
-                let path: Data = row[3]
-                let directory = FileID(device: UInt64(bitPattern: row[4]), inode: UInt64(bitPattern: row[5]))
-                guard classes.indices.contains(classPosition),
-                    classes[classPosition].members.indices.contains(memberPosition),
-                    classes[classPosition].members[memberPosition].names.count == position
-                else {
-                    throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "scan \(id): name rows out of order")
-                }
-                classes[classPosition].members[memberPosition].names.append(SavedName(path: Array(path), directory: directory))
-            }
+            try Self.loadMembers(into: &classes, scanID: id, in: db)
+            try Self.loadNames(into: &classes, scanID: id, in: db)
             return SavedScan(
                 id: id, startedAt: row[0], savedAt: row[1], roots: roots, statistics: statistics, classes: classes)
         }
@@ -216,6 +108,130 @@ extension Catalog {
                 detail: "the catalog has no scan \(id); list the saved scans to find one")
         }
         return loaded
+    }
+
+    /// Saves the classes of `scan` as scan `scanID`: each class, its members with their status,
+    /// attributes and shared extents, and every name with its directory's identity.
+    private static func insertClasses(of scan: ScanResult, scanID: Int64, in db: Database) throws {
+        let insertClass = try db.cachedStatement(
+            sql: "INSERT INTO duplicateClass (scanId, position, size, digestHigh, digestLow) VALUES (?, ?, ?, ?, ?)")
+        let insertMember = try db.cachedStatement(
+            sql: """
+                INSERT INTO member (scanId, classPosition, position, device, inode, mode, linkCount, userID,
+                                    groupID, size, blocks, modificationTime, changeTime, attributes,
+                                    attributesProblem, sharedExtents)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        let insertName = try db.cachedStatement(
+            sql: """
+                INSERT INTO memberName (scanId, classPosition, memberPosition, position, path,
+                                        directoryDevice, directoryInode)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+        for (classPosition, duplicateClass) in scan.classes.enumerated() {
+            insertClass.setUncheckedArguments([
+                scanID, classPosition, duplicateClass.size,
+                duplicateClass.digest.map { Int64(bitPattern: $0.high) },
+                duplicateClass.digest.map { Int64(bitPattern: $0.low) },
+            ])
+            try insertClass.execute()
+            for (memberPosition, member) in duplicateClass.members.enumerated() {
+                let status = member.status
+                var encoded: Data? = nil
+                var problem: String? = nil
+                switch member.attributes {
+                case .unknown, .digest: break
+                case .read(let attributes): encoded = Data(attributes.encoded)
+                case .unreadable(let why): problem = why
+                }
+                insertMember.setUncheckedArguments([
+                    scanID, classPosition, memberPosition,
+                    Int64(bitPattern: status.id.device), Int64(bitPattern: status.id.inode),
+                    Int64(status.mode), Int64(bitPattern: status.linkCount),
+                    Int64(status.userID), Int64(status.groupID),
+                    status.size, status.blocks, status.modificationTime, status.changeTime, encoded, problem,
+                    member.sharedExtents.map { Data($0.encoded) },
+                ])
+                try insertMember.execute()
+                for (namePosition, file) in member.names.enumerated() {
+                    let record = scan.files[Int(file)]
+                    let directory = scan.table.directories[Int(record.directory)].id
+                    insertName.setUncheckedArguments([
+                        scanID, classPosition, memberPosition, namePosition,
+                        Data(scan.path(ofFile: file)),
+                        Int64(bitPattern: directory.device), Int64(bitPattern: directory.inode),
+                    ])
+                    try insertName.execute()
+                }
+            }
+        }
+    }
+
+    /// Adds the saved members of scan `scanID` to its `classes`, in order.
+    private static func loadMembers(into classes: inout [SavedClass], scanID: Int64, in db: Database) throws {
+        let memberRows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT classPosition, position, device, inode, mode, linkCount, userID, groupID, size, blocks,
+                       modificationTime, changeTime, attributes, attributesProblem, sharedExtents
+                FROM member WHERE scanId = ? ORDER BY classPosition, position
+                """, arguments: [scanID])
+        while let row = try memberRows.next() {
+            let classPosition: Int = row[0]
+            let position: Int = row[1]
+            let status = FileStatus(
+                id: FileID(device: UInt64(bitPattern: row[2]), inode: UInt64(bitPattern: row[3])),
+                mode: UInt32(truncatingIfNeeded: row[4] as Int64),
+                linkCount: UInt64(bitPattern: row[5]),
+                userID: UInt32(truncatingIfNeeded: row[6] as Int64),
+                groupID: UInt32(truncatingIfNeeded: row[7] as Int64),
+                size: row[8], blocks: row[9], modificationTime: row[10], changeTime: row[11])
+            guard classes.indices.contains(classPosition), classes[classPosition].members.count == position else {
+                throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "scan \(scanID): member rows out of order")
+            }
+            var attributes = AttributeState.unknown
+            if let encoded: Data = row[12] {
+                guard let decoded = FileAttributes(encoded: Array(encoded)) else {
+                    throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "scan \(scanID): unreadable member attributes")
+                }
+                attributes = .read(decoded)
+            } else if let problem: String = row[13] {
+                attributes = .unreadable(problem)
+            }
+            var sharedExtents: SharedExtents? = nil
+            if let encoded: Data = row[14] {
+                guard let decoded = SharedExtents(encoded: Array(encoded)) else {
+                    throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "scan \(scanID): unreadable member extents")
+                }
+                sharedExtents = decoded
+            }
+            classes[classPosition].members.append(
+                SavedMember(status: status, names: [], attributes: attributes, sharedExtents: sharedExtents))
+        }
+    }
+
+    /// Adds the saved names of scan `scanID` to the members of its `classes`, in order.
+    private static func loadNames(into classes: inout [SavedClass], scanID: Int64, in db: Database) throws {
+        let nameRows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT classPosition, memberPosition, position, path, directoryDevice, directoryInode
+                FROM memberName WHERE scanId = ? ORDER BY classPosition, memberPosition, position
+                """, arguments: [scanID])
+        while let row = try nameRows.next() {
+            let classPosition: Int = row[0]
+            let memberPosition: Int = row[1]
+            let position: Int = row[2]
+            let path: Data = row[3]
+            let directory = FileID(device: UInt64(bitPattern: row[4]), inode: UInt64(bitPattern: row[5]))
+            guard classes.indices.contains(classPosition),
+                classes[classPosition].members.indices.contains(memberPosition),
+                classes[classPosition].members[memberPosition].names.count == position
+            else {
+                throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "scan \(scanID): name rows out of order")
+            }
+            classes[classPosition].members[memberPosition].names.append(SavedName(path: Array(path), directory: directory))
+        }
     }
 
     /// The number of the most recently saved scan, or nil when none was saved.

@@ -103,29 +103,8 @@ extension Separator {
         func failure(_ operation: String, _ error: Errno) -> DupelinkError {
             DupelinkError(.ioError, path: path, errno: error, operation: operation)
         }
-        var unnamed: FileDescriptor? = nil
-        if usesUnnamedFiles {
-            do {
-                unnamed = try Syscalls.openUnnamedFile(in: replacement.directory)
-            } catch where error == .notSupported || error == .isDirectory || error == .invalidArgument {
-                // No unnamed files on this filesystem: a named one below.
-            } catch {
-                throw failure("create a temporary file next to", error)
-            }
-        }
-        let copy: FileDescriptor
-        if let unnamed {
-            copy = unnamed
-        } else {
-            // Journal the name first, then create it.
-            try reserve(&replacement, names: &names, record: &record, copy: nil)
-            do {
-                copy = try replacement.makeEmptyFile()
-            } catch {
-                record.settle(.failed)
-                throw failure("create a temporary file next to", error.errno)
-            }
-        }
+        let (copy, isUnnamed) = try createCopy(into: &replacement, path: path, names: &names, record: &record)
+        let unnamed: FileDescriptor? = isUnnamed ? copy : nil
         defer { Syscalls.closeQuietly(copy) }
         var copyStatus: FileStatus
         do {
@@ -158,16 +137,7 @@ extension Separator {
             return error
         }
         do {
-            try AttributeRestore.setFlags(attributes, on: copy)
-            try copyContent(from: source, to: copy)
-            try AttributeRestore.setExtendedAttributes(attributes, on: copy)
-            try Syscalls.changeOwner(copy, userID: restore.userID, groupID: restore.groupID)
-            // After chown, which clears set-user-ID and set-group-ID bits.
-            try Syscalls.changeMode(copy, permissions: restore.permissions)
-            try Syscalls.setModificationTime(copy, nanoseconds: restore.modificationTime)
-            // Last: chown clears a capability.
-            try AttributeRestore.setCapability(attributes, on: copy)
-            try Syscalls.synchronize(copy)
+            try fill(copy, from: source, restore: restore, attributes: attributes)
         } catch {
             let detail = error == .notPermitted ? "the original owner, mode or attributes cannot be restored by this user" : nil
             throw abandon(DupelinkError(.ioError, path: path, errno: error, operation: "copy", detail: detail))
@@ -190,6 +160,50 @@ extension Separator {
             }
         }
         return copyStatus
+    }
+
+    /// Creates the file the copy is made in: unnamed where the filesystem allows (`O_TMPFILE`),
+    /// else under the replacement's temporary name, journaled first. Returns it, and whether it
+    /// is unnamed.
+    private func createCopy(
+        into replacement: inout NameReplacement, path: [UInt8], names: inout TemporaryNames,
+        record: inout SeparationRecord
+    ) throws(DupelinkError) -> (copy: FileDescriptor, isUnnamed: Bool) {
+        if usesUnnamedFiles {
+            do {
+                return (try Syscalls.openUnnamedFile(in: replacement.directory), true)
+            } catch where error == .notSupported || error == .isDirectory || error == .invalidArgument {
+                // No unnamed files on this filesystem: a named one below.
+            } catch {
+                throw DupelinkError(.ioError, path: path, errno: error, operation: "create a temporary file next to")
+            }
+        }
+        // Journal the name first, then create it.
+        try reserve(&replacement, names: &names, record: &record, copy: nil)
+        do {
+            return (try replacement.makeEmptyFile(), false)
+        } catch {
+            record.settle(.failed)
+            throw DupelinkError(.ioError, path: path, errno: error.errno, operation: "create a temporary file next to")
+        }
+    }
+
+    /// Gives the copy its flags, the bytes of `source`, its extended attributes, then the owner,
+    /// mode and time to restore, and last its capability (which `chown` would clear), and writes
+    /// it out.
+    private func fill(
+        _ copy: FileDescriptor, from source: FileDescriptor, restore: FileStatus, attributes: FileAttributes
+    ) throws(Errno) {
+        try AttributeRestore.setFlags(attributes, on: copy)
+        try copyContent(from: source, to: copy)
+        try AttributeRestore.setExtendedAttributes(attributes, on: copy)
+        try Syscalls.changeOwner(copy, userID: restore.userID, groupID: restore.groupID)
+        // After chown, which clears set-user-ID and set-group-ID bits.
+        try Syscalls.changeMode(copy, permissions: restore.permissions)
+        try Syscalls.setModificationTime(copy, nanoseconds: restore.modificationTime)
+        // Last: chown clears a capability.
+        try AttributeRestore.setCapability(attributes, on: copy)
+        try Syscalls.synchronize(copy)
     }
 
     /// Reserves the replacement's next temporary name, journaled with `copy`.
