@@ -1,5 +1,5 @@
-import CLinux
 import Glibc
+import CLinux
 import SystemPackage
 
 /// What is at the catalog path before SQLite is allowed near it.

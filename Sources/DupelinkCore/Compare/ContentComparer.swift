@@ -1,4 +1,3 @@
-import Glibc
 import SystemPackage
 
 /// The last narrowing: reads candidate files in full, side by side, and splits them wherever their
@@ -170,14 +169,14 @@ package struct ContentComparer: Sendable {
         var open: [OpenFile] = []
         defer {
             for file in open {
-                if file.drops { Syscalls.advise(file.descriptor, offset: 0, length: 0, advice: POSIX_FADV_DONTNEED) }
+                if file.drops { Syscalls.advise(file.descriptor, offset: 0, length: 0, advice: .dontNeed) }
                 Syscalls.closeQuietly(file.descriptor)
             }
         }
         for member in members {
             do {
                 let (descriptor, status) = try opener.open(member.names[0], directories: buffers.directories)
-                Syscalls.advise(descriptor, offset: 0, length: 0, advice: POSIX_FADV_SEQUENTIAL)
+                Syscalls.advise(descriptor, offset: 0, length: 0, advice: .sequential)
                 let drops = dropBehind && Syscalls.cachedPages(descriptor, offset: 0, length: 0) == 0
                 open.append((member, descriptor, status, drops))
             } catch {
@@ -209,7 +208,7 @@ package struct ContentComparer: Sendable {
                     let descriptor = open[index].descriptor
                     let count = try Syscalls.read(descriptor, at: offset, into: buffer)
                     if open[index].drops {
-                        Syscalls.advise(descriptor, offset: offset, length: Int64(length), advice: POSIX_FADV_DONTNEED)
+                        Syscalls.advise(descriptor, offset: offset, length: Int64(length), advice: .dontNeed)
                     }
                     result.bytesRead += Int64(count)
                     progress?.addBytesRead(count)
@@ -253,7 +252,7 @@ package struct ContentComparer: Sendable {
                     // Two holes are the same zeros; a hole and a read chunk compare as bytes.
                     let other = chunks[$0[0]]
                     return other.baseAddress == bytes.baseAddress
-                        || memcmp(other.baseAddress!, bytes.baseAddress!, length) == 0
+                        || compareBytes(other.baseAddress!, bytes.baseAddress!, count: length) == 0
                 }) {
                     buckets[bucket].append(index)
                 } else {

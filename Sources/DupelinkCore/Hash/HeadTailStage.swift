@@ -1,4 +1,3 @@
-import Glibc
 import SystemPackage
 
 /// The second narrowing: a digest of each candidate's first and last block splits most groups of
@@ -157,7 +156,7 @@ package enum HeadTailStage {
         }
         let wasUncached = dropBehind && Syscalls.cachedPages(descriptor, offset: 0, length: 0) == 0
         defer {
-            if wasUncached { Syscalls.advise(descriptor, offset: 0, length: 0, advice: POSIX_FADV_DONTNEED) }
+            if wasUncached { Syscalls.advise(descriptor, offset: 0, length: 0, advice: .dontNeed) }
             Syscalls.closeQuietly(descriptor)
         }
         let path = { opener.table.path(ofFile: opener.files[Int(member.names[0])]) }

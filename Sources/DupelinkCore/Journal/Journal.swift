@@ -1,4 +1,3 @@
-import Glibc
 
 /// The journal of one `link` run: writes each replacement to the catalog before the linker
 /// touches the name, and settles it afterwards.
@@ -131,11 +130,7 @@ public final class LinkJournal {
 /// Paths as the journal keeps them.
 enum JournalPaths {
     /// The working directory's path, or empty when it cannot be told.
-    static func workingDirectory() -> [UInt8] {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        guard getcwd(&buffer, buffer.count) != nil else { return [] }
-        return buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-    }
+    static func workingDirectory() -> [UInt8] { Syscalls.workingDirectory() ?? [] }
 
     /// Splits a path into its directory part and its last component.
     static func split(_ path: [UInt8]) -> (directory: [UInt8], name: [UInt8]) {

@@ -1,4 +1,3 @@
-import Glibc
 
 /// Finding out who this process is, and whether the process an identity names still runs: read
 /// from `/proc` by the journal, while `ProcessIdentity` itself is plain data the catalog stores.
@@ -7,7 +6,7 @@ extension ProcessIdentity {
     ///
     /// Touches the disk: reads two files under `/proc`.
     public static func current() -> ProcessIdentity {
-        let pid = getpid()
+        let pid = Syscalls.processID
         return ProcessIdentity(processID: pid, startTime: startTime(of: pid) ?? 0, bootID: currentBootID())
     }
 
@@ -20,7 +19,7 @@ extension ProcessIdentity {
         if startTime != 0 {
             return Self.startTime(of: processID) == startTime
         }
-        return kill(processID, 0) == 0 || errno == EPERM
+        return Syscalls.processExists(processID)
     }
 
     private static func currentBootID() -> String {

@@ -1,4 +1,3 @@
-import Glibc
 import SystemPackage
 
 extension DupelinkError.Code {

@@ -1,4 +1,3 @@
-import Glibc
 import SystemPackage
 
 /// The byte comparison the linker makes right before each swap, under the read leases, through
@@ -50,8 +49,8 @@ final class FinalComparison {
     /// - Throws: `ReadFailure` naming the file whose read failed.
     func compare(keeper: FileDescriptor, duplicate: FileDescriptor) throws(ReadFailure) -> Result {
         var clock = Stopwatch()
-        Syscalls.advise(keeper, offset: 0, length: 0, advice: POSIX_FADV_SEQUENTIAL)
-        Syscalls.advise(duplicate, offset: 0, length: 0, advice: POSIX_FADV_SEQUENTIAL)
+        Syscalls.advise(keeper, offset: 0, length: 0, advice: .sequential)
+        Syscalls.advise(duplicate, offset: 0, length: 0, advice: .sequential)
         let (keptMap, otherMap) = Self.maps(keeper, duplicate)
         let kept = buffers.buffer(0, length: Self.chunkSize)
         let other = buffers.buffer(1, length: Self.chunkSize)
@@ -73,7 +72,7 @@ final class FinalComparison {
             let otherCount = otherBytes.count
             guard keptCount == otherCount,
                 keptBytes.baseAddress == otherBytes.baseAddress
-                    || memcmp(keptBytes.baseAddress!, otherBytes.baseAddress!, keptCount) == 0
+                    || compareBytes(keptBytes.baseAddress!, otherBytes.baseAddress!, count: keptCount) == 0
             else {
                 return Result(isIdentical: false, bytesCompared: offset + Int64(min(keptCount, otherCount)), seconds: clock.lap())
             }

@@ -1,4 +1,3 @@
-import Glibc
 import SystemPackage
 
 /// The checks `LinkRun` makes on each pair right before it replaces a name: the names still as the
@@ -140,7 +139,7 @@ extension LinkRun {
         guard member.status.linkCount > UInt64(member.names.count) else { return }
         if exposedNames[id] == nil {
             var found: [UInt8]? = nil
-            let me = geteuid()
+            let me = Syscalls.effectiveUserID
             var seen = Set<Int32>()
             for name in member.names where found == nil {
                 let directory = scan.files[Int(name)].directory

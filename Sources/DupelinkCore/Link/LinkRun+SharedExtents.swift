@@ -1,4 +1,3 @@
-import Glibc
 import SystemPackage
 
 /// `dedupe`: making a duplicate share its keeper's data extents (`FIDEDUPERANGE`) once the
@@ -33,7 +32,7 @@ extension LinkRun {
             do {
                 result = try Syscalls.dedupeRange(from: keeperReader, offset: offset, length: length, to: reader, offset: offset)
             } catch {
-                if offset == 0 && [EOPNOTSUPP, EINVAL, ENOTTY].contains(error.rawValue) {
+                if offset == 0 && [.notSupported, .invalidArgument, .inappropriateIOCTLForDevice].contains(error) {
                     devicesWithoutDedupe.insert(device)
                     throw .skipped(DupelinkError(.refused, path: path(of: duplicate), detail: Self.cannotShareExtents))
                 }

@@ -1,4 +1,3 @@
-import Glibc
 import SystemPackage
 
 /// Why one action was not carried out.

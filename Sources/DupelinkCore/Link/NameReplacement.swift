@@ -1,10 +1,9 @@
-import Glibc
 import SystemPackage
 
 /// The temporary names dupelink makes next to a name it replaces, `.dupelink.<pid>.<n>.tmp`: the
 /// shape recovery recognises (`JournalPaths.isTemporaryName`).
 struct TemporaryNames {
-    private let processID = getpid()
+    private let processID = Syscalls.processID
     private var counter = 0
 
     /// Starts at `.dupelink.<pid>.1.tmp`.

@@ -1,4 +1,3 @@
-import Glibc
 import SystemPackage
 
 /// One name to turn back into a file of its own.

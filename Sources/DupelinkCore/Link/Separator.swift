@@ -1,4 +1,3 @@
-import Glibc
 import SystemPackage
 
 /// Turns linked names back into separate files: the only code besides the linker that changes

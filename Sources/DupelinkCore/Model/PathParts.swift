@@ -1,4 +1,3 @@
-import Glibc
 
 /// A path in its parts, each where it already is: a directory's path, perhaps a slash, a name.
 ///
@@ -24,7 +23,7 @@ struct PathParts {
             if mine.isEmpty || theirs.isEmpty { return mine.isEmpty && !theirs.isEmpty }
             guard let left = mine.baseAddress, let right = theirs.baseAddress else { return false }
             let count = min(mine.count, theirs.count)
-            let order = memcmp(left, right, count)
+            let order = compareBytes(left, right, count: count)
             if order != 0 { return order < 0 }
             offset += count
         }

@@ -1,4 +1,3 @@
-import Glibc
 
 /// The scan, top to bottom: walk, group by size and fold hard links, digest heads and tails, then
 /// read the survivors in full, comparing them byte for byte while computing their full digests;
@@ -79,9 +78,5 @@ struct Stopwatch {
         return now - last
     }
 
-    static func now() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-    }
+    static func now() -> Double { Syscalls.monotonicSeconds() }
 }

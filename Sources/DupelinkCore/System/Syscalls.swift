@@ -158,11 +158,21 @@ package enum Syscalls {
         return Array(buffer.prefix(count))
     }
 
+    /// How a descriptor's data will be used, for `advise`.
+    package enum Advice: Sendable {
+        /// Read from start to end: the kernel reads further ahead (`POSIX_FADV_SEQUENTIAL`).
+        case sequential
+        /// Not needed again: its pages may leave the cache (`POSIX_FADV_DONTNEED`).
+        case dontNeed
+
+        var rawValue: Int32 { self == .sequential ? POSIX_FADV_SEQUENTIAL : POSIX_FADV_DONTNEED }
+    }
+
     /// Tells the kernel how a descriptor's data will be read; a hint, so failures are ignored.
     ///
     /// The corresponding C function is `posix_fadvise`.
-    package static func advise(_ descriptor: FileDescriptor, offset: Int64, length: Int64, advice: Int32) {
-        _ = posix_fadvise(descriptor.rawValue, off_t(offset), off_t(length), advice)
+    package static func advise(_ descriptor: FileDescriptor, offset: Int64, length: Int64, advice: Advice) {
+        _ = posix_fadvise(descriptor.rawValue, off_t(offset), off_t(length), advice.rawValue)
     }
 
     /// Returns how many pages of `length` bytes at `offset` are in the page cache, or nil when the

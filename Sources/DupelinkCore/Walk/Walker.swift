@@ -1,4 +1,3 @@
-import Glibc
 import SystemPackage
 
 /// What a walk found: every regular file in range, by name, and the problems met on the way.
