@@ -1,4 +1,3 @@
-import Glibc
 import SystemPackage
 
 /// An exclusive lock on one catalog, held for a whole run, so that two dupelink runs (a timer run
@@ -93,11 +92,9 @@ package final class CatalogLock: Sendable {
 
     /// Opens (creating when missing) the lock file, and checks it is one dupelink may write to.
     private static func openLockFile(_ path: [UInt8]) throws(DupelinkError) -> FileDescriptor {
-        let flags = O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK
-        let result = CatalogFile.withCPath(path) { name in
-            Result { () throws(Errno) -> FileDescriptor in
-                try Syscalls.open(name, in: Syscalls.currentDirectory, flags: flags, permissions: 0o600)
-            }
+        let options: Syscalls.OpenOptions = [.readWrite, .create, .noFollow, .noControllingTerminal, .nonBlocking]
+        let result = Result { () throws(Errno) -> FileDescriptor in
+            try Syscalls.open(path.cString, in: Syscalls.currentDirectory, options: options, permissions: 0o600)
         }
         let opened: FileDescriptor
         do {
@@ -131,7 +128,7 @@ package final class CatalogLock: Sendable {
             return nil
         }
         // EPERM: alive, but another user's.
-        return kill(pid, 0) == 0 || errno == EPERM ? pid : nil
+        return Syscalls.processExists(pid) ? pid : nil
     }
 
     /// Replaces the lock file's content with this process's id, once the lock is held.
@@ -147,10 +144,14 @@ package final class CatalogLock: Sendable {
                 .catalog, path: path, operation: "lock the catalog",
                 detail: "the file holds something other than a process id, so it is not a dupelink lock file; move it away or choose another catalog path")
         }
-        let line = Array("\(getpid())\n".utf8)
-        let written = line.withUnsafeBytes { pwrite(descriptor.rawValue, $0.baseAddress, $0.count, 0) }
-        guard written == line.count, ftruncate(descriptor.rawValue, off_t(line.count)) == 0 else {
-            throw DupelinkError(.catalog, path: path, errno: Errno(rawValue: errno), operation: "write the catalog's lock file")
+        let line = Array("\(Syscalls.processID)\n".utf8)
+        do {
+            try line.withUnsafeBytes { bytes in
+                Result { () throws(Errno) in try Syscalls.write(descriptor, at: 0, from: bytes) }
+            }.get()
+            try Syscalls.truncate(descriptor, to: Int64(line.count))
+        } catch {
+            throw DupelinkError(.catalog, path: path, errno: error, operation: "write the catalog's lock file")
         }
     }
 
@@ -164,18 +165,10 @@ package final class CatalogLock: Sendable {
         return String(decoding: buffer[0..<count], as: UTF8.self)
     }
 
-    private static func monotonicNow() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
+    private static func monotonicNow() -> Double { Syscalls.monotonicSeconds() }
 
-    private static func pause(seconds: Double) {
-        guard seconds > 0 else { return }
-        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
-        // A signal cuts the pause short; the caller checks the cancellation flag right after.
-        _ = nanosleep(&request, nil)
-    }
+    /// A signal cuts the pause short; the caller checks the cancellation flag right after.
+    private static func pause(seconds: Double) { Syscalls.pause(seconds: seconds) }
 }
 
 extension String {

@@ -1,4 +1,3 @@
-import Glibc
 import SystemPackage
 
 /// Whether a catalog may be trusted: only when nobody but its user (or root) can change it, as
@@ -30,7 +29,7 @@ package enum CatalogTrust {
     ///   path (owner uid and mode); `DupelinkError(.catalog)` when a folder on the path cannot be
     ///   examined.
     package static func verify(catalog path: [UInt8]) throws(DupelinkError) {
-        let user = geteuid()
+        let user = Syscalls.effectiveUserID
         let absolute = try absolutePath(path)
         let folders = ancestors(of: absolute)
         let walk = try checkFolders(folders, catalog: path, user: user, lastIsOwnFolder: true)
@@ -59,7 +58,7 @@ package enum CatalogTrust {
     /// Checks each folder in `folders` (from `/` down; the last is the catalog's own folder when
     /// `lastIsOwnFolder`), stopping at the first that does not exist.
     private static func checkFolders(
-        _ folders: [[UInt8]], catalog: [UInt8], user: uid_t, lastIsOwnFolder: Bool
+        _ folders: [[UInt8]], catalog: [UInt8], user: UInt32, lastIsOwnFolder: Bool
     ) throws(DupelinkError) -> Walk {
         var walk = Walk()
         for (index, folder) in folders.enumerated() {
@@ -86,7 +85,7 @@ package enum CatalogTrust {
                     throw untrusted(catalog, folder, status, "another user owns it")
                 }
                 if status.permissions & 0o022 != 0 {
-                    let sticky = status.permissions & UInt32(S_ISVTX) != 0
+                    let sticky = status.permissions & 0o1000 != 0  // S_ISVTX
                     if !sticky {
                         throw untrusted(catalog, folder, status, "group or others may write to it")
                     }
@@ -107,7 +106,7 @@ package enum CatalogTrust {
     // MARK: - Files
 
     /// Checks the catalog or one of the files beside it, when it exists.
-    private static func checkFile(_ file: [UInt8], catalog: [UInt8], user: uid_t, isCatalog: Bool) throws(DupelinkError) {
+    private static func checkFile(_ file: [UInt8], catalog: [UInt8], user: UInt32, isCatalog: Bool) throws(DupelinkError) {
         let status: FileStatus
         do {
             status = try lstatus(file)
@@ -139,7 +138,7 @@ package enum CatalogTrust {
 
     // MARK: - Helpers
 
-    private static func isTrustedOwner(_ status: FileStatus, user: uid_t) -> Bool {
+    private static func isTrustedOwner(_ status: FileStatus, user: UInt32) -> Bool {
         status.userID == user || status.userID == 0
     }
 
@@ -157,12 +156,12 @@ package enum CatalogTrust {
     /// `path` made absolute against the working directory.
     private static func absolutePath(_ path: [UInt8]) throws(DupelinkError) -> [UInt8] {
         if path.first == UInt8(ascii: "/") { return path }
-        guard let cwd = getcwd(nil, 0) else {
-            throw DupelinkError(
-                .catalog, path: path, errno: Errno(rawValue: errno), operation: "find the working directory to check the catalog")
+        var base: [UInt8]
+        do {
+            base = try Syscalls.workingDirectory()
+        } catch {
+            throw DupelinkError(.catalog, path: path, errno: error, operation: "find the working directory to check the catalog")
         }
-        defer { free(cwd) }
-        var base = Array(UnsafeRawBufferPointer(start: cwd, count: strlen(cwd)))
         if base.last != UInt8(ascii: "/") { base.append(UInt8(ascii: "/")) }
         return base + path
     }
@@ -180,14 +179,12 @@ package enum CatalogTrust {
     }
 
     private static func realPath(_ path: [UInt8], catalog: [UInt8]) throws(DupelinkError) -> [UInt8] {
-        let resolved = CatalogFile.withCPath(path) { realpath($0, nil) }
-        guard let resolved else {
+        do {
+            return try Syscalls.resolvedPath(of: path)
+        } catch {
             throw DupelinkError(
-                .catalog, path: path, errno: Errno(rawValue: errno),
-                operation: "resolve the folders above the catalog \(display(catalog))")
+                .catalog, path: path, errno: error, operation: "resolve the folders above the catalog \(display(catalog))")
         }
-        defer { free(resolved) }
-        return Array(UnsafeRawBufferPointer(start: resolved, count: strlen(resolved)))
     }
 
     private static func lstatus(_ path: [UInt8]) throws(Errno) -> FileStatus {

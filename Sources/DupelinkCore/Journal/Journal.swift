@@ -130,7 +130,7 @@ public final class LinkJournal {
 /// Paths as the journal keeps them.
 enum JournalPaths {
     /// The working directory's path, or empty when it cannot be told.
-    static func workingDirectory() -> [UInt8] { Syscalls.workingDirectory() ?? [] }
+    static func workingDirectory() -> [UInt8] { (try? Syscalls.workingDirectory()) ?? [] }
 
     /// Splits a path into its directory part and its last component.
     static func split(_ path: [UInt8]) -> (directory: [UInt8], name: [UInt8]) {

@@ -1,4 +1,3 @@
-import Glibc
 import SystemPackage
 
 /// Opens the regular files that the walk found, for reading, and checks that each is still the
@@ -97,7 +96,7 @@ final class DirectoryCache {
         current = nil
         let entry = table.directories[Int(index)]
         let below = pathBelowRoot(ofDirectory: index, in: table)
-        if lastAsked != index && below.count < Int(PATH_MAX) - 256 {
+        if lastAsked != index && below.count < Syscalls.pathMax - 256 {
             lastAsked = index
             return nil
         }
@@ -105,13 +104,13 @@ final class DirectoryCache {
         // The full path is for messages only; build it when one is needed.
         let path = { table.path(ofDirectory: index) }
         let descriptor: FileDescriptor
-        if entry.parent < 0 || withoutOpenat2 || below.count >= Int(PATH_MAX) {
+        if entry.parent < 0 || withoutOpenat2 || below.count >= Syscalls.pathMax {
             descriptor = try DirectoryHandle.open(directory: index, in: table).release()
         } else {
             let root = try root(of: index, in: table)
             let cPath = below.cString
             do {
-                descriptor = try Syscalls.openWithoutSymlinks(cPath, in: root, flags: O_RDONLY | O_DIRECTORY | O_NOCTTY)
+                descriptor = try Syscalls.openWithoutSymlinks(cPath, in: root, options: [.directory, .noControllingTerminal])
             } catch {
                 if error == .noFunction {
                     withoutOpenat2 = true

@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 
 extension Syscalls {
     /// This process's id.
@@ -18,13 +19,15 @@ extension Syscalls {
         kill(pid, 0) == 0 || errno == EPERM
     }
 
-    /// The working directory's path, or nil when it cannot be told (removed, or too long).
+    /// The working directory's path, of any length.
+    ///
+    /// - Throws: the `Errno` that `getcwd` set (`ENOENT` when the directory was removed).
     ///
     /// The corresponding C function is `getcwd`.
-    package static func workingDirectory() -> [UInt8]? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        guard getcwd(&buffer, buffer.count) != nil else { return nil }
-        return buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+    package static func workingDirectory() throws(Errno) -> [UInt8] {
+        guard let path = getcwd(nil, 0) else { throw Errno(rawValue: errno) }
+        defer { free(path) }
+        return Array(UnsafeRawBufferPointer(start: path, count: strlen(path)))
     }
 
     /// Seconds on the monotonic clock, for measuring time between two moments.

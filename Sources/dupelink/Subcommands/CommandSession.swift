@@ -201,7 +201,7 @@ final class CommandSession {
     static func copyOnWriteRoots(_ roots: [[UInt8]]) -> [(path: [UInt8], filesystem: String)] {
         roots.compactMap { root in
             let cPath = root.cString
-            guard let descriptor = try? Syscalls.open(cPath, in: Syscalls.currentDirectory, flags: O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+            guard let descriptor = try? Syscalls.open(cPath, in: Syscalls.currentDirectory, options: [.noControllingTerminal, .nonBlocking])
             else { return nil }
             defer { Syscalls.closeQuietly(descriptor) }
             guard let type = try? Syscalls.filesystemType(of: descriptor), let name = Syscalls.copyOnWriteFilesystems[type]

@@ -49,7 +49,7 @@ enum ReviewedReportLoader {
     /// given by mistake is refused instead of waited on, and a device is never read.
     private static func readFile(_ path: [UInt8]) throws(Errno) -> [UInt8] {
         let cPath = path.cString
-        let descriptor = try Syscalls.open(cPath, in: Syscalls.currentDirectory, flags: O_RDONLY | O_NOCTTY | O_NONBLOCK)
+        let descriptor = try Syscalls.open(cPath, in: Syscalls.currentDirectory, options: [.noControllingTerminal, .nonBlocking])
         defer { Syscalls.closeQuietly(descriptor) }
         let status = try Syscalls.status(of: descriptor)
         guard status.kind == .regular else { throw Errno.invalidArgument }
